@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+//
+// Tessera: MPI-parallel Bayesian fitting of astronomical images and lensing data.
+//
+// Layers (arrows point down only; see README "Architecture"):
+//   tessera (executable) → TesseraRunners → TesseraRun / TesseraMPI / TesseraHDF5 / TesseraFITS /
+//   TesseraLinAlg → TesseraSupport → C bindings (CMPI, CHDF5, CFITSIO, COpenBLAS).
+// Raw pointers and C types stop at the Tessera{MPI,HDF5,FITS,LinAlg} targets.
+import PackageDescription
+
+let package = Package(
+    name: "Tessera",
+    products: [
+        .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraPlatform", targets: [
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: C bindings: module maps and static-inline shims only.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev"])]),
+        .systemLibrary(name: "CFITSIO", path: "Sources/CFITSIO", pkgConfig: "cfitsio",
+                       providers: [.apt(["libcfitsio-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+
+        // MARK: Platform: typed, safe Swift layers.
+        .target(name: "TesseraSupport"),
+        .target(name: "TesseraMPI", dependencies: ["CMPI", "TesseraSupport"]),
+        .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
+        .target(name: "TesseraFITS", dependencies: ["CFITSIO", "TesseraSupport"]),
+        .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
+        .target(name: "TesseraRun", dependencies: ["TesseraSupport", .product(name: "Yams", package: "Yams")]),
+
+        // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
+        .target(name: "TesseraRunners", dependencies: [
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun",
+        ]),
+
+        // MARK: The command line.
+        .executableTarget(name: "tessera", dependencies: [
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
+            "TesseraRunners",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests.
+        .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport"]),
+        .testTarget(name: "TesseraMPITests", dependencies: ["TesseraMPI"]),
+        .testTarget(name: "TesseraHDF5Tests", dependencies: ["TesseraHDF5", "TesseraMPI"]),
+        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
+        .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
+        // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
+        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
