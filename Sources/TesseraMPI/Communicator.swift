@@ -204,7 +204,9 @@ public struct Communicator: @unchecked Sendable {
         let body: M
     }
 
-    static func typeName<M>(_ type: M.Type) -> String { String(reflecting: type) }
+    /// The unqualified type name (module-qualified names of private types contain addresses that
+    /// differ between processes).
+    static func typeName<M>(_ type: M.Type) -> String { String(describing: type) }
 
     static func encodeEnvelope<M: Encodable>(_ message: M) throws -> [UInt8] {
         let encoder = JSONEncoder()

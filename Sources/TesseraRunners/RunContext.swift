@@ -1,0 +1,69 @@
+import Foundation
+import TesseraHDF5
+import TesseraMPI
+import TesseraRun
+import TesseraSupport
+
+/// The bookkeeping every result-producing command shares: rank 0 owns the run directory
+/// (`params.json`, `metadata.json`); all ranks learn its path and take part in gathering host names.
+///
+/// Collective: every rank must call `start` and `finish`.
+public struct RunContext {
+    public let communicator: Communicator
+    /// Absolute path of the run directory (the same on every rank).
+    public let directory: String
+    /// The run directory object; only on rank 0.
+    public let run: RunDirectory?
+
+    /// Create the run directory on rank 0 and record the configuration and metadata.
+    /// A failure on rank 0 (e.g. the directory already holds results) is re-raised on every rank.
+    public static func start<C: Configuration>(command: String, configuration: C, output: String, seed: UInt64?,
+                                               inputs: [String] = [], tableVersion: String? = nil,
+                                               libraries: LibraryVersions, communicator: Communicator,
+                                               resume: Bool = false) throws -> RunContext {
+        // Rank 0's choice of directory wins (a default name may contain a timestamp).
+        let output = try communicator.broadcast(message: communicator.isRoot ? RunPaths.absolute(output) : nil)
+        let host = (try? MPIEnvironment.processorName()) ?? ProcessInfo.processInfo.hostName
+        let hosts = try communicator.gather(message: host)
+        var run: RunDirectory?
+        var failure: String?
+        if communicator.isRoot {
+            do {
+                let version = SourceVersion.detect()
+                let metadata = RunMetadata(
+                    tesseraVersion: TesseraVersion.string, command: command, arguments: CommandLine.arguments,
+                    executable: RunPaths.resolvedExecutable(CommandLine.arguments.first ?? "tessera"),
+                    workingDirectory: FileManager.default.currentDirectoryPath,
+                    gitCommit: version.commit, gitDirty: version.dirty, gitSource: version.source,
+                    startTime: Timestamp.iso8601(), endTime: nil, status: .running, error: nil,
+                    mpiSize: communicator.size, hosts: hosts ?? [host], seed: seed,
+                    inputs: try inputs.map { try InputFileRecord.describe($0) }, tableVersion: tableVersion,
+                    libraries: libraries)
+                run = try RunDirectory(creating: output, command: command, configuration: configuration,
+                                       metadata: metadata, resume: resume)
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        // Everyone learns whether rank 0 succeeded, so no rank is left waiting in a collective.
+        let outcome = try communicator.broadcast(message: communicator.isRoot ? StartOutcome(error: failure) : nil)
+        if let error = outcome.error { throw RunStartError(message: error) }
+        return RunContext(communicator: communicator, directory: output, run: run)
+    }
+
+    /// A path inside the run directory.
+    public func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    /// Record the end of the run in `metadata.json` (rank 0; a no-op elsewhere).
+    public func finish(error: (any Error)? = nil) throws {
+        try run?.finish(error: error)
+    }
+
+    private struct StartOutcome: Codable { let error: String? }
+}
+
+/// Rank 0 could not create the run directory; every rank throws this with rank 0's message.
+public struct RunStartError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

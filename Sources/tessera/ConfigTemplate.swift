@@ -1,0 +1,25 @@
+import ArgumentParser
+import TesseraRun
+import TesseraRunners
+
+extension Tessera {
+    struct ConfigTemplate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config",
+            abstract: "Print a documented YAML configuration template for a command.")
+
+        enum Command: String, ExpressibleByArgument, CaseIterable {
+            case selftest
+        }
+
+        @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var command: Command
+
+        func run() throws {
+            switch command {
+            case .selftest:
+                print(SelfTestConfiguration.documentedTemplate(title: "tessera selftest configuration"))
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import TesseraMPI
+import TesseraRun
+import TesseraRunners
+
+/// Runs a command body on every MPI rank and turns errors into a clear message and exit status.
+///
+/// Errors that every rank raises alike (a bad configuration, rank 0 refusing the output
+/// directory, a failed self-test check, all of which are broadcast) end the job cleanly: rank 0
+/// prints, every rank finalises MPI and exits 1. Any other error is rank-local, so other ranks
+/// may be waiting for this one: it is printed with the rank and the whole job is aborted, which
+/// is the only way not to leave it hanging.
+enum MPIExecution {
+    static func run(_ body: (Communicator) throws -> Void) throws {
+        let comm: Communicator
+        do { comm = try MPIEnvironment.initialize() } catch {
+            FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        do {
+            try body(comm)
+        } catch {
+            let everyRank = error is ConfigError || error is RunStartError || error is SelfTestFailure
+            if everyRank {
+                if comm.isRoot { FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8)) }
+                try? MPIEnvironment.finalize()
+                throw ExitCode.failure
+            }
+            let prefix = comm.size > 1 ? "tessera: error on rank \(comm.rank): " : "tessera: error: "
+            FileHandle.standardError.write(Data("\(prefix)\(error)\n".utf8))
+            if comm.size > 1 { comm.abort(code: 1) }
+            try? MPIEnvironment.finalize()
+            throw ExitCode.failure
+        }
+        try MPIEnvironment.finalize()
+    }
+}
+
+/// Print a message and exit 1 for errors outside MPI (argument checks, reading files).
+func failing<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let exit as ExitCode { throw exit } catch {
+        FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
