@@ -21,6 +21,9 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         if s == (0, 0, 0, 0) { s.0 = 1 }  // the all-zero state is the one forbidden state
     }
 
+    /// Set the raw xoshiro state; only for checking the core against published outputs.
+    mutating func setStateForTesting(_ state: (UInt64, UInt64, UInt64, UInt64)) { s = state }
+
     @inline(__always)
     private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
