@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// The command line as a user meets it: help text and clear errors for bad input, under mpirun too.
+final class CommandLineTests: XCTestCase {
+    func testHelpListsSubcommandsWithDescriptions() throws {
+        let help = try Launcher.run(["--help"])
+        XCTAssertEqual(help.status, 0)
+        for (name, words) in [("info", "versions"), ("selftest", "parallel HDF5"), ("reproduce", "redoes a run"),
+                              ("config", "configuration template")] {
+            let line = help.stdout.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
+            XCTAssertNotNil(line, "subcommand \(name) missing from --help:\n\(help.stdout)")
+            XCTAssertTrue(help.stdout.contains(words), "description of \(name)")
+        }
+        XCTAssertEqual(try Launcher.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
+    }
+
+    func testConfigTemplateListsEveryKey() throws {
+        let result = try Launcher.run(["config", "selftest"])
+        XCTAssertEqual(result.status, 0)
+        for key in ["values_per_rank: 1000", "seed: 2026", "transfer: \"collective\"", "output_file: \"selftest.h5\""] {
+            XCTAssertTrue(result.stdout.contains(key), "\(key) missing:\n\(result.stdout)")
+        }
+    }
+
+    func testBadConfigUnderMPINamesFileAndKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+
+        let unknown = dir + "/typo.yaml"
+        try "valeus_per_rank: 10\n".write(toFile: unknown, atomically: true, encoding: .utf8)
+        let r1 = try Launcher.run(["selftest", "--config", unknown, "--out", dir + "/run1"], ranks: 2)
+        XCTAssertNotEqual(r1.status, 0)
+        let message = "\(unknown): unknown key 'valeus_per_rank' (did you mean 'values_per_rank'?)"
+        XCTAssertEqual(r1.stderr.components(separatedBy: message).count - 1, 1, "printed once, by rank 0:\n\(r1.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run1"), "no run directory for a rejected config")
+
+        let mistyped = dir + "/type.yaml"
+        try "values_per_rank: many\n".write(toFile: mistyped, atomically: true, encoding: .utf8)
+        let r2 = try Launcher.run(["selftest", "--config", mistyped, "--out", dir + "/run2"], ranks: 2)
+        XCTAssertNotEqual(r2.status, 0)
+        XCTAssertTrue(r2.stderr.contains("\(mistyped): field 'values_per_rank' must be an integer"), r2.stderr)
+
+        let r3 = try Launcher.run(["selftest", "--config", dir + "/absent.yaml", "--out", dir + "/run3"])
+        XCTAssertNotEqual(r3.status, 0)
+        XCTAssertTrue(r3.stderr.contains("\(dir)/absent.yaml: configuration file not found"), r3.stderr)
+
+        let r4 = try Launcher.run(["selftest", "--transfer", "sideways", "--out", dir + "/run4"])
+        XCTAssertNotEqual(r4.status, 0)
+        XCTAssertTrue(r4.stderr.contains("field 'transfer': must be 'collective' or 'independent'"), r4.stderr)
+
+        let r5 = try Launcher.run(["reproduce", dir + "/not-a-run"])
+        XCTAssertNotEqual(r5.status, 0)
+        XCTAssertTrue(r5.stderr.contains("\(dir)/not-a-run: not a Tessera run directory"), r5.stderr)
+    }
+
+    func testInfoUnderMPI() throws {
+        let result = try Launcher.run(["info"], ranks: 2)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("2 rank(s)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("rank 1:"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("(parallel)"), result.stdout)
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run Tessera's tests: the unit and multi-rank suite (`swift test`, whose MultiRankTests launch
+# the built binary under `mpirun -np 2` and `-np 4`), then the release binary's own multi-rank
+# smoke runs, checked with h5dump. Needs scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The documented workstation settings (oversubscribe, yield when idle, one BLAS thread per rank);
+# CI runs as root, which mpirun refuses unless told.
+# shellcheck source=/dev/null
+source mpi_configs/workstation.env
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+echo "== swift test"
+mkdir -p .build
+set +e
+swift test 2>&1 | tee .build/test-output.txt
+unit_status=${PIPESTATUS[0]}
+set -e
+# The last XCTest summary line counts every test of the bundle.
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test-output.txt | tail -n 1 || true)
+unit_total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+unit_failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+if [ -z "$summary" ]; then unit_total=0; unit_failed=1; fi
+if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
+
+echo "== release binary under mpirun"
+bin="$(swift build -c release --show-bin-path)/tessera"
+[ -x "$bin" ] || { echo "no release binary at $bin: run scripts/setup.sh" >&2; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+for np in 2 4; do
+  for transfer in collective independent; do
+    run="$work/selftest-np$np-$transfer"
+    if mpirun -np "$np" --oversubscribe "$bin" selftest --out "$run" --transfer "$transfer" --values-per-rank 2000 >"$run.log" 2>&1 \
+       && h5dump -d /ring/source_rank "$run/selftest.h5" >/dev/null \
+       && python3 - "$run" "$np" <<'PY'
+import json, sys
+run, np = sys.argv[1], int(sys.argv[2])
+meta = json.load(open(f"{run}/metadata.json"))
+report = json.load(open(f"{run}/report.json"))
+assert meta["status"] == "finished" and meta["mpi_size"] == np and len(meta["hosts"]) == np, meta
+assert report["ok"] and report["mpi_size"] == np, report
+PY
+    then passed=$((passed + 1)); echo "ok   mpirun -np $np selftest ($transfer)"
+    else failed=$((failed + 1)); echo "FAIL mpirun -np $np selftest ($transfer)"; cat "$run.log"; fi
+  done
+done
+# The SLURM template, outside SLURM, launching with mpirun and the workstation settings.
+slurm_run="$work/slurm-run"
+if SLURM_NTASKS=2 SLURM_JOB_ID=test LAUNCHER=mpirun MPI_ENV=mpi_configs/workstation.env TESSERA="$bin" OUT="$slurm_run" \
+     bash slurm/tessera.sbatch selftest --values-per-rank 50 >"$work/slurm.log" 2>&1 \
+   && grep -q '"mpi_size" : 2' "$slurm_run/metadata.json"; then
+  passed=$((passed + 1)); echo "ok   slurm/tessera.sbatch with LAUNCHER=mpirun"
+else
+  failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch with LAUNCHER=mpirun"; cat "$work/slurm.log"
+fi
+
+echo "mpirun smoke runs: $passed passed, $failed failed"
+total_passed=$((unit_total - unit_failed + passed))
+total_failed=$((unit_failed + failed))
+echo "tests: $total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
