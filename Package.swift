@@ -39,9 +39,15 @@ let package = Package(
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
         .target(name: "TesseraRun", dependencies: ["TesseraSupport", .product(name: "Yams", package: "Yams")]),
 
+        // MARK: The one master/worker engine under every runner.
+        .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport"]),
+
+        // MARK: Science: pure computation, no MPI, no files.
+        .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
+
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
-            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun",
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
         ]),
 
         // MARK: The command line.
@@ -59,6 +65,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
+        .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
+        .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),
     ],

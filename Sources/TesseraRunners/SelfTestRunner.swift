@@ -3,6 +3,7 @@ import TesseraHDF5
 import TesseraMPI
 import TesseraRun
 import TesseraSupport
+import WorkQueue
 
 /// What `tessera selftest` found; written to `report.json` in the run directory.
 public struct SelfTestReport: Codable, Sendable {
@@ -22,6 +23,11 @@ public struct SelfTestReport: Codable, Sendable {
         case ok, mpiSize = "mpi_size", valuesPerRank = "values_per_rank", transfer, checks
         case allreduceTotal = "allreduce_total", hosts, file, seconds
     }
+}
+
+struct QueueResult: Codable, Sendable {
+    var sum: Double
+    var rank: Int
 }
 
 /// A check of the self-test that did not hold, on some rank.
@@ -47,6 +53,7 @@ public struct RingToken: Codable, Sendable, Equatable {
 /// - `/ring/sent`      [size, n] float64: row r = the values rank r generated
 /// - `/ring/received`  [size, n] float64: row r = the values rank r received from rank r−1
 /// - `/ring/source_rank` [size] int64: rank each row's received values came from
+/// - `/queue/rank`     [items] int64: the rank that computed each work-queue item
 /// - root attributes: `seed`, `values_per_rank`, `mpi_size`, `transfer`, `tessera_version`
 public enum SelfTestRunner {
     public static let ringTag = 11
@@ -117,7 +124,28 @@ public enum SelfTestRunner {
         if comm.isRoot && maxRank != [Int64(comm.size - 1)] { failures.append("reduce max rank gave \(String(describing: maxRank))") }
         checks.append("broadcast, reduce and allreduce")
 
-        // 3. One HDF5 file written in parallel, each rank its own rows.
+        // 3. The master/worker engine: rank 0 hands out items, workers return results.
+        let itemCount = 4 * Swift.max(comm.size - 1, 1)
+        var computedBy = [Int64](repeating: -1, count: itemCount)
+        var queueResults = [Double](repeating: .nan, count: itemCount)
+        var scheduler = ListScheduler<Int, QueueResult>(items: comm.isRoot ? Array(0..<itemCount) : [], key: { $0 }) {
+            item, result, rank, _ in
+            guard computedBy[item] == -1 else { throw SelfTestFailure(failures: ["work item \(item) came back twice"]) }
+            computedBy[item] = Int64(rank)
+            queueResults[item] = result.sum
+        }
+        try WorkQueue.run(communicator: comm, scheduler: &scheduler) { item in
+            QueueResult(sum: values(seed: config.seed, rank: 1000 + item, count: n).reduce(0, +), rank: comm.rank)
+        }
+        if comm.isRoot {
+            for item in 0..<itemCount where queueResults[item] != values(seed: config.seed, rank: 1000 + item, count: n).reduce(0, +) {
+                failures.append("work item \(item): wrong or missing result")
+            }
+            if comm.size > 1 && computedBy.contains(0) { failures.append("the master computed a work item") }
+        }
+        checks.append("master/worker queue (\(itemCount) items)")
+
+        // 4. One HDF5 file written in parallel, each rank its own rows.
         let path = context.file(config.outputFile)
         let file = try HDF5File.create(path, communicator: comm)
         let sent = try file.createDataset("/ring/sent", of: Double.self, shape: [comm.size, n])
@@ -131,12 +159,15 @@ public enum SelfTestRunner {
         try file.setAttribute("mpi_size", .int(Int64(comm.size)))
         try file.setAttribute("transfer", .string(config.transfer))
         try file.setAttribute("tessera_version", .string(TesseraVersion.string))
-        sent.close(); got.close(); sources.close()
+        // The engine's record: which rank computed each work item (known on rank 0 only).
+        let queueRanks = try file.createDataset("/queue/rank", of: Int64.self, shape: [itemCount])
+        try queueRanks.write(comm.isRoot ? computedBy : [], start: [0], count: [comm.isRoot ? itemCount : 0], mode: mode)
+        sent.close(); got.close(); sources.close(); queueRanks.close()
         try file.close()
         try comm.barrier()
         checks.append("parallel HDF5 write (\(config.transfer))")
 
-        // 4. Rank 0 reads the file back serially and checks every value.
+        // 5. Rank 0 reads the file back serially and checks every value.
         if comm.isRoot {
             let readBack = try HDF5File.open(path)
             let sentBack = try readBack.read(Double.self, from: "/ring/sent")

@@ -27,7 +27,7 @@ final class SelfTestRunTests: XCTestCase {
         guard got.count == want.count else {
             return XCTFail("\(what): \(got.count) values, expected \(want.count)", line: line)
         }
-        if let i = zip(got, want).firstIndex(where: { $0.0.bitPattern != $0.1.bitPattern }) {
+        if let i = got.indices.first(where: { got[$0].bitPattern != want[$0].bitPattern }) {
             XCTFail("\(what): value \(i) is \(got[i]), expected \(want[i])", line: line)
         }
     }
@@ -66,6 +66,10 @@ final class SelfTestRunTests: XCTestCase {
         }
         XCTAssertEqual(try file.read(Int64.self, from: "/ring/source_rank").values,
                        (0..<ranks).map { Int64(($0 + ranks - 1) % ranks) })
+        // Every work-queue item was computed exactly once, by a worker (never the master).
+        let queueRanks = try file.read(Int64.self, from: "/queue/rank").values
+        XCTAssertEqual(queueRanks.count, 4 * (ranks - 1))
+        XCTAssertTrue(queueRanks.allSatisfy { (1..<Int64(ranks)).contains($0) }, "\(queueRanks)")
         XCTAssertEqual(try file.attribute("mpi_size"), .int(Int64(ranks)))
         XCTAssertEqual(try file.attribute("transfer"), .string(transfer))
         try file.close()
