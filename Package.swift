@@ -52,7 +52,7 @@ let package = Package(
 
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
-            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraLinAlg", "TesseraRun",
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "TesseraRunners",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

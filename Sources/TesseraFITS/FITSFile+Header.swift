@@ -1,4 +1,5 @@
 import CFITSIO
+import Foundation
 
 /// Reading whole headers and writing single keywords.
 extension FITSFile {
@@ -197,20 +198,8 @@ extension FITSFile {
 }
 
 extension String {
-    /// Foundation-free `replacingOccurrences` for the plain ASCII substitutions used in card text.
+    /// Plain substring replacement for the ASCII substitutions used in card text.
     func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        return components(separatedByString: target).joined(separator: replacement)
-    }
-
-    private func components(separatedByString separator: String) -> [String] {
-        var parts: [String] = []
-        var rest = Substring(self)
-        while let range = rest.range(of: separator) {
-            parts.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
-        }
-        parts.append(String(rest))
-        return parts
+        replacingOccurrences(of: target, with: replacement)
     }
 }

@@ -11,14 +11,15 @@ extension FITSFile {
     /// Reads the whole image in HDU `hdu` (0-based; nil = current) as `Pixel`.
     ///
     /// Whatever BITPIX is stored is converted by CFITSIO (BSCALE/BZERO applied); integer pixels
-    /// equal to BLANK and stored NaNs come back as NaN.
+    /// equal to BLANK come back as NaN. Floating-point data of the requested width is returned bit
+    /// for bit (NaNs and subnormals included).
     ///
     /// - Throws: `FITSError` `.wrongHDUType` for a table HDU or an HDU without data,
     ///   `.truncated` if the file ends inside the pixel data, `.cfitsio` for other read failures.
     public func readImage<Pixel: FITSPixel>(_: Pixel.Type = Pixel.self, hdu: Int? = nil) throws -> FITSImage<Pixel> {
         try withHandle(hdu: hdu) { fptr in
             let index = currentIndex(fptr)
-            let shape = try imageParameters(fptr).shape
+            let (bitpix, shape) = try imageParameters(fptr)
             guard !shape.isEmpty else {
                 throw FITSError(reason: .wrongHDUType, path: path, hdu: index,
                                 detail: "HDU has no image data (NAXIS = 0)")
@@ -33,11 +34,20 @@ extension FITSFile {
             var nullValue = Pixel.nan
             var anyNull: Int32 = 0
             var status: Int32 = 0
-            pixels.withUnsafeMutableBufferPointer { buffer in
-                _ = ffgpv(fptr, datatype, 1, Int64(count), &nullValue, buffer.baseAddress, &anyNull, &status)
+            withUnsafeMutablePointer(to: &nullValue) { null in
+                // Integer data: ask CFITSIO to turn BLANK pixels into NaN. Float data: no null
+                // checking, because with it CFITSIO also flushes subnormal values to zero; stored
+                // NaNs stay NaN either way, so floats come back bit for bit.
+                let nullPointer = bitpix > 0 ? UnsafeMutableRawPointer(null) : nil
+                pixels.withUnsafeMutableBufferPointer { buffer in
+                    _ = ffgpv(fptr, datatype, 1, Int64(count), nullPointer, buffer.baseAddress, &anyNull, &status)
+                }
             }
-            try check(status, hdu: index, "cannot read \(count) image pixels (shape \(shape))",
-                      reason: Self.readFailureReason(status))
+            let reason = Self.readFailureReason(status)
+            try check(status, hdu: index,
+                      "cannot read \(count) image pixels (shape \(shape))"
+                          + (reason == .truncated ? ": the file ends inside the image data (truncated)" : ""),
+                      reason: reason)
             return FITSImage(shape: shape, pixels: pixels)
         }
     }
@@ -120,7 +130,7 @@ extension FITSFile {
         image.pixels.withUnsafeBufferPointer { buffer in
             // CFITSIO declares the input `void *` but only reads it (conversion goes through its
             // own buffer), so handing it our immutable storage is safe.
-            _ = ffppr(fptr, datatype, 1, Int64(buffer.count), UnsafeMutableRawPointer(mutating: buffer.baseAddress),
+            _ = ffppr(fptr, datatype, 1, Int64(buffer.count), UnsafeMutableRawPointer(mutating: UnsafeRawPointer(buffer.baseAddress)),
                       &status)
         }
         try check(status, hdu: hdu, "cannot write \(image.count) image pixels")

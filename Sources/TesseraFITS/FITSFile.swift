@@ -260,19 +260,28 @@ public final class FITSFile {
         return nil
     }
 
+    /// Classifies a failed open. Every FITS file starts with the card `SIMPLE  =`; a file that
+    /// does not is "not FITS" whatever CFITSIO's status (it reports e.g. a read error for a short
+    /// text file). One that does but runs out of bytes is truncated.
     private static func openError(status: Int32, path: String) -> FITSError {
-        let notFITS: Set<Int32> = [NO_SIMPLE, BAD_SIMPLE, UNKNOWN_REC, 251 /* BAD_HEADER_FILL */,
-                                   252 /* UNKNOWN_REC */, 253 /* NO_END */, 211 /* BAD_ORDER */,
-                                   207 /* BAD_KEYCHAR */, 212 /* BAD_BITPIX */, 213 /* BAD_NAXIS */,
-                                   214 /* BAD_NAXES */]
-        if notFITS.contains(status) {
-            return CFITSIOCall.error(status: status, reason: .notFITS, path: path, hdu: nil,
-                                     detail: "not a FITS file (the file does not start with a valid FITS header)")
+        let signature = Array("SIMPLE  =".utf8)
+        let start = FileHandle(forReadingAtPath: path).map { handle -> [UInt8] in
+            defer { try? handle.close() }
+            return [UInt8]((try? handle.read(upToCount: signature.count)) ?? Data())
         }
-        if status == END_OF_FILE {
+        if let start, start != signature {
+            return CFITSIOCall.error(status: status, reason: .notFITS, path: path, hdu: nil,
+                                     detail: "not a FITS file (it does not begin with the card 'SIMPLE  =')")
+        }
+        if status == END_OF_FILE || status == 108 /* READ_ERROR */ {
             return CFITSIOCall.error(status: status, reason: .truncated, path: path, hdu: nil,
-                                     detail: "cannot open FITS file: it ends before its first header is complete (truncated, empty, or not FITS)")
+                                     detail: "cannot open FITS file: it ends inside its first header (truncated)")
         }
         return CFITSIOCall.error(status: status, path: path, hdu: nil, detail: "cannot open FITS file")
     }
+}
+
+extension FITSFile {
+    /// The CFITSIO version compiled against, e.g. "4.2.0", for `tessera info` and run metadata.
+    public static var libraryVersion: String { "\(CFITSIO_MAJOR).\(CFITSIO_MINOR).\(CFITSIO_MICRO)" }
 }

@@ -1,3 +1,4 @@
+import TesseraFITS
 import TesseraHDF5
 import TesseraLinAlg
 import TesseraMPI
@@ -9,6 +10,6 @@ enum LibraryInfo {
         let hdf5 = HDF5File.libraryVersion
         return LibraryVersions(mpi: MPIEnvironment.libraryVersion,
                                hdf5: hdf5.version + (hdf5.parallel ? " (parallel)" : " (serial)"),
-                               cfitsio: nil, blas: BLASInfo.configuration)
+                               cfitsio: FITSFile.libraryVersion, blas: BLASInfo.configuration)
     }
 }
