@@ -65,6 +65,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
+        .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.

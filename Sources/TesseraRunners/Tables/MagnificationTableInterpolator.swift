@@ -1,0 +1,186 @@
+import Foundation
+import TesseraHDF5
+
+/// Errors of table queries; each says which coordinate is wrong and what the table covers.
+public enum TableQueryError: Error, CustomStringConvertible, Equatable {
+    case outsideGrid(axis: String, value: Double, range: ClosedRange<Double>)
+    case nearCriticalLine(kappa: Double, gamma: Double, distance: Double, margin: Double)
+    case missingCell(kappa: Double, gamma: Double, s: Double, reason: String)
+    case malformedTable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .outsideGrid(axis, value, range):
+            return "\(axis) = \(value) is outside the table's grid [\(range.lowerBound), \(range.upperBound)]"
+        case let .nearCriticalLine(k, g, d, m):
+            return "(κ, γ) = (\(k), \(g)) is \(d) from the critical line |1 − κ| = γ, closer than the table's margin \(m)"
+        case let .missingCell(k, g, s, reason):
+            return "the interpolation needs cell (κ, γ, s) = (\(k), \(g), \(s)), which the table lacks (\(reason))"
+        case let .malformedTable(file, reason): return "\(file): \(reason)"
+        }
+    }
+}
+
+/// Magnification PDFs on a (κ, γ, s, source size) lattice, interpolated smoothly.
+///
+/// The PDFs are stored as densities per unit log10(μ/μ_theory), so distributions at neighbouring
+/// grid points with very different macro magnifications line up bin by bin and can be mixed.
+/// Interpolation is cubic (Catmull–Rom, C¹) along κ, γ and s where the four-point stencil is in
+/// the table, linear next to grid edges and missing cells, and linear in source size; negative
+/// overshoots are clipped to zero. A query outside the grid or closer to the critical line than
+/// the table's margin throws rather than extrapolating.
+public struct MagnificationTableInterpolator: Sendable {
+    public let kappaAxis: [Double], gammaAxis: [Double], sAxis: [Double], sourceSizes: [Double]
+    /// Bin edges in log10(μ/μ_theory).
+    public let logMuEdges: [Double]
+    public let criticalMargin: Double
+    /// [cell][size][bin] flattened; cells in lattice order (κ slowest, s fastest).
+    let pdf: [Double]
+    /// Whether each lattice cell has data.
+    let present: [Bool]
+    let bins: Int
+    let lowEdge: Double
+    let binWidth: Double
+
+    public init(kappaAxis: [Double], gammaAxis: [Double], sAxis: [Double], sourceSizes: [Double], logMuEdges: [Double],
+                pdf: [Double], present: [Bool], criticalMargin: Double) {
+        self.kappaAxis = kappaAxis
+        self.gammaAxis = gammaAxis
+        self.sAxis = sAxis
+        self.sourceSizes = sourceSizes
+        self.logMuEdges = logMuEdges
+        self.pdf = pdf
+        self.present = present
+        self.criticalMargin = criticalMargin
+        bins = logMuEdges.count - 1
+        lowEdge = logMuEdges[0]
+        binWidth = (logMuEdges[bins] - logMuEdges[0]) / Double(bins)
+    }
+
+    /// Load `table.h5` as written by `tessera tabulate`.
+    public static func load(_ path: String) throws -> MagnificationTableInterpolator {
+        let file = try HDF5File.open(path)
+        defer { try? file.close() }
+        let kappa = try file.read(Double.self, from: "/grid/kappa_axis").values
+        let gamma = try file.read(Double.self, from: "/grid/gamma_axis").values
+        let s = try file.read(Double.self, from: "/grid/s_axis").values
+        let sizes = try file.read(Double.self, from: "/grid/source_sizes").values
+        let edges = try file.read(Double.self, from: "/bins/log_mu_edges").values
+        let pdf = try file.read(Double.self, from: "/pdf")
+        let status = try file.read(Int32.self, from: "/cells/status").values
+        let margin = try file.attribute("critical_margin").doubleValue ?? 0
+        let cells = kappa.count * gamma.count * s.count
+        guard pdf.shape == [cells, sizes.count, edges.count - 1], status.count == cells else {
+            throw TableQueryError.malformedTable(file: path, reason: "/pdf has shape \(pdf.shape), the grid needs [\(cells), \(sizes.count), \(edges.count - 1)]")
+        }
+        return MagnificationTableInterpolator(kappaAxis: kappa, gammaAxis: gamma, sAxis: s, sourceSizes: sizes,
+                                              logMuEdges: edges, pdf: pdf.values, present: status.map { $0 == 1 },
+                                              criticalMargin: margin)
+    }
+
+    /// Interpolation weights along one axis: (index, weight) pairs.
+    typealias Stencil = [(Int, Double)]
+
+    static func bracket(_ axis: [Double], _ x: Double, name: String) throws -> (Int, Double) {
+        guard let first = axis.first, let last = axis.last, x >= first, x <= last else {
+            throw TableQueryError.outsideGrid(axis: name, value: x, range: (axis.first ?? 0)...(axis.last ?? 0))
+        }
+        if axis.count == 1 { return (0, 0) }
+        var i = 0
+        var hi = axis.count - 1
+        while hi - i > 1 {  // binary search: axis[i] <= x <= axis[hi]
+            let mid = (i + hi) / 2
+            if axis[mid] <= x { i = mid } else { hi = mid }
+        }
+        return (i, (x - axis[i]) / (axis[i + 1] - axis[i]))
+    }
+
+    static func linear(_ i: Int, _ t: Double, count: Int) -> Stencil {
+        count == 1 || t == 0 ? [(i, 1)] : [(i, 1 - t), (i + 1, t)]
+    }
+
+    /// Catmull–Rom weights for points i−1 … i+2 on a (possibly non-uniform, treated as uniform in
+    /// index) axis; nil at the edges.
+    static func cubic(_ i: Int, _ t: Double, count: Int) -> Stencil? {
+        guard i >= 1, i + 2 < count, t > 0 else { return nil }
+        let t2 = t * t, t3 = t2 * t
+        return [(i - 1, -0.5 * t3 + t2 - 0.5 * t), (i, 1.5 * t3 - 2.5 * t2 + 1),
+                (i + 1, -1.5 * t3 + 2 * t2 + 0.5 * t), (i + 2, 0.5 * t3 - 0.5 * t2)]
+    }
+
+    /// A prepared query point: the weights of every table entry it mixes.
+    public struct Point: Sendable {
+        /// (flat offset of the cell's PDF for the chosen size, weight).
+        let terms: [(Int, Double)]
+        /// μ_theory of the query point.
+        public let theoryMagnification: Double
+    }
+
+    /// Prepare the interpolation weights at (κ, γ, s, source size); reuse the result for many μ.
+    public func point(kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Point {
+        let distance = abs(abs(1 - kappa) - gamma)
+        if distance < criticalMargin {
+            throw TableQueryError.nearCriticalLine(kappa: kappa, gamma: gamma, distance: distance, margin: criticalMargin)
+        }
+        let (ik, tk) = try Self.bracket(kappaAxis, kappa, name: "κ")
+        let (ig, tg) = try Self.bracket(gammaAxis, gamma, name: "γ")
+        let (iS, tS) = try Self.bracket(sAxis, s, name: "s")
+        let (iz, tz) = try Self.bracket(sourceSizes, sourceSize, name: "source size")
+        let sizeStencil = Self.linear(iz, tz, count: sourceSizes.count)
+        let linear = (Self.linear(ik, tk, count: kappaAxis.count), Self.linear(ig, tg, count: gammaAxis.count),
+                      Self.linear(iS, tS, count: sAxis.count))
+        let cubic = (Self.cubic(ik, tk, count: kappaAxis.count) ?? linear.0, Self.cubic(ig, tg, count: gammaAxis.count) ?? linear.1,
+                     Self.cubic(iS, tS, count: sAxis.count) ?? linear.2)
+        let terms: [(Int, Double)]
+        if let t = try? combine(cubic, sizes: sizeStencil) {
+            terms = t
+        } else {
+            terms = try combine(linear, sizes: sizeStencil)
+        }
+        return Point(terms: terms, theoryMagnification: 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma))
+    }
+
+    private func combine(_ axes: (Stencil, Stencil, Stencil), sizes: Stencil) throws -> [(Int, Double)] {
+        var terms: [(Int, Double)] = []
+        let nG = gammaAxis.count, nS = sAxis.count, nZ = sourceSizes.count
+        for (k, wk) in axes.0 {
+            for (g, wg) in axes.1 {
+                for (s, ws) in axes.2 where wk * wg * ws != 0 {
+                    let cell = (k * nG + g) * nS + s
+                    guard present[cell] else {
+                        throw TableQueryError.missingCell(kappa: kappaAxis[k], gamma: gammaAxis[g], s: sAxis[s],
+                                                          reason: "skipped near the critical line, or not computed")
+                    }
+                    for (z, wz) in sizes { terms.append(((cell * nZ + z) * bins, wk * wg * ws * wz)) }
+                }
+            }
+        }
+        return terms
+    }
+
+    /// The whole interpolated PDF (density per unit log10(μ/μ_theory), one value per bin).
+    public func pdf(at point: Point) -> [Double] {
+        var out = [Double](repeating: 0, count: bins)
+        for (offset, w) in point.terms {
+            for b in 0..<bins { out[b] += w * pdf[offset + b] }
+        }
+        return out.map { max(0, $0) }
+    }
+
+    /// Density of log10(μ/μ_theory) at magnification `mu` (0 outside the table's range).
+    /// This is the call a likelihood makes millions of times: no allocation, a few dozen terms.
+    @inline(__always)
+    public func density(mu: Double, at point: Point) -> Double {
+        let x = log10(mu / point.theoryMagnification)
+        let b = Int(((x - lowEdge) / binWidth).rounded(.down))
+        guard b >= 0, b < bins else { return 0 }
+        var sum = 0.0
+        for (offset, w) in point.terms { sum += w * pdf[offset + b] }
+        return max(0, sum)
+    }
+
+    /// Convenience: density at (κ, γ, s, size, μ) in one call.
+    public func density(mu: Double, kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Double {
+        density(mu: mu, at: try point(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize))
+    }
+}
