@@ -53,9 +53,13 @@ let package = Package(
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "TesseraRunners",
+            "TesseraRunners", "Microlensing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "TesseraRunners", "TesseraSupport"],
+                          path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
         .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport"]),

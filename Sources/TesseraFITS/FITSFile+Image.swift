@@ -85,14 +85,8 @@ extension FITSFile {
     public func writeImage<Pixel: FITSPixel>(_ image: FITSImage<Pixel>, hdu: Int) throws {
         try requireWritable()
         try withHandle(hdu: hdu) { fptr in
-            var type: Int32 = 0
+            try requireImage(fptr, doing: "cannot write an image into")
             var status: Int32 = 0
-            ffghdt(fptr, &type, &status)
-            try check(status, hdu: hdu, "cannot read HDU type")
-            guard type == IMAGE_HDU else {
-                throw FITSError(reason: .wrongHDUType, path: path, hdu: hdu,
-                                detail: "cannot write an image into a \(try hduType(code: type, hdu: hdu).rawValue) HDU")
-            }
             var naxes = image.shape.map { Int64($0) }
             ffrsimll(fptr, Int32(Pixel.fitsBitpix), Int32(naxes.count), &naxes, &status)
             try check(status, hdu: hdu, "cannot resize image HDU to shape \(image.shape)")
@@ -102,8 +96,10 @@ extension FITSFile {
 
     // MARK: Internals
 
-    /// BITPIX and shape of the current HDU, which must be an image.
-    private func imageParameters(_ fptr: UnsafeMutablePointer<fitsfile>) throws -> (bitpix: Int, shape: [Int]) {
+    /// The current HDU's index; throws `.wrongHDUType` ("cannot read an image from a binaryTable
+    /// HDU") unless it is an image.
+    @discardableResult
+    private func requireImage(_ fptr: UnsafeMutablePointer<fitsfile>, doing action: String) throws -> Int {
         let index = currentIndex(fptr)
         var type: Int32 = 0
         var status: Int32 = 0
@@ -111,8 +107,15 @@ extension FITSFile {
         try check(status, hdu: index, "cannot read HDU type")
         guard type == IMAGE_HDU else {
             throw FITSError(reason: .wrongHDUType, path: path, hdu: index,
-                            detail: "HDU is a \(try hduType(code: type, hdu: index).rawValue), not an image")
+                            detail: "\(action) a \(try hduType(code: type, hdu: index).rawValue) HDU")
         }
+        return index
+    }
+
+    /// BITPIX and shape of the current HDU, which must be an image.
+    private func imageParameters(_ fptr: UnsafeMutablePointer<fitsfile>) throws -> (bitpix: Int, shape: [Int]) {
+        let index = try requireImage(fptr, doing: "cannot read an image from")
+        var status: Int32 = 0
         var naxis: Int32 = 0
         ffgidm(fptr, &naxis, &status)
         try check(status, hdu: index, "cannot read NAXIS")

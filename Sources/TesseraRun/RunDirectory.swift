@@ -38,7 +38,20 @@ public final class RunDirectory {
         self.path = RunPaths.absolute(path)
         self.metadata = metadata
         let fm = FileManager.default
-        if fm.fileExists(atPath: metadataPath) && !resume { throw RunDirectoryError.notEmpty(path: path) }
+        if fm.fileExists(atPath: metadataPath) {
+            guard resume else { throw RunDirectoryError.notEmpty(path: path) }
+            // A resumed run keeps its original start, inputs and code record, and notes the resume.
+            let original = try Self.readMetadata(of: self.path)
+            self.metadata = original
+            self.metadata.resumed = (original.resumed ?? []) + [metadata.startTime]
+            self.metadata.status = .running
+            self.metadata.endTime = nil
+            self.metadata.error = nil
+            self.metadata.hosts = metadata.hosts
+            self.metadata.mpiSize = metadata.mpiSize
+        } else if resume {
+            throw RunDirectoryError.notARunDirectory(path: path, missing: Self.metadataFile)
+        }
         do { try fm.createDirectory(atPath: self.path, withIntermediateDirectories: true) } catch {
             throw FileError.cannotWrite(path: path, reason: error.localizedDescription)
         }

@@ -73,6 +73,8 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     /// Version of a precomputed table the run depends on (lensing runs).
     public var tableVersion: String?
     public var libraries: LibraryVersions
+    /// Start times of later sessions that resumed this run (`--resume`), oldest first.
+    public var resumed: [String]?
 
     public init(tesseraVersion: String, command: String, arguments: [String], executable: String,
                 workingDirectory: String, gitCommit: String?, gitDirty: Bool?, gitSource: String, startTime: String,
@@ -102,6 +104,6 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case tesseraVersion = "tessera_version", command, arguments, executable
         case workingDirectory = "working_directory", gitCommit = "git_commit", gitDirty = "git_dirty"
         case gitSource = "git_source", startTime = "start_time", endTime = "end_time", status, error
-        case mpiSize = "mpi_size", hosts, seed, inputs, tableVersion = "table_version", libraries
+        case mpiSize = "mpi_size", hosts, seed, inputs, tableVersion = "table_version", libraries, resumed
     }
 }

@@ -9,7 +9,7 @@ extension Tessera {
             abstract: "Print a documented YAML configuration template for a command.")
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
-            case selftest
+            case selftest, tabulate
         }
 
         @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -19,6 +19,8 @@ extension Tessera {
             switch command {
             case .selftest:
                 print(SelfTestConfiguration.documentedTemplate(title: "tessera selftest configuration"))
+            case .tabulate:
+                print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
             }
         }
     }

@@ -44,8 +44,18 @@ final class RunDirectoryTests: XCTestCase {
             XCTAssertEqual(error as? RunDirectoryError, .notEmpty(path: path))
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path + "/metadata.json")), before)
-        XCTAssertNoThrow(try RunDirectory(creating: path, command: "selftest", configuration: ExampleConfig(),
-                                          metadata: metadata(), resume: true))
+        var later = metadata()
+        later.startTime = "2026-11-25T00:00:00.000Z"
+        later.mpiSize = 8
+        let resumed = try RunDirectory(creating: path, command: "selftest", configuration: ExampleConfig(),
+                                       metadata: later, resume: true)
+        XCTAssertEqual(resumed.metadata.startTime, "2026-11-24T00:00:00.000Z", "the original start is kept")
+        XCTAssertEqual(resumed.metadata.resumed, ["2026-11-25T00:00:00.000Z"])
+        XCTAssertEqual(try RunDirectory.readMetadata(of: path).mpiSize, 8)
+        XCTAssertThrowsError(try RunDirectory(creating: root + "/never", command: "selftest", configuration: ExampleConfig(),
+                                              metadata: metadata(), resume: true)) { error in
+            XCTAssertEqual(error as? RunDirectoryError, .notARunDirectory(path: root + "/never", missing: "metadata.json"))
+        }
     }
 
     func testFailureIsRecorded() throws {

@@ -78,8 +78,36 @@ public struct MagnificationTableInterpolator: Sendable {
                                               criticalMargin: margin)
     }
 
-    /// Interpolation weights along one axis: (index, weight) pairs.
-    typealias Stencil = [(Int, Double)]
+    /// Interpolation weights along one axis: up to four (index, weight) pairs, kept in SIMD
+    /// registers so that a query allocates nothing.
+    struct Stencil {
+        var index = SIMD4<Int>(repeating: 0)
+        var weight = SIMD4<Double>(repeating: 0)
+        var count = 0
+
+        static func linear(_ i: Int, _ t: Double, count n: Int) -> Stencil {
+            var s = Stencil()
+            if n == 1 || t == 0 {
+                (s.index[0], s.weight[0], s.count) = (i, 1, 1)
+            } else {
+                s.index = SIMD4(i, i + 1, 0, 0)
+                s.weight = SIMD4(1 - t, t, 0, 0)
+                s.count = 2
+            }
+            return s
+        }
+
+        /// Catmull–Rom weights for points i−1 … i+2 (uniform in index); nil at the edges.
+        static func cubic(_ i: Int, _ t: Double, count n: Int) -> Stencil? {
+            guard i >= 1, i + 2 < n, t > 0 else { return nil }
+            let t2 = t * t, t3 = t2 * t
+            var s = Stencil()
+            s.index = SIMD4(i - 1, i, i + 1, i + 2)
+            s.weight = SIMD4(-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1, -1.5 * t3 + 2 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2)
+            s.count = 4
+            return s
+        }
+    }
 
     static func bracket(_ axis: [Double], _ x: Double, name: String) throws -> (Int, Double) {
         guard let first = axis.first, let last = axis.last, x >= first, x <= last else {
@@ -95,29 +123,19 @@ public struct MagnificationTableInterpolator: Sendable {
         return (i, (x - axis[i]) / (axis[i + 1] - axis[i]))
     }
 
-    static func linear(_ i: Int, _ t: Double, count: Int) -> Stencil {
-        count == 1 || t == 0 ? [(i, 1)] : [(i, 1 - t), (i + 1, t)]
-    }
-
-    /// Catmull–Rom weights for points i−1 … i+2 on a (possibly non-uniform, treated as uniform in
-    /// index) axis; nil at the edges.
-    static func cubic(_ i: Int, _ t: Double, count: Int) -> Stencil? {
-        guard i >= 1, i + 2 < count, t > 0 else { return nil }
-        let t2 = t * t, t3 = t2 * t
-        return [(i - 1, -0.5 * t3 + t2 - 0.5 * t), (i, 1.5 * t3 - 2.5 * t2 + 1),
-                (i + 1, -1.5 * t3 + 2 * t2 + 0.5 * t), (i + 2, 0.5 * t3 - 0.5 * t2)]
-    }
-
     /// A prepared query point: the weights of every table entry it mixes.
     public struct Point: Sendable {
-        /// (flat offset of the cell's PDF for the chosen size, weight).
-        let terms: [(Int, Double)]
+        /// Flat offsets of the mixed PDFs (for the chosen source size) and their weights.
+        let offsets: [Int]
+        let weights: [Double]
         /// μ_theory of the query point.
         public let theoryMagnification: Double
     }
 
-    /// Prepare the interpolation weights at (κ, γ, s, source size); reuse the result for many μ.
-    public func point(kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Point {
+    /// The four stencils of a query, cubic where possible; throws for points outside the grid or
+    /// near the critical line.
+    private func stencils(kappa: Double, gamma: Double, s: Double, sourceSize: Double) throws
+        -> (cubic: (Stencil, Stencil, Stencil), linear: (Stencil, Stencil, Stencil), size: Stencil) {
         let distance = abs(abs(1 - kappa) - gamma)
         if distance < criticalMargin {
             throw TableQueryError.nearCriticalLine(kappa: kappa, gamma: gamma, distance: distance, margin: criticalMargin)
@@ -126,42 +144,65 @@ public struct MagnificationTableInterpolator: Sendable {
         let (ig, tg) = try Self.bracket(gammaAxis, gamma, name: "γ")
         let (iS, tS) = try Self.bracket(sAxis, s, name: "s")
         let (iz, tz) = try Self.bracket(sourceSizes, sourceSize, name: "source size")
-        let sizeStencil = Self.linear(iz, tz, count: sourceSizes.count)
-        let linear = (Self.linear(ik, tk, count: kappaAxis.count), Self.linear(ig, tg, count: gammaAxis.count),
-                      Self.linear(iS, tS, count: sAxis.count))
-        let cubic = (Self.cubic(ik, tk, count: kappaAxis.count) ?? linear.0, Self.cubic(ig, tg, count: gammaAxis.count) ?? linear.1,
-                     Self.cubic(iS, tS, count: sAxis.count) ?? linear.2)
-        let terms: [(Int, Double)]
-        if let t = try? combine(cubic, sizes: sizeStencil) {
-            terms = t
-        } else {
-            terms = try combine(linear, sizes: sizeStencil)
-        }
-        return Point(terms: terms, theoryMagnification: 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma))
+        let linear = (Stencil.linear(ik, tk, count: kappaAxis.count), Stencil.linear(ig, tg, count: gammaAxis.count),
+                      Stencil.linear(iS, tS, count: sAxis.count))
+        let cubic = (Stencil.cubic(ik, tk, count: kappaAxis.count) ?? linear.0,
+                     Stencil.cubic(ig, tg, count: gammaAxis.count) ?? linear.1,
+                     Stencil.cubic(iS, tS, count: sAxis.count) ?? linear.2)
+        return (cubic, linear, Stencil.linear(iz, tz, count: sourceSizes.count))
     }
 
-    private func combine(_ axes: (Stencil, Stencil, Stencil), sizes: Stencil) throws -> [(Int, Double)] {
-        var terms: [(Int, Double)] = []
+    /// Call `body(offset, weight)` for every mixed table entry; false if a needed cell is missing.
+    @inline(__always)
+    private func visit(_ axes: (Stencil, Stencil, Stencil), _ size: Stencil, _ body: (Int, Double) -> Void) -> Bool {
         let nG = gammaAxis.count, nS = sAxis.count, nZ = sourceSizes.count
-        for (k, wk) in axes.0 {
-            for (g, wg) in axes.1 {
-                for (s, ws) in axes.2 where wk * wg * ws != 0 {
-                    let cell = (k * nG + g) * nS + s
-                    guard present[cell] else {
-                        throw TableQueryError.missingCell(kappa: kappaAxis[k], gamma: gammaAxis[g], s: sAxis[s],
-                                                          reason: "skipped near the critical line, or not computed")
-                    }
-                    for (z, wz) in sizes { terms.append(((cell * nZ + z) * bins, wk * wg * ws * wz)) }
+        for a in 0..<axes.0.count {
+            for b in 0..<axes.1.count {
+                for c in 0..<axes.2.count {
+                    let w = axes.0.weight[a] * axes.1.weight[b] * axes.2.weight[c]
+                    if w == 0 { continue }
+                    let cell = (axes.0.index[a] * nG + axes.1.index[b]) * nS + axes.2.index[c]
+                    if !present[cell] { return false }
+                    for d in 0..<size.count { body((cell * nZ + size.index[d]) * bins, w * size.weight[d]) }
                 }
             }
         }
-        return terms
+        return true
+    }
+
+    private func missingCellError(_ axes: (Stencil, Stencil, Stencil)) -> TableQueryError {
+        let nG = gammaAxis.count, nS = sAxis.count
+        for a in 0..<axes.0.count { for b in 0..<axes.1.count { for c in 0..<axes.2.count {
+            let cell = (axes.0.index[a] * nG + axes.1.index[b]) * nS + axes.2.index[c]
+            if !present[cell] {
+                return .missingCell(kappa: kappaAxis[axes.0.index[a]], gamma: gammaAxis[axes.1.index[b]], s: sAxis[axes.2.index[c]],
+                                    reason: "skipped near the critical line, or not computed")
+            }
+        } } }
+        return .missingCell(kappa: .nan, gamma: .nan, s: .nan, reason: "unknown")
+    }
+
+    /// Prepare the interpolation weights at (κ, γ, s, source size); reuse the result for many μ.
+    public func point(kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Point {
+        let st = try stencils(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize)
+        var offsets: [Int] = [], weights: [Double] = []
+        offsets.reserveCapacity(128)
+        weights.reserveCapacity(128)
+        var ok = visit(st.cubic, st.size) { offsets.append($0); weights.append($1) }
+        if !ok {
+            offsets.removeAll(keepingCapacity: true)
+            weights.removeAll(keepingCapacity: true)
+            ok = visit(st.linear, st.size) { offsets.append($0); weights.append($1) }
+            if !ok { throw missingCellError(st.linear) }
+        }
+        return Point(offsets: offsets, weights: weights,
+                     theoryMagnification: 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma))
     }
 
     /// The whole interpolated PDF (density per unit log10(μ/μ_theory), one value per bin).
     public func pdf(at point: Point) -> [Double] {
         var out = [Double](repeating: 0, count: bins)
-        for (offset, w) in point.terms {
+        for (offset, w) in zip(point.offsets, point.weights) {
             for b in 0..<bins { out[b] += w * pdf[offset + b] }
         }
         return out.map { max(0, $0) }
@@ -175,12 +216,25 @@ public struct MagnificationTableInterpolator: Sendable {
         let b = Int(((x - lowEdge) / binWidth).rounded(.down))
         guard b >= 0, b < bins else { return 0 }
         var sum = 0.0
-        for (offset, w) in point.terms { sum += w * pdf[offset + b] }
+        for i in 0..<point.offsets.count { sum += point.weights[i] * pdf[point.offsets[i] + b] }
         return max(0, sum)
     }
 
-    /// Convenience: density at (κ, γ, s, size, μ) in one call.
+    /// Density of log10(μ/μ_theory) at magnification `mu` and (κ, γ, s, size) in one call,
+    /// without allocating: the path for a likelihood whose macro model changes every call.
     public func density(mu: Double, kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Double {
-        density(mu: mu, at: try point(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize))
+        let st = try stencils(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize)
+        let theory = 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma)
+        let x = log10(mu / theory)
+        let b = Int(((x - lowEdge) / binWidth).rounded(.down))
+        var sum = 0.0
+        let inRange = b >= 0 && b < bins
+        if !visit(st.cubic, st.size, { offset, w in if inRange { sum += w * pdf[offset + b] } }) {
+            sum = 0
+            if !visit(st.linear, st.size, { offset, w in if inRange { sum += w * pdf[offset + b] } }) {
+                throw missingCellError(st.linear)
+            }
+        }
+        return max(0, sum)
     }
 }

@@ -67,3 +67,13 @@ public enum TabulationRunner {
                                  computedNow: summary?.completed ?? 0, failed: failedCells, table: tablePath)
     }
 }
+
+/// Some cells failed every attempt; the table marks them missing (status −1) and `--resume`
+/// retries them.
+public struct TabulationIncomplete: Error, CustomStringConvertible {
+    public let failedCells: [Int]
+    public init(failedCells: [Int]) { self.failedCells = failedCells }
+    public var description: String {
+        "tabulation incomplete: cell(s) \(failedCells.map(String.init).joined(separator: ", ")) failed; fix the cause and rerun with --resume"
+    }
+}

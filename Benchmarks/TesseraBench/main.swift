@@ -1,0 +1,15 @@
+import Foundation
+
+// Benchmarks for the performance figures the issues name. Build and run in release:
+//   swift run -c release tessera-bench interpolator
+//   swift run -c release tessera-bench magmap [PIXELS]
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "interpolator":
+    InterpolatorBenchmark.run()
+case "magmap":
+    MagMapBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000)
+default:
+    print("usage: tessera-bench interpolator | magmap [PIXELS]")
+    exit(2)
+}

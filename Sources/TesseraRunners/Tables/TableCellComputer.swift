@@ -1,0 +1,54 @@
+import Foundation
+import Microlensing
+
+/// Computes one table cell: the point-source magnification map of (κ, γ, s) with the cell's
+/// seed, its finite-source versions, and their log10(μ/μ_theory) histograms. `tessera magmap`
+/// calls the same function, so a table row can be checked against a map made on its own.
+public enum TableCellComputer {
+    /// The maps and histograms of one cell.
+    public struct Output {
+        /// Point-source map.
+        public var map: MagnificationMap
+        /// One PDF per source size (density per unit log10(μ/μ_theory)), flattened [size][bin].
+        public var pdf: [Double]
+        public var seconds: Double
+    }
+
+    /// Map settings of a cell from the grid configuration.
+    public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64) -> MapSettings {
+        MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed)
+    }
+
+    /// The finite-source profile of a size (nil for size 0, the point source).
+    public static func profile(_ name: String, size: Double) -> SourceProfile? {
+        guard size > 0 else { return nil }
+        return name == "disk" ? .uniformDisk(radius: size) : .gaussian(sigma: size)
+    }
+
+    /// Shoot the map and histogram it for every source size.
+    public static func run(kappa: Double, gamma: Double, s: Double, settings: MapSettings, sourceSizes: [Double],
+                           profile: String, logMuRange: ClosedRange<Double>, bins: Int) throws -> Output {
+        let start = Date()
+        let model = try MacroModel(kappa: kappa, gamma: gamma, smoothFraction: s)
+        let map = try makeMagnificationMap(model: model, settings: settings)
+        let profiles = sourceSizes.compactMap { self.profile(profile, size: $0) }
+        var convolved = try map.convolved(withEach: profiles)[...]
+        var pdf: [Double] = []
+        for size in sourceSizes {
+            let m = size > 0 ? convolved.removeFirst() : map
+            pdf += try MagnificationHistogram(map: m, range: logMuRange, bins: bins, variable: .log10RelativeMagnification).pdf
+        }
+        return Output(map: map, pdf: pdf, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// One cell of a tabulation.
+    public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration) throws -> CellResult {
+        let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
+                          settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed),
+                          sourceSizes: c.sourceSizes, profile: c.sourceProfile,
+                          logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
+        return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,
+                          theoryMagnification: out.map.theoreticalMagnification, rays: Int64(out.map.raysShot),
+                          stars: Int64(out.map.starCount), seed: cell.seed, seconds: out.seconds, rank: 0)
+    }
+}

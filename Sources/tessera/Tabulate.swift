@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TesseraMPI
+import TesseraRun
+import TesseraRunners
+
+extension Tessera {
+    struct Tabulate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tabulate microlensing magnification distributions over a (κ, γ, s) grid across MPI ranks.",
+            discussion: """
+            Rank 0 hands grid cells to the other ranks (cells differ greatly in cost), saves each \\
+            cell's distributions as it arrives, and all ranks write one parallel HDF5 table at the \\
+            end (DIR/table.h5). A killed run continues with --resume DIR, computing only the \\
+            missing cells. Keys for --grid: `tessera config tabulate`.
+
+              mpirun -np 8 tessera tabulate --grid grid.yaml --out data/tables/example
+            """)
+
+        @Option(help: "Grid configuration (YAML or a previous run's params.json).")
+        var grid: String?
+
+        @Option(help: "Run directory (default: data/tables/<sim_id>).")
+        var out: String?
+
+        @Option(help: "Continue the tabulation in this run directory (its params.json is the grid).")
+        var resume: String?
+
+        // `reproduce` passes the recorded configuration as --config.
+        @Option(help: .hidden)
+        var config: String?
+
+        func run() throws {
+            try MPIExecution.run { comm in
+                if resume != nil && (grid != nil || config != nil || out != nil) {
+                    throw ConfigError.invalidValue(file: "command line", field: "--resume",
+                                                   reason: "give either --resume DIR alone, or --grid (and --out)")
+                }
+                let gridFile = resume.map { ($0 as NSString).appendingPathComponent(RunDirectory.paramsFile) } ?? grid ?? config
+                guard let gridFile else {
+                    throw ConfigError.invalidValue(file: "command line", field: "--grid", reason: "a grid file is required")
+                }
+                let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile)
+                let directory = resume ?? out ?? "data/tables/\(configuration.simId)"
+                let context = try RunContext.start(
+                    command: "tabulate", configuration: configuration, output: directory, seed: configuration.seed,
+                    inputs: resume == nil ? [gridFile] : [], tableVersion: configuration.tableVersion,
+                    libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+                do {
+                    let summary = try TabulationRunner.run(configuration, context: context) { cell in
+                        try TableCellComputer.compute(cell, configuration: configuration)
+                    }
+                    let error: (any Error)? = summary.failed.isEmpty ? nil
+                        : TabulationIncomplete(failedCells: summary.failed)
+                    try context.finish(error: error)
+                    if let error { throw error }
+                } catch let error as TabulationIncomplete {
+                    throw error
+                } catch {
+                    try? context.finish(error: error)
+                    throw error
+                }
+            }
+        }
+    }
+}
