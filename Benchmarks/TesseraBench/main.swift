@@ -2,14 +2,15 @@ import Foundation
 
 // Benchmarks for the performance figures the issues name. Build and run in release:
 //   swift run -c release tessera-bench interpolator
-//   swift run -c release tessera-bench magmap [PIXELS]
+//   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
     InterpolatorBenchmark.run()
 case "magmap":
-    MagMapBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000)
+    MagMapBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000,
+                        seeds: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]]")
     exit(2)
 }

@@ -36,6 +36,9 @@ extension Tessera {
         @Option(name: .customLong("log-mu-range"), help: "Histogram range in log10(μ/μ_theory), as LOW,HIGH.")
         var logMuRange = "-2,2"
         @Option(help: "Histogram bins.") var bins = 80
+        @Option(name: .customLong("mass-function"), help: "Stellar masses: unit, salpeter or kroupa.") var massFunction = "unit"
+        @Option(name: .customLong("mass-min"), help: "Minimum stellar mass in M☉ (salpeter, kroupa).") var massMin = 0.08
+        @Option(name: .customLong("mass-max"), help: "Maximum stellar mass in M☉ (salpeter, kroupa).") var massMax = 1.0
         @Option(help: "Output file: .h5 (HDF5) or .fits.") var out: String
 
         func run() throws {
@@ -47,14 +50,17 @@ extension Tessera {
                 guard ["gaussian", "disk"].contains(sourceProfile) else {
                     throw ConfigError.invalidValue(file: "command line", field: "--source-profile", reason: "must be gaussian or disk")
                 }
-                let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed)
+                let masses = try TableCellComputer.massFunction(massFunction, range: [massMin, massMax])
+                let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed,
+                                                          massFunction: masses)
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
                                                        profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins)
                 let map = output.map
                 let version = SourceVersion.detect()
                 let facts: [(String, HDF5AttributeValue)] = [
                     ("kappa", .double(kappa)), ("gamma", .double(gamma)), ("s", .double(s)), ("size_re", .double(sizeRE)),
-                    ("pixels", .int(Int64(pixels))), ("stars", .int(Int64(map.starCount))), ("seed", .int(Int64(bitPattern: seed))),
+                    ("pixels", .int(Int64(pixels))), ("mass_function", .string(massFunction)),
+                    ("mass_range", .doubles(massFunction == "unit" ? [1, 1] : [massMin, massMax])), ("stars", .int(Int64(map.starCount))), ("seed", .int(Int64(bitPattern: seed))),
                     ("rays_shot", .int(Int64(map.raysShot))), ("rays_per_pixel_unlensed", .double(map.raysPerPixelUnlensed)),
                     ("mean_magnification", .double(map.mean)), ("theory_magnification", .double(map.theoreticalMagnification)),
                     ("seconds", .double(output.seconds)), ("tessera_version", .string(TesseraVersion.string)),

@@ -15,14 +15,33 @@ public enum TableCellComputer {
     }
 
     /// Map settings of a cell from the grid configuration.
-    public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64) -> MapSettings {
-        MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed)
+    public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64,
+                                massFunction: MassFunction = .unit) -> MapSettings {
+        MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed,
+                    massFunction: massFunction)
+    }
+
+    /// A mass function by name ("unit", "salpeter", "kroupa") with [minimum, maximum] in M☉.
+    public static func massFunction(_ name: String, range: [Double]) throws -> MassFunction {
+        let function: MassFunction
+        switch name {
+        case "unit": return .unit
+        case "salpeter", "kroupa":
+            guard range.count == 2 else {
+                throw MicrolensingError.invalidParameter(name: "mass_range", value: Double(range.count), requirement: "must be [minimum, maximum]")
+            }
+            function = name == "salpeter" ? .salpeter(minimum: range[0], maximum: range[1]) : .kroupa(minimum: range[0], maximum: range[1])
+        default:
+            throw MicrolensingError.invalidParameter(name: "mass_function", value: .nan, requirement: "must be unit, salpeter or kroupa, got '\(name)'")
+        }
+        try function.validate()
+        return function
     }
 
     /// The finite-source profile of a size (nil for size 0, the point source).
     public static func profile(_ name: String, size: Double) -> SourceProfile? {
         guard size > 0 else { return nil }
-        return name == "disk" ? .uniformDisk(radius: size) : .gaussian(sigma: size)
+        return name == "disk" ? .disk(radius: size) : .gaussian(sigma: size)
     }
 
     /// Shoot the map and histogram it for every source size.
@@ -44,7 +63,8 @@ public enum TableCellComputer {
     /// One cell of a tabulation.
     public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration) throws -> CellResult {
         let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
-                          settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed),
+                          settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
+                                             massFunction: try massFunction(c.massFunction, range: c.massRange)),
                           sourceSizes: c.sourceSizes, profile: c.sourceProfile,
                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
         return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,

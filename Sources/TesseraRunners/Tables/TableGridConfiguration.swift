@@ -17,6 +17,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
     public var logMuRange: [Double] = [-2.0, 2.0]
     public var bins = 80
     public var seed: UInt64 = 1
+    public var massFunction = "unit"
+    public var massRange: [Double] = [0.08, 1.0]
     public var maxAttempts = 3
 
     public init() {}
@@ -26,7 +28,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case simId = "sim_id", tableVersion = "table_version", kappa, gamma, s
         case criticalMargin = "critical_margin", sizeRE = "size_re", pixels, raysPerPixel = "rays_per_pixel"
         case sourceSizes = "source_sizes", sourceProfile = "source_profile", logMuRange = "log_mu_range", bins, seed
-        case maxAttempts = "max_attempts"
+        case massFunction = "mass_function", massRange = "mass_range", maxAttempts = "max_attempts"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -47,6 +49,9 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case .logMuRange: return "[low, high] of the histogram in log10(μ/μ_theory), μ_theory = 1/|(1−κ)² − γ²|."
         case .bins: return "Number of histogram bins over log_mu_range."
         case .seed: return "Base random seed; cell i uses the star-field seed recorded in /cells/seed."
+        case .massFunction:
+            return "Stellar masses: unit (all 1 M☉), salpeter (dN/dm ∝ m^−2.35) or kroupa (Kroupa 2001), within mass_range."
+        case .massRange: return "[minimum, maximum] stellar mass in M☉ for salpeter and kroupa (ignored for unit)."
         case .maxAttempts: return "Attempts per cell before it is marked failed (a failed cell is retried on resume)."
         }
     }
@@ -68,6 +73,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
         logMuRange = try c.decodeIfPresent([Double].self, forKey: .logMuRange) ?? d.logMuRange
         bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        massFunction = try c.decodeIfPresent(String.self, forKey: .massFunction) ?? d.massFunction
+        massRange = try c.decodeIfPresent([Double].self, forKey: .massRange) ?? d.massRange
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
     }
 
@@ -98,6 +105,9 @@ public struct TableGridConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "log_mu_range", reason: "must be [low, high] with low < high")
         }
         if bins < 1 { throw InvalidConfigValue(field: "bins", reason: "must be >= 1") }
+        do { _ = try TableCellComputer.massFunction(massFunction, range: massRange) } catch {
+            throw InvalidConfigValue(field: "mass_function", reason: "\(error)")
+        }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
     }
 

@@ -1,0 +1,408 @@
+/// Inverse ray shooting (Kayser, Refsdal & Stabell 1986; Schneider & Weiss 1987) with the
+/// hierarchical far/near deflection of Wambsganss (1990).
+///
+/// Rays lie on a regular grid of spacing d = 1/√(ray density) over the `ShootingRegion`,
+/// anchored so that grid lines sit at ±h/|λx| + (i + ½)d (h = size/2): with κ = γ = 0 and k²
+/// rays per pixel every unlensed pixel receives exactly k×k rays. Each ray is mapped with
+///
+///     y₁ = (1 − κ_s − γ) x₁ − α*₁(x),   y₂ = (1 − κ_s + γ) x₂ − α*₂(x)
+///
+/// (see `MacroModel` for the convention) and counted in the source pixel it lands in. The
+/// magnification of a pixel is hits/(expected hits unlensed) = hits·d²/pixelArea.
+///
+/// Hot loop. The rectangle is tiled into cells of B×B rays (side L = B·d). Per cell, the far
+/// field is one Taylor polynomial about the cell centre (`LocalExpansion`) and the near stars
+/// are copied into small contiguous arrays. Per row of rays (fixed y₀) the polynomial is
+/// Taylor-shifted to a polynomial in the real local x (O(p²) per row), so each ray costs p
+/// real-times-complex Horner steps, a few divisions for the near stars and one binning step;
+/// every inner loop runs over a contiguous row of rays without allocation.
+///
+/// Threads. `shoot(cellRows:into:)` shoots one band of cell rows into a caller-owned count
+/// array, so bands can run on separate threads (the shooter is an immutable value) and their
+/// counts be added (`addCounts`); `cellRows` is the number of bands available.
+public struct RayShooter: Sendable {
+    public let model: MacroModel
+    public let geometry: MapGeometry
+    public let region: ShootingRegion
+    public let stars: StarField
+    public let accuracy: DeflectionAccuracy
+    public let rayDensity: RayDensity
+    /// Spacing of the ray grid in Einstein radii.
+    public let raySpacing: Double
+    /// Rays per side of the grid.
+    public let raysX: Int, raysY: Int
+    /// Coordinates of the lower-left corner of the ray grid (ray (i, j) is at origin + (i+½, j+½)d).
+    public let originX: Double, originY: Double
+    /// Rays per cell side, B.
+    public let raysPerCellSide: Int
+    /// Cells per side.
+    public let cellColumns: Int, cellRows: Int
+
+    let tree: MultipoleTree?
+    let grid: CellGrid?
+    let binomial: [Double]
+
+    /// Most rays a single map may shoot.
+    public static let maximumRays = 1e13
+
+    /// Total rays shot.
+    public var raysShot: Int { raysX * raysY }
+    /// Cell side L in Einstein radii.
+    public var cellSize: Double { Double(raysPerCellSide) * raySpacing }
+    /// Expected hits of an unlensed pixel, pixelArea/d².
+    public var raysPerPixelUnlensed: Double { geometry.pixelArea / (raySpacing * raySpacing) }
+    /// θ* = max(θ, 1/(√2(n+½))): the worst expansion ratio, see `LocalExpansion`.
+    public var effectiveOpeningAngle: Double {
+        max(accuracy.openingAngle, 1 / (2.0.squareRoot() * (Double(accuracy.nearCells) + 0.5)))
+    }
+    /// ε(θ*, p): the far-field deflection error is at most this times A_far(z) = Σ_far m/|z − zᵢ|.
+    public var relativeErrorFactor: Double {
+        MultipoleTree.relativeErrorFactor(openingAngle: effectiveOpeningAngle, order: accuracy.order)
+    }
+
+    /// A shooter for `model` with a star field and region generated from `settings`.
+    public init(model: MacroModel, settings: MapSettings) throws {
+        let geometry = try MapGeometry(sizeRE: settings.sizeRE, pixels: settings.pixels)
+        let region = try ShootingRegion(model: model, map: geometry, massFunction: settings.massFunction,
+                                        lightLoss: settings.lightLoss)
+        let stars = try StarField(kappaStar: model.kappaStar, radius: region.starFieldRadius,
+                                  massFunction: settings.massFunction, seed: settings.seed)
+        try self.init(model: model, geometry: geometry, region: region, stars: stars,
+                      rayDensity: settings.rayDensity, accuracy: settings.accuracy)
+    }
+
+    /// A shooter for explicit pieces (e.g. a hand-made star field). The lens equation uses the
+    /// model's κ_s and γ only; the stars supply their own convergence.
+    public init(model: MacroModel, geometry: MapGeometry, region: ShootingRegion, stars: StarField,
+                rayDensity: RayDensity, accuracy: DeflectionAccuracy = DeflectionAccuracy()) throws {
+        try rayDensity.validate()
+        try accuracy.validate()
+        self.model = model
+        self.geometry = geometry
+        self.region = region
+        self.stars = stars
+        self.accuracy = accuracy
+        self.rayDensity = rayDensity
+        let d = 1 / rayDensity.density(pixelArea: geometry.pixelArea).squareRoot()
+        raySpacing = d
+        // Anchor the grid on the macro pre-image of the map's edge (when inside the region).
+        func axis(anchor: Double, half: Double) -> (origin: Double, count: Double) {
+            let a = min(anchor, half)
+            let m = max(0, ((half - a) / d - 1e-9).rounded(.up))
+            let n = ((half + a) / d - 1e-9).rounded(.up) + m
+            return (-a - m * d, max(1, n))
+        }
+        let ax = axis(anchor: geometry.halfSize / abs(model.lambdaX), half: region.halfWidthX)
+        let ay = axis(anchor: geometry.halfSize / abs(model.lambdaY), half: region.halfWidthY)
+        if ax.count * ay.count > Self.maximumRays {
+            throw MicrolensingError.tooLarge(quantity: "rays", value: ax.count * ay.count, limit: Self.maximumRays)
+        }
+        raysX = Int(ax.count); raysY = Int(ay.count)
+        originX = ax.origin; originY = ay.origin
+
+        // Cell side from the star density: L = √(starsPerCell/n*), 8 ≤ B ≤ 4096.
+        let b: Int
+        if stars.count > 0 {
+            let density = Double(stars.count) / (Double.pi * stars.radius * stars.radius)
+            let l = (accuracy.starsPerCell / density).squareRoot()
+            b = min(4096, max(8, Int((l / d).rounded())))
+        } else {
+            b = min(4096, max(8, max(raysX, raysY)))
+        }
+        raysPerCellSide = b
+        cellColumns = (raysX + b - 1) / b
+        cellRows = (raysY + b - 1) / b
+        if stars.count > 0 {
+            let t = try MultipoleTree(stars: stars, order: accuracy.order, leafSize: accuracy.leafSize)
+            tree = t
+            grid = CellGrid(tree: t, originX: originX, originY: originY, cellSize: Double(b) * d,
+                            columns: cellColumns, rows: cellRows, near: accuracy.nearCells)
+            binomial = MultipoleTree.binomialTable(order: accuracy.order)
+        } else {
+            tree = nil
+            grid = nil
+            binomial = []
+        }
+    }
+
+    /// Adds `other` into `counts` (for combining bands shot on different threads).
+    public static func addCounts(_ other: [UInt32], into counts: inout [UInt32]) {
+        precondition(other.count == counts.count, "count arrays differ in size")
+        for i in 0..<counts.count { counts[i] &+= other[i] }
+    }
+
+    /// Shoots every ray and returns the hit counts per pixel (row-major, `pixels`²).
+    public func shoot() -> [UInt32] {
+        var counts = [UInt32](repeating: 0, count: geometry.pixels * geometry.pixels)
+        shoot(cellRows: 0..<cellRows, into: &counts)
+        return counts
+    }
+
+    /// The map for all rays (shot on the calling thread).
+    public func makeMap() -> MagnificationMap {
+        var counts = [UInt32](repeating: 0, count: geometry.pixels * geometry.pixels)
+        let bound = shoot(cellRows: 0..<cellRows, into: &counts)
+        return makeMap(counts: counts, deflectionErrorBound: bound)
+    }
+
+    /// The map for hit counts accumulated over all cell rows; `deflectionErrorBound` is the
+    /// largest value `shoot(cellRows:into:)` returned over the bands, if known.
+    public func makeMap(counts: [UInt32], deflectionErrorBound: Double? = nil) -> MagnificationMap {
+        precondition(counts.count == geometry.pixels * geometry.pixels, "counts must have pixels² entries")
+        let scale = 1 / raysPerPixelUnlensed
+        let px = counts.map { Float(Double($0) * scale) }
+        return MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: stars.count,
+                                seed: stars.seed, raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
+                                deflectionErrorBound: deflectionErrorBound)
+    }
+
+    /// Shoots the rays of cell rows `band` (a sub-range of 0..<cellRows), adding hits to `counts`.
+    /// Returns the largest a-posteriori far-field deflection error bound over the band's cells
+    /// (Einstein radii; see `LocalExpansion`).
+    @discardableResult
+    public func shoot(cellRows band: Range<Int>, into counts: inout [UInt32]) -> Double {
+        precondition(counts.count == geometry.pixels * geometry.pixels, "counts must have pixels² entries")
+        precondition(band.lowerBound >= 0 && band.upperBound <= cellRows, "band outside 0..<cellRows")
+        let p = accuracy.order
+        let b = raysPerCellSide
+        let d = raySpacing
+        let l = Double(b) * d
+        let rCell = l * 0.5 * 2.0.squareRoot()
+        let n = geometry.pixels
+        let nD = Double(n)
+        let invPix = 1 / geometry.pixelSize
+        let h = geometry.halfSize
+        let (a1, a2) = model.smoothCoefficients
+
+        let padded = Self.paddedRowLength(b)
+        let wx = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let su = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let fr = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let fi = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let cr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
+        let ci = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
+        let shr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
+        let shi = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
+        defer { for q in [wx, su, fr, fi, cr, ci, shr, shi] { q.deallocate() } }
+        for j in 0..<padded {
+            wx[j] = (Double(min(j, b - 1)) + 0.5) * d - 0.5 * l
+            su[j] = a1 * wx[j] * invPix
+        }
+        for k in 0...p { cr[k] = 0; ci[k] = 0 }
+        var near = NearStars()
+        var scratch = LocalExpansionScratch(order: p)
+        var maxBound = 0.0
+
+        counts.withUnsafeMutableBufferPointer { cnt in
+            for cy in band {
+                let yc = originY + (Double(cy * b) + 0.5 * Double(b)) * d
+                let rowsHere = min(b, raysY - cy * b)
+                for cxc in 0..<cellColumns {
+                    let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
+                    let colsHere = min(b, raysX - cxc * b)
+                    if let tree, let grid {
+                        let bound = tree.farFieldExpansion(cellX: cxc, cellY: cy, grid: grid, radius: rCell,
+                                                           openingAngle: accuracy.openingAngle, binomial: binomial,
+                                                           cr: cr, ci: ci, scratch: &scratch)
+                        maxBound = max(maxBound, bound)
+                        near.gather(grid: grid, cellX: cxc, cellY: cy, centerX: xc, centerY: yc)
+                    }
+                    let uBase = (a1 * xc + h) * invPix
+                    for r in 0..<rowsHere {
+                        let y0 = (Double(r) + 0.5) * d - 0.5 * l
+                        near.withPointers { nx, ny, nm, nCount in
+                            Self.evaluateRow(count: colsHere, y0: y0, wx: wx, order: p, cr: cr, ci: ci,
+                                             shr: shr, shi: shi, nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
+                                             fr: fr, fi: fi)
+                        }
+                        let vBase = (a2 * (yc + y0) + h) * invPix
+                        for j in 0..<colsHere {
+                            let u = uBase + su[j] - fr[j] * invPix
+                            let v = vBase + fi[j] * invPix
+                            if u >= 0 && u < nD && v >= 0 && v < nD {
+                                cnt[Int(v) * n + Int(u)] &+= 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return maxBound
+    }
+
+    /// Row buffers hold a multiple of 8 values (the Horner loop works on 8 rays at a time).
+    static func paddedRowLength(_ n: Int) -> Int { (n + 7) / 8 * 8 }
+
+    /// conj(α*) = fr + i·fi at the rays (wx[j], y0), j < count, in cell-local coordinates: the
+    /// far-field polynomial Σ c_l w^l (Taylor-shifted to a polynomial in x at fixed y₀) plus the
+    /// near stars summed directly.
+    @inline(__always)
+    static func evaluateRow(count nx: Int, y0: Double, wx: UnsafePointer<Double>, order p: Int,
+                            cr: UnsafePointer<Double>, ci: UnsafePointer<Double>,
+                            shr: UnsafeMutablePointer<Double>, shi: UnsafeMutablePointer<Double>,
+                            nearX: UnsafePointer<Double>, nearY: UnsafePointer<Double>, nearM: UnsafePointer<Double>,
+                            nearCount: Int, fr: UnsafeMutablePointer<Double>, fi: UnsafeMutablePointer<Double>) {
+        // Taylor shift by s = i·y₀: P(x + s) = Σ b_k x^k (Horner-type O(p²) shift).
+        for k in 0...p { shr[k] = cr[k]; shi[k] = ci[k] }
+        if y0 != 0 {
+            for i in 0..<p {
+                var j = p - 1
+                while j >= i {
+                    // b_j += (i y₀)·b_{j+1}
+                    shr[j] -= y0 * shi[j + 1]
+                    shi[j] += y0 * shr[j + 1]
+                    j -= 1
+                }
+            }
+        }
+        // Horner in real x, eight rays at a time with the accumulators in registers (the row
+        // buffers are padded to a multiple of 8).
+        let topR = shr[p], topI = shi[p]
+        var j = 0
+        while j < nx {
+            let x = SIMD8<Double>(UnsafeBufferPointer(start: wx + j, count: 8))
+            var ar = SIMD8<Double>(repeating: topR), ai = SIMD8<Double>(repeating: topI)
+            var k = p - 1
+            while k >= 0 {
+                ar = ar * x + SIMD8(repeating: shr[k])
+                ai = ai * x + SIMD8(repeating: shi[k])
+                k -= 1
+            }
+            UnsafeMutableRawPointer(fr + j).storeBytes(of: ar, as: SIMD8<Double>.self)
+            UnsafeMutableRawPointer(fi + j).storeBytes(of: ai, as: SIMD8<Double>.self)
+            j += 8
+        }
+        // Near stars: m/(w − wᵢ) = m·conj(w − wᵢ)/|w − wᵢ|².
+        for s in 0..<nearCount {
+            let sx = nearX[s], m = nearM[s]
+            let dy = y0 - nearY[s]
+            let dy2 = dy * dy, mdy = m * dy
+            for j in 0..<nx {
+                let dx = wx[j] - sx
+                let inv = 1 / (dx * dx + dy2)
+                fr[j] += m * dx * inv
+                fi[j] -= mdy * inv
+            }
+        }
+    }
+
+    /// The hierarchical deflection α* at one image-plane point, as the ray loop computes it (far
+    /// Taylor series of the point's cell + near stars direct), with the cell's a-posteriori
+    /// far-field error bound. Meant for points of the ray grid; a point outside it is assigned to
+    /// the nearest cell, whose expansion (and bound) holds only within that cell.
+    public func deflection(x: Double, y: Double) -> (x: Double, y: Double, errorBound: Double) {
+        guard let tree, let grid else { return (0, 0, 0) }
+        let l = cellSize
+        let cxc = min(max(Int(((x - originX) / l).rounded(.down)), 0), cellColumns - 1)
+        let cyc = min(max(Int(((y - originY) / l).rounded(.down)), 0), cellRows - 1)
+        let (xc, yc) = grid.center(cxc, cyc)
+        let p = accuracy.order
+        var cr = [Double](repeating: 0, count: p + 1), ci = cr
+        var scratch = LocalExpansionScratch(order: p)
+        let bound = cr.withUnsafeMutableBufferPointer { pr in
+            ci.withUnsafeMutableBufferPointer { pi in
+                tree.farFieldExpansion(cellX: cxc, cellY: cyc, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
+                                       openingAngle: accuracy.openingAngle, binomial: binomial,
+                                       cr: pr.baseAddress!, ci: pi.baseAddress!, scratch: &scratch)
+            }
+        }
+        let wr = x - xc, wi = y - yc
+        var fr = cr[p], fi = ci[p]
+        for k in stride(from: p - 1, through: 0, by: -1) {
+            let t = fr * wr - fi * wi + cr[k]
+            fi = fr * wi + fi * wr + ci[k]
+            fr = t
+        }
+        var near = NearStars()
+        near.gather(grid: grid, cellX: cxc, cellY: cyc, centerX: xc, centerY: yc)
+        for s in 0..<near.count {
+            let dx = wr - near.x[s], dy = wi - near.y[s]
+            let inv = near.m[s] / (dx * dx + dy * dy)
+            fr += dx * inv
+            fi -= dy * inv
+        }
+        return (fr, -fi, bound)
+    }
+
+    /// conj(α*) along one row of rays of a cell, computed by exactly the ray loop's kernel
+    /// (for tests): returns the rays' image-plane x, the row's y, and fr, fi.
+    func rowDeflections(cellX: Int, cellY: Int, row: Int) -> (x: [Double], y: Double, fr: [Double], fi: [Double]) {
+        let p = accuracy.order, b = raysPerCellSide, d = raySpacing, l = cellSize
+        let xc = originX + (Double(cellX * b) + 0.5 * Double(b)) * d
+        let yc = originY + (Double(cellY * b) + 0.5 * Double(b)) * d
+        let cols = min(b, raysX - cellX * b)
+        let padded = Self.paddedRowLength(b)
+        var wx = (0..<padded).map { (Double(min($0, b - 1)) + 0.5) * d - 0.5 * l }
+        var cr = [Double](repeating: 0, count: p + 1), ci = cr, shr = cr, shi = cr
+        var fr = [Double](repeating: 0, count: padded), fi = fr
+        var near = NearStars()
+        if let tree, let grid {
+            var scratch = LocalExpansionScratch(order: p)
+            cr.withUnsafeMutableBufferPointer { pr in
+                ci.withUnsafeMutableBufferPointer { pi in
+                    _ = tree.farFieldExpansion(cellX: cellX, cellY: cellY, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
+                                               openingAngle: accuracy.openingAngle, binomial: binomial,
+                                               cr: pr.baseAddress!, ci: pi.baseAddress!, scratch: &scratch)
+                }
+            }
+            near.gather(grid: grid, cellX: cellX, cellY: cellY, centerX: xc, centerY: yc)
+        }
+        let y0 = (Double(row) + 0.5) * d - 0.5 * l
+        wx.withUnsafeMutableBufferPointer { pwx in
+            cr.withUnsafeBufferPointer { pcr in ci.withUnsafeBufferPointer { pci in
+            shr.withUnsafeMutableBufferPointer { pshr in shi.withUnsafeMutableBufferPointer { pshi in
+            fr.withUnsafeMutableBufferPointer { pfr in fi.withUnsafeMutableBufferPointer { pfi in
+                near.withPointers { nx, ny, nm, nCount in
+                    Self.evaluateRow(count: cols, y0: y0, wx: pwx.baseAddress!, order: p, cr: pcr.baseAddress!,
+                                     ci: pci.baseAddress!, shr: pshr.baseAddress!, shi: pshi.baseAddress!,
+                                     nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
+                                     fr: pfr.baseAddress!, fi: pfi.baseAddress!)
+                }
+            }}}}}}
+        }
+        return (wx.prefix(cols).map { xc + $0 }, yc + y0, Array(fr.prefix(cols)), Array(fi.prefix(cols)))
+    }
+}
+
+/// The near stars of one cell in cell-local coordinates, in reusable contiguous arrays.
+struct NearStars {
+    var x: [Double] = [], y: [Double] = [], m: [Double] = []
+    var count = 0
+
+    init() {
+        x.reserveCapacity(64); y.reserveCapacity(64); m.reserveCapacity(64)
+    }
+
+    mutating func gather(grid: CellGrid, cellX: Int, cellY: Int, centerX: Double, centerY: Double) {
+        count = 0
+        let n = grid.near
+        let pw = grid.paddedColumns
+        for by in (cellY - n)...(cellY + n) {
+            let row = (by + n) * pw
+            // Buckets bx = cellX−n … cellX+n are contiguous: padded columns cellX … cellX+2n.
+            let s = Int(grid.bucketStart[row + cellX]), e = Int(grid.bucketStart[row + cellX + 2 * n + 1])
+            for k in s..<e {
+                let lx = grid.bucketX[k] - centerX, ly = grid.bucketY[k] - centerY, lm = grid.bucketM[k]
+                if count < x.count {
+                    x[count] = lx; y[count] = ly; m[count] = lm
+                } else {
+                    x.append(lx); y.append(ly); m.append(lm)
+                }
+                count += 1
+            }
+        }
+    }
+
+    @inline(__always)
+    func withPointers<R>(_ body: (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>, Int) -> R) -> R {
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                m.withUnsafeBufferPointer { pm in
+                    // Empty arrays may have no base address; count is then 0 and nothing is read.
+                    let dummy = UnsafePointer<Double>(bitPattern: 8)!
+                    return body(px.baseAddress ?? dummy, py.baseAddress ?? dummy, pm.baseAddress ?? dummy, count)
+                }
+            }
+        }
+    }
+}
