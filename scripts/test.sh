@@ -13,6 +13,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 echo "== swift test"
 mkdir -p .build
+# MultiRankTests launch this binary under mpirun: the release build users run (and 10-100x
+# faster than the debug build for the ray shooting).
+TESSERA_BIN="$(swift build -c release --show-bin-path)/tessera"
+[ -x "$TESSERA_BIN" ] || { echo "no release binary at $TESSERA_BIN: run scripts/setup.sh" >&2; exit 1; }
+export TESSERA_BIN
 set +e
 swift test 2>&1 | tee .build/test-output.txt
 unit_status=${PIPESTATUS[0]}
@@ -25,8 +30,7 @@ if [ -z "$summary" ]; then unit_total=0; unit_failed=1; fi
 if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
 
 echo "== release binary under mpirun"
-bin="$(swift build -c release --show-bin-path)/tessera"
-[ -x "$bin" ] || { echo "no release binary at $bin: run scripts/setup.sh" >&2; exit 1; }
+bin="$TESSERA_BIN"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 passed=0; failed=0

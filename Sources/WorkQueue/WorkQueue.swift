@@ -40,6 +40,13 @@ public enum WorkQueue {
         case stop
     }
 
+    /// Seconds a worker waits before each item when `TESSERA_TEST_WORK_DELAY` is set: a testing
+    /// aid that stretches a small job so that a kill-and-resume test can stop it partway
+    /// whatever the speed of the build. Never set it in production.
+    static var testingDelay: Double {
+        ProcessInfo.processInfo.environment["TESSERA_TEST_WORK_DELAY"].flatMap(Double.init).map { min(max($0, 0), 10) } ?? 0
+    }
+
     /// A scheduler that cannot hand out anything although it is not finished and no worker is busy.
     public struct StalledError: Error, CustomStringConvertible {
         public var description: String { "work queue stalled: the scheduler has no item to hand out, none in flight, and is not finished" }
@@ -144,10 +151,12 @@ public enum WorkQueue {
         _ comm: Communicator, item: Item.Type, result: Result.Type, work: (Item) throws -> Result
     ) throws {
         try comm.send(message: ToMaster<Item, Result>.ready, to: 0, tag: toMasterTag)
+        let delay = testingDelay
         while true {
             _ = try comm.waitForMessage(from: .rank(0), tag: .tag(toWorkerTag), maxSleep: 0.002)
             let order = try comm.receive(message: ToWorker<Item>.self, from: .rank(0), tag: .tag(toWorkerTag)).value
             guard case let .work(item) = order else { return }
+            if delay > 0 { usleep(UInt32(delay * 1e6)) }
             let t0 = Date()
             let reply: ToMaster<Item, Result>
             do {

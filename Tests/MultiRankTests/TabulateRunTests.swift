@@ -13,8 +13,8 @@ final class TabulateRunTests: XCTestCase {
     s: [0.0, 0.5]
     critical_margin: 0.02
     size_re: 4
-    pixels: 40
-    rays_per_pixel: 30
+    pixels: 24
+    rays_per_pixel: 16
     source_sizes: [0.0, 0.2]
     source_profile: gaussian
     log_mu_range: [-1.5, 1.5]
@@ -46,7 +46,8 @@ final class TabulateRunTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["mpirun", "-np", "4", "--oversubscribe", Launcher.tessera, "tabulate", "--grid", gridFile, "--out", run]
-        process.environment = Launcher.environment
+        // Each worker waits 0.4 s before a cell, so the job is still running when it is killed.
+        process.environment = Launcher.environment.merging(["TESSERA_TEST_WORK_DELAY": "0.4"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -93,7 +94,7 @@ final class TabulateRunTests: XCTestCase {
         for cell in 0..<18 where status[cell] == 1 {
             let out = directory + "/cell-\(cell).h5"
             let single = try Launcher.run(["magmap", "--kappa", "\(kappa[cell])", "--gamma", "\(gamma[cell])", "--s", "\(s[cell])",
-                                           "--size-re", "4", "--pixels", "40", "--rays-per-pixel", "30", "--seed", "\(seeds[cell])",
+                                           "--size-re", "4", "--pixels", "24", "--rays-per-pixel", "16", "--seed", "\(seeds[cell])",
                                            "--source-size", "0", "--source-size", "0.2", "--source-profile", "gaussian",
                                            "--log-mu-range=-1.5,1.5", "--bins", "24", "--out", out])
             XCTAssertEqual(single.status, 0, single.stderr)
