@@ -10,10 +10,6 @@ case "interpolator":
 case "magmap":
     MagMapBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000,
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1)
-case "scatter":
-    ScatterBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 250 : 250,
-                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20,
-                         cellSizes: arguments.dropFirst(3).compactMap { Double($0) })
 default:
     print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]]")
     exit(2)

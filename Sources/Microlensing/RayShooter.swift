@@ -66,8 +66,7 @@ public struct RayShooter: Sendable {
         let region = try ShootingRegion(model: model, map: geometry, massFunction: settings.massFunction,
                                         lightLoss: settings.lightLoss)
         let stars = try StarField(kappaStar: model.kappaStar, radius: region.starFieldRadius,
-                                  massFunction: settings.massFunction, seed: settings.seed,
-                                  placement: settings.starPlacement)
+                                  massFunction: settings.massFunction, seed: settings.seed)
         try self.init(model: model, geometry: geometry, region: region, stars: stars,
                       rayDensity: settings.rayDensity, accuracy: settings.accuracy)
     }

@@ -56,8 +56,6 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
     public var lightLoss: Double
     /// Far/near deflection settings.
     public var accuracy: DeflectionAccuracy
-    /// How star positions are drawn (`StarField.Placement`).
-    public var starPlacement: StarField.Placement
 
     /// 16 = 4×4 rays per unlensed pixel: a pixel of magnification μ gets ~16μ hits.
     public static let defaultRaysPerPixel = 16.0
@@ -70,8 +68,7 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
     public init(sizeRE: Double = 25, pixels: Int = 1000,
                 rayDensity: RayDensity = .perSourcePixel(MapSettings.defaultRaysPerPixel),
                 seed: UInt64 = 1, massFunction: MassFunction = .unit,
-                lightLoss: Double = MapSettings.defaultLightLoss, accuracy: DeflectionAccuracy = DeflectionAccuracy(),
-                starPlacement: StarField.Placement = .uniform) {
+                lightLoss: Double = MapSettings.defaultLightLoss, accuracy: DeflectionAccuracy = DeflectionAccuracy()) {
         self.sizeRE = sizeRE
         self.pixels = pixels
         self.rayDensity = rayDensity
@@ -79,6 +76,5 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
         self.massFunction = massFunction
         self.lightLoss = lightLoss
         self.accuracy = accuracy
-        self.starPlacement = starPlacement
     }
 }
