@@ -103,6 +103,13 @@ public enum MagnificationTableFile {
 
     /// μ_theory = 1/|(1−κ)² − γ²| of a cell (infinite on the critical line).
     public static func theoryMagnification(_ cell: TableGridConfiguration.Cell) -> Double {
-        1 / abs((1 - cell.kappa) * (1 - cell.kappa) - cell.gamma * cell.gamma)
+        theoryMagnification(kappa: cell.kappa, gamma: cell.gamma)
+    }
+
+    /// μ_theory = 1/|(1−κ)² − γ²|, the mean magnification of the macro model, which the
+    /// table's magnification axis is measured against.
+    @inline(__always)
+    public static func theoryMagnification(kappa: Double, gamma: Double) -> Double {
+        1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma)
     }
 }

@@ -196,7 +196,7 @@ public struct MagnificationTableInterpolator: Sendable {
             if !ok { throw missingCellError(st.linear) }
         }
         return Point(offsets: offsets, weights: weights,
-                     theoryMagnification: 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma))
+                     theoryMagnification: MagnificationTableFile.theoryMagnification(kappa: kappa, gamma: gamma))
     }
 
     /// The whole interpolated PDF (density per unit log10(μ/μ_theory), one value per bin).
@@ -224,7 +224,7 @@ public struct MagnificationTableInterpolator: Sendable {
     /// without allocating: the path for a likelihood whose macro model changes every call.
     public func density(mu: Double, kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Double {
         let st = try stencils(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize)
-        let theory = 1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma)
+        let theory = MagnificationTableFile.theoryMagnification(kappa: kappa, gamma: gamma)
         let x = log10(mu / theory)
         let b = Int(((x - lowEdge) / binWidth).rounded(.down))
         var sum = 0.0
