@@ -23,7 +23,8 @@ public enum MagnificationTableFile {
     public enum Status: Int32 { case computed = 1, skipped = 0, missing = -1 }
 
     /// Collective: every rank calls this. Rank r writes the contiguous block r of cells, reading
-    /// their results from the checkpoints. The file is first written as `table.h5.partial` and
+    /// their results from the checkpoints (so the run directory must be on a file system every
+    /// rank sees, as parallel HDF5 requires anyway). The file is first written as `table.h5.partial` and
     /// renamed by rank 0, so an existing table is replaced only by a complete one.
     public static func write(config: TableGridConfiguration, checkpoints: CellCheckpoints, to path: String,
                              communicator comm: Communicator) throws {
