@@ -2,8 +2,10 @@ import Foundation
 
 /// Progress output for long runs on rank 0: "cells 12/40 (30%), 0.8/s, ETA 35 s".
 ///
-/// On a terminal the line is redrawn in place; in a batch log (not a terminal) a plain line is
-/// printed at most every `interval` seconds, and always for the last item.
+/// On a terminal the line is redrawn in place; in a batch log a plain line is printed at most
+/// every `interval` seconds, and always for the last item. Under mpirun or SLURM the plain form
+/// is always used: OpenMPI hands ranks a pseudo-terminal even when the job's output goes to a
+/// file, so `isatty` cannot tell, and redrawn lines would fill a batch log with carriage returns.
 public struct ProgressLine {
     public let label: String
     public let total: Int
@@ -15,7 +17,9 @@ public struct ProgressLine {
         self.label = label
         self.total = total
         self.interval = interval
-        isTerminal = isatty(STDOUT_FILENO) != 0
+        let launched = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_JOB_ID"]
+            .contains { ProcessInfo.processInfo.environment[$0] != nil }
+        isTerminal = isatty(STDOUT_FILENO) != 0 && !launched
     }
 
     /// The text for `done` of `total` after `elapsed` seconds.
