@@ -44,6 +44,7 @@ let package = Package(
 
         // MARK: Science: pure computation, no MPI, no files.
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
+        .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "TesseraRunners", "TesseraSupport"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "TesseraRunners", "TesseraSupport"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
         .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
+        .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),

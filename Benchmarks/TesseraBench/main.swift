@@ -3,6 +3,7 @@ import Foundation
 // Benchmarks for the performance figures the issues name. Build and run in release:
 //   swift run -c release tessera-bench interpolator
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
+//   swift run -c release tessera-bench halos
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -10,7 +11,9 @@ case "interpolator":
 case "magmap":
     MagMapBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000,
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1)
+case "halos":
+    HaloBenchmark.run()
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos")
     exit(2)
 }

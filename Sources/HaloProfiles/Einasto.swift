@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Einasto profile ρ(r) = ρ_s exp{−(2/α)[(r/r_s)^α − 1]}, untruncated (CCL `HaloProfileEinasto`,
+/// `truncated=False`), normalised so that M(<r_Δ) = M_Δ:
+/// M(<r) = 4π ρ_s r_s³ e^{2/α} α⁻¹ (α/2)^{3/α} Γ(3/α) P(3/α, (2/α)(r/r_s)^α).
+///
+/// The shape α must be given explicitly (CLMM: `Modeling.set_einasto_alpha(α)`); CCL's default instead derives
+/// α = 0.155 + 0.0095 ν² (Gao et al. 2008) from the peak height ν(M, z), which needs σ(M) from a power spectrum
+/// and is not implemented here. `Einasto.defaultAlpha` = 0.25 is NumCosmo's/CLMM's documented default.
+///
+/// Σ and Σ̄ are computed by adaptive Gauss–Kronrod quadrature (relative accuracy ≲ 1e-9) with r = R cosh t:
+///   Σ(R) = 2 ∫₀^∞ ρ(R cosh t) R cosh t dt,
+///   M_2D(<R) = M(<R) + 4π R³ ∫₀^∞ cosh²t sinh t (1 − tanh t) ρ(R cosh t) dt.
+/// Units: Mpc (physical), M☉, M☉ Mpc⁻³, M☉ Mpc⁻².
+public struct Einasto: HaloProfile {
+    public static let defaultAlpha: Double = 0.25
+    public let parameters: HaloParameters
+    /// Shape parameter α (> 0).
+    public let alpha: Double
+    /// ρ_s = ρ(r_s) [M☉ Mpc⁻³, physical].
+    public let characteristicDensity: Double
+    let rs: Double
+
+    public init(_ parameters: HaloParameters, alpha: Double = Einasto.defaultAlpha) throws(HaloProfileError) {
+        try requirePositiveFinite(alpha, "alpha")
+        self.parameters = parameters
+        self.alpha = alpha
+        self.rs = parameters.scaleRadius
+        let unit = Einasto.massIntegral(x: parameters.concentration, alpha: alpha)
+        self.characteristicDensity = parameters.mass / (4 * Double.pi * rs * rs * rs * unit)
+    }
+
+    public init(mass: Double, concentration: Double, redshift: Double, alpha: Double = Einasto.defaultAlpha,
+                massDefinition: MassDefinition = .critical200, cosmology: Cosmology) throws(HaloProfileError) {
+        try self.init(try HaloParameters(mass: mass, concentration: concentration, redshift: redshift,
+                                         massDefinition: massDefinition, cosmology: cosmology), alpha: alpha)
+    }
+
+    /// ∫₀ˣ y² exp{−(2/α)(y^α − 1)} dy (dimensionless).
+    static func massIntegral(x: Double, alpha: Double) -> Double {
+        let s = 3 / alpha
+        let logPrefactor = 2 / alpha - log(alpha) + s * log(alpha / 2) + lgamma(s)
+        return exp(logPrefactor) * regularizedLowerGamma(s, 2 / alpha * pow(x, alpha))
+    }
+
+    @inline(__always)
+    func rho(_ r: Double) -> Double {
+        characteristicDensity * exp(-2 / alpha * (pow(r / rs, alpha) - 1))
+    }
+
+    /// Upper limit in t (r = R cosh t) beyond which ρ has dropped by e⁻⁸⁰ relative to ρ(R).
+    func tMax(_ R: Double) -> Double {
+        let x = R / rs
+        let rMax = rs * pow(pow(x, alpha) + 40 * alpha, 1 / alpha)
+        return acosh(max(rMax / R, 1.5))
+    }
+
+    public func density(at r: Double) throws(HaloProfileError) -> Double {
+        try requireRadius(r)
+        return rho(r)
+    }
+
+    public func enclosedMass(within r: Double) throws(HaloProfileError) -> Double {
+        try requireRadius(r)
+        return 4 * Double.pi * characteristicDensity * rs * rs * rs * Einasto.massIntegral(x: r / rs, alpha: alpha)
+    }
+
+    public func surfaceDensity(at R: Double) throws(HaloProfileError) -> Double {
+        try requireRadius(R)
+        let integral = Quadrature.integrate({ t in
+            let ch = cosh(t)
+            return rho(R * ch) * ch
+        }, from: 0, to: tMax(R), relativeTolerance: 1e-11)
+        return 2 * R * integral
+    }
+
+    public func meanSurfaceDensity(within R: Double) throws(HaloProfileError) -> Double {
+        let m3 = try enclosedMass(within: R)
+        let outer = Quadrature.integrate({ t in
+            let ch = cosh(t)
+            return ch * ch * sinh(t) * (2 / (1 + exp(2 * t))) * rho(R * ch)
+        }, from: 0, to: tMax(R), relativeTolerance: 1e-11)
+        let m2 = m3 + 4 * Double.pi * R * R * R * outer
+        return m2 / (Double.pi * R * R)
+    }
+
+    public func excessSurfaceDensity(at R: Double) throws(HaloProfileError) -> Double {
+        try meanSurfaceDensity(within: R) - surfaceDensity(at: R)
+    }
+}
+
+/// Regularized lower incomplete gamma P(a, x) (series / Lentz continued fraction, ~1e-15 relative).
+func regularizedLowerGamma(_ a: Double, _ x: Double) -> Double {
+    if x <= 0 { return 0 }
+    let logPre = a * log(x) - x - lgamma(a)
+    if x < a + 1 {
+        var ap = a, del = 1 / a, sum = del
+        for _ in 0..<1000 {
+            ap += 1
+            del *= x / ap
+            sum += del
+            if abs(del) < abs(sum) * 1e-17 { break }
+        }
+        return sum * exp(logPre)
+    }
+    // Q(a,x) by modified Lentz.
+    let tiny = 1e-300
+    var b = x + 1 - a, c = 1 / tiny, d = 1 / b, hh = d
+    var i = 1.0
+    while i < 1000 {
+        let an = -i * (i - a)
+        b += 2
+        d = an * d + b; if abs(d) < tiny { d = tiny }
+        c = b + an / c; if abs(c) < tiny { c = tiny }
+        d = 1 / d
+        let del = d * c
+        hh *= del
+        if abs(del - 1) < 1e-17 { break }
+        i += 1
+    }
+    return 1 - exp(logPre) * hh
+}
