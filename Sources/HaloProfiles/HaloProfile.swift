@@ -52,6 +52,21 @@ public protocol HaloProfile: Sendable {
     func excessSurfaceDensity(at R: Double) throws(HaloProfileError) -> Double
 }
 
+/// A profile fully determined by its halo parameters (mass, concentration, redshift, mass
+/// definition, cosmology), with no shape parameter of its own: NFW and Hernquist.
+public protocol ParameterizedHaloProfile: HaloProfile {
+    init(_ parameters: HaloParameters)
+}
+
+extension ParameterizedHaloProfile {
+    /// - Parameters: mass M_Δ [M☉], concentration c_Δ, redshift z of the halo, mass definition, cosmology.
+    public init(mass: Double, concentration: Double, redshift: Double,
+                massDefinition: MassDefinition = .critical200, cosmology: Cosmology) throws(HaloProfileError) {
+        self.init(try HaloParameters(mass: mass, concentration: concentration, redshift: redshift,
+                                     massDefinition: massDefinition, cosmology: cosmology))
+    }
+}
+
 extension HaloProfile {
     /// Projected (cylinder) mass inside R: πR² Σ̄(<R) [M☉].
     public func projectedMass(within R: Double) throws(HaloProfileError) -> Double {

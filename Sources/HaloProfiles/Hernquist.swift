@@ -9,7 +9,7 @@ import Darwin
 /// ρ_s = M_Δ (1+c)² / (2π r_s³ c²).
 /// Σ(R) = ρ_s r_s [(2+x²)F(x) − 3]/(1−x²)², Σ̄(<R) = 2ρ_s r_s (F(x) − 1)/(1 − x²) (Hernquist 1990 eqs. 33, 37),
 /// with series near x = 1. Units: Mpc (physical), M☉, M☉ Mpc⁻³, M☉ Mpc⁻².
-public struct Hernquist: HaloProfile {
+public struct Hernquist: ParameterizedHaloProfile {
     public let parameters: HaloParameters
     /// ρ_s [M☉ Mpc⁻³, physical].
     public let characteristicDensity: Double
@@ -21,12 +21,6 @@ public struct Hernquist: HaloProfile {
         let rs = parameters.scaleRadius
         self.rs = rs
         self.characteristicDensity = parameters.mass * (1 + c) * (1 + c) / (2 * Double.pi * rs * rs * rs * c * c)
-    }
-
-    public init(mass: Double, concentration: Double, redshift: Double,
-                massDefinition: MassDefinition = .critical200, cosmology: Cosmology) throws(HaloProfileError) {
-        self.init(try HaloParameters(mass: mass, concentration: concentration, redshift: redshift,
-                                     massDefinition: massDefinition, cosmology: cosmology))
     }
 
     public func density(at r: Double) throws(HaloProfileError) -> Double {

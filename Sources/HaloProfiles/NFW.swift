@@ -9,7 +9,7 @@ import Darwin
 /// ρ_s = M_Δ / (4π r_s³ [ln(1+c) − c/(1+c)]).
 /// Projections: Wright & Brainerd (2000), with a series near x = R/r_s = 1.
 /// Units: Mpc (physical), M☉, M☉ Mpc⁻³, M☉ Mpc⁻².
-public struct NFW: HaloProfile {
+public struct NFW: ParameterizedHaloProfile {
     public let parameters: HaloParameters
     /// ρ_s [M☉ Mpc⁻³, physical].
     public let characteristicDensity: Double
@@ -24,13 +24,6 @@ public struct NFW: HaloProfile {
         self.characteristicDensity = parameters.mass / (4 * Double.pi * rs * rs * rs * m)
         self.rs = rs
         self.rhoRs = characteristicDensity * rs
-    }
-
-    /// - Parameters: mass M_Δ [M☉], concentration c_Δ, redshift z of the halo, mass definition, cosmology.
-    public init(mass: Double, concentration: Double, redshift: Double,
-                massDefinition: MassDefinition = .critical200, cosmology: Cosmology) throws(HaloProfileError) {
-        self.init(try HaloParameters(mass: mass, concentration: concentration, redshift: redshift,
-                                     massDefinition: massDefinition, cosmology: cosmology))
     }
 
     public func density(at r: Double) throws(HaloProfileError) -> Double {
