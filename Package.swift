@@ -45,6 +45,7 @@ let package = Package(
         // MARK: Science: pure computation, no MPI, no files.
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
+        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
@@ -73,6 +74,7 @@ let package = Package(
         .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),
