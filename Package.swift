@@ -51,6 +51,7 @@ let package = Package(
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
+            "ClusterFitting", "HaloProfiles", "TesseraLinAlg",
         ]),
 
         // MARK: The command line.

@@ -8,6 +8,15 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let message: String
 
+    /// For readers of a file layout that find a problem HDF5 itself does not (a wrong shape, a
+    /// value out of range): the message still names the file and the object.
+    public init(file: String, object: String?, operation: String, message: String) {
+        self.file = file
+        self.object = object
+        self.operation = operation
+        self.message = message
+    }
+
     public var description: String {
         var text = "\(file)"
         if let object { text += ": \(object)" }

@@ -50,7 +50,9 @@ public struct Reproduction: Sendable, Equatable {
             notes.append("# input \(input.path): \(input.sha256.map { "sha256 \($0)" } ?? "\(input.bytes) bytes")")
         }
         let launcher = metadata.mpiSize > 1 ? ["mpirun", "-np", String(metadata.mpiSize)] : []
-        let command = [executable ?? metadata.executable, metadata.command, "--config", params, "--out", out]
+        // A command may be a subcommand path such as "clusters fit".
+        let command = [executable ?? metadata.executable] + metadata.command.split(separator: " ").map(String.init)
+            + ["--config", params, "--out", out]
         return Reproduction(launcher: launcher, command: command, workingDirectory: metadata.workingDirectory, notes: notes)
     }
 }

@@ -65,5 +65,6 @@ public struct RunContext {
 /// Rank 0 could not create the run directory; every rank throws this with rank 0's message.
 public struct RunStartError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -10,6 +10,7 @@ extension Tessera {
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
             case selftest, tabulate
+            case clustersMock = "clusters-mock", clustersFit = "clusters-fit"
         }
 
         @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -19,6 +20,10 @@ extension Tessera {
             switch command {
             case .selftest:
                 print(SelfTestConfiguration.documentedTemplate(title: "tessera selftest configuration"))
+            case .clustersMock:
+                print(ClusterMockConfiguration.documentedTemplate(title: "tessera clusters mock configuration"))
+            case .clustersFit:
+                print(ClusterFitConfiguration.documentedTemplate(title: "tessera clusters fit configuration"))
             case .tabulate:
                 print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
             }

@@ -1,0 +1,126 @@
+import ClusterFitting
+import Foundation
+import HaloProfiles
+import TesseraMPI
+import TesseraRun
+import TesseraSupport
+import WorkQueue
+
+/// `tessera clusters mock`: mock halo files with an injected bias and scatter, plus `truth.csv`.
+public enum ClusterMockRunner {
+    /// Writes `halos/halo-<id>.h5` and `truth.csv` into the run directory (rank 0 only).
+    public static func run(_ c: ClusterMockConfiguration, directory: String) throws -> [HaloInput] {
+        let cosmology = try Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
+        let generator = MockHaloGenerator(cosmology: cosmology)
+        let radii = MockHaloGenerator.logSpacedRadii(from: c.radii[0], to: c.radii[1], count: c.bins)
+        let halosDirectory = (directory as NSString).appendingPathComponent("halos")
+        try FileManager.default.createDirectory(atPath: halosDirectory, withIntermediateDirectories: true)
+        var rng = RandomSource(seed: c.seed)
+        var truth = ["id,redshift,log10_true_mass,log10_lensing_mass"]
+        var halos: [HaloInput] = []
+        for i in 0..<c.count {
+            let id = String(format: "%05d", i)
+            let log10True = c.log10MassRange[0] + (c.log10MassRange[1] - c.log10MassRange[0]) * rng.uniform()
+            let z = c.redshiftRange[0] + (c.redshiftRange[1] - c.redshiftRange[0]) * rng.uniform()
+            // ln M_WL = ln b + ln M_true + ε
+            let lnLensing = log(c.bias) + log(10) * log10True + c.scatter * rng.normal()
+            let mass = exp(lnLensing)
+            let concentration = ConcentrationRelation.duffy2008.concentration(mass: mass, redshift: z, cosmology: cosmology)
+            let observable = try generator.excessSurfaceDensity(mass: mass, concentration: concentration, redshift: z, radii: radii,
+                                                                noise: .fractional(c.noise), seed: c.seed &+ UInt64(i) &+ 1)
+            let halo = HaloInput(id: id, redshift: z, log10TrueMass: log10True, observable: observable)
+            try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id)))
+            truth.append("\(id),\(z),\(log10True),\(lnLensing / log(10))")
+            halos.append(halo)
+        }
+        try (truth.joined(separator: "\n") + "\n").write(toFile: (directory as NSString).appendingPathComponent("truth.csv"),
+                                                        atomically: true, encoding: .utf8)
+        return halos
+    }
+}
+
+/// `tessera clusters fit`: every halo file fitted on the worker ranks; rank 0 writes each
+/// result the moment it arrives (`results/halo-<id>.h5`, atomically), so a crash loses at most
+/// the halos in flight, and `--resume` skips halos that have a result. Ends with `summary.csv`.
+public enum ClusterFitRunner {
+    public struct Summary: Sendable, Equatable {
+        public var halos: Int
+        public var alreadyDone: Int
+        public var fittedNow: Int
+        public var failed: [String]
+    }
+
+    public static func run(_ c: ClusterFitConfiguration, context: RunContext,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> Summary {
+        let comm = context.communicator
+        let results = context.file("results")
+        var todo: [String] = []
+        var total = 0, done = 0
+        var problem: String?
+        if comm.isRoot {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: c.halos)) ?? []
+            let inputs = names.filter { $0.hasPrefix("halo-") && $0.hasSuffix(".h5") }.sorted()
+            if inputs.isEmpty {
+                problem = "\(c.halos): no halo-*.h5 files (config key 'halos')"
+            } else {
+                try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+                let finished = Set(((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).filter { $0.hasSuffix(".h5") })
+                todo = inputs.filter { !finished.contains($0) }.map { (c.halos as NSString).appendingPathComponent($0) }
+                total = inputs.count
+                done = total - todo.count
+                log("clusters fit: \(total) halos, \(done) already done, \(todo.count) to fit (\(c.method)) on \(max(comm.size - 1, 1)) worker(s)")
+            }
+        }
+        // Every rank learns whether there is work, so none waits for a queue that never starts.
+        if let problem = try comm.broadcast(message: comm.isRoot ? [problem].compactMap { $0 } : nil).first {
+            throw RunStartError(message: problem)
+        }
+        let keys = Dictionary(uniqueKeysWithValues: todo.enumerated().map { ($1, $0) })
+        let cosmology = try Cosmology(H0: c.h0, omegaCDM: c.omegaCDM, omegaBaryon: c.omegaBaryon)
+        let method: HaloFit.Method = c.method == "nuts" ? .nuts(warmup: c.warmup, draws: c.draws, chains: c.chains) : .optimize
+        var progress = ProgressLine(label: "clusters fit: halos", total: todo.count)
+        var scheduler = ListScheduler<String, HaloFitRecord>(items: todo, maxAttempts: c.maxAttempts,
+                                                            key: { keys[$0] ?? -1 }) { _, record, _, _ in
+            try record.write(to: (results as NSString).appendingPathComponent(HaloInput.fileName(id: record.id)))
+        }
+        let summary = try WorkQueue.run(communicator: comm, scheduler: &scheduler, progress: { p in
+            progress.update(done: p.completed, elapsed: p.elapsed)
+        }) { path in
+            let start = Date()
+            let halo = try HaloInput.read(path)
+            let index = UInt64(Int(halo.id) ?? abs(halo.id.hashValue) % 1_000_000)
+            let fit = try HaloFit.fit(observables: [halo.observable], redshift: halo.redshift, cosmology: cosmology,
+                                      fitConcentration: c.fitConcentration,
+                                      massPrior: .flat(lower: c.log10MassRange[0], upper: c.log10MassRange[1]),
+                                      method: method, seed: c.seed &+ index)
+            guard HaloInput.fileName(id: halo.id) == (path as NSString).lastPathComponent else {
+                throw ClusterFittingError.invalidArgument(field: "id", reason: "\(path) holds id '\(halo.id)', which does not match its file name")
+            }
+            return HaloFitRecord(id: halo.id, file: path, redshift: halo.redshift, log10TrueMass: halo.log10TrueMass,
+                                 parameterNames: fit.parameterNames, estimate: fit.estimate, covariance: fit.covariance.values,
+                                 log10MassSamples: fit.log10MassSamples, rHat: fit.rHat,
+                                 effectiveSampleSize: fit.effectiveSampleSize, divergences: fit.divergences,
+                                 optimizerConverged: fit.optimizerConverged, method: c.method,
+                                 seconds: Date().timeIntervalSince(start), rank: comm.rank)
+        }
+        var failed: [String] = []
+        if comm.isRoot {
+            failed = scheduler.failures.map { ($0.item as NSString).lastPathComponent }
+            for failure in scheduler.failures { log("clusters fit: \(failure.item) failed: \(failure.message)") }
+            try writeSummary(results: results, to: context.file("summary.csv"))
+            log("clusters fit: wrote \(context.file("summary.csv"))")
+        }
+        return Summary(halos: total, alreadyDone: done, fittedNow: summary?.completed ?? 0, failed: failed)
+    }
+
+    /// `summary.csv`: one line per result file, sorted by id.
+    static func writeSummary(results: String, to path: String) throws {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+        var lines = ["id,redshift,log10_mass,log10_mass_error,log10_true_mass,method,divergences,optimizer_converged,rank"]
+        for name in names {
+            let r = try HaloFitRecord.read((results as NSString).appendingPathComponent(name))
+            lines.append("\(r.id),\(r.redshift),\(r.log10Mass),\(r.log10MassError),\(r.log10TrueMass.map { "\($0)" } ?? ""),\(r.method),\(r.divergences),\(r.optimizerConverged),\(r.rank)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
