@@ -241,6 +241,23 @@ struct Transition<D: LogDensity> {
         dot(pSharpPlus, rho) > 0 && dot(pSharpMinus, rho) > 0
     }
 
+    /// The generalized no-U-turn checks when two adjacent trajectories are joined (Stan's
+    /// `base_nuts`): across the whole (with `rho`, the summed momenta of both), and across each
+    /// join — the left tree extended by the right's first momentum, the right tree extended by
+    /// the left's last. Each side is (summed momenta, p♯ at its start, p♯ at its end, p at the
+    /// end facing the other side).
+    @inline(__always)
+    func mergedTreePersists(rho: [Double], left: ([Double], [Double], [Double], [Double]),
+                            right: ([Double], [Double], [Double], [Double])) -> Bool {
+        guard criterion(left.1, right.2, rho) else { return false }
+        var rhoExt = left.0
+        for i in 0..<rhoExt.count { rhoExt[i] += right.3[i] }
+        guard criterion(left.1, right.1, rhoExt) else { return false }
+        rhoExt = right.0
+        for i in 0..<rhoExt.count { rhoExt[i] += left.3[i] }
+        return criterion(left.2, right.2, rhoExt)
+    }
+
     /// One NUTS transition from `z` (replaced by the selected state); mirrors Stan's
     /// `base_nuts::transition`.
     mutating func transition(_ z: inout PhasePoint) -> DrawStats {
@@ -299,13 +316,9 @@ struct Transition<D: LogDensity> {
             logSumWeight = logSumExp(logSumWeight, logSumWeightSubtree)
 
             for i in 0..<n { rho[i] = rhoBck[i] + rhoFwd[i] }
-            var persist = criterion(pSharpBckBck, pSharpFwdFwd, rho)
-            var rhoExt = rhoBck
-            for i in 0..<n { rhoExt[i] += pFwdBck[i] }
-            persist = persist && criterion(pSharpBckBck, pSharpFwdBck, rhoExt)
-            rhoExt = rhoFwd
-            for i in 0..<n { rhoExt[i] += pBckFwd[i] }
-            persist = persist && criterion(pSharpBckFwd, pSharpFwdFwd, rhoExt)
+            let persist = mergedTreePersists(
+                rho: rho, left: (rhoBck, pSharpBckBck, pSharpBckFwd, pBckFwd),
+                right: (rhoFwd, pSharpFwdBck, pSharpFwdFwd, pFwdBck))
             if !persist { break }
         }
 
@@ -370,13 +383,7 @@ struct Transition<D: LogDensity> {
 
         var rhoSubtree = rhoInit
         for i in 0..<n { rhoSubtree[i] += rhoFinal[i]; rho[i] += rhoSubtree[i] }
-        var persist = criterion(pSharpBeg, pSharpEnd, rhoSubtree)
-        var rhoExt = rhoInit
-        for i in 0..<n { rhoExt[i] += pFinalBeg[i] }
-        persist = persist && criterion(pSharpBeg, pSharpFinalBeg, rhoExt)
-        rhoExt = rhoFinal
-        for i in 0..<n { rhoExt[i] += pInitEnd[i] }
-        persist = persist && criterion(pSharpInitEnd, pSharpEnd, rhoExt)
-        return persist
+        return mergedTreePersists(rho: rhoSubtree, left: (rhoInit, pSharpBeg, pSharpInitEnd, pInitEnd),
+                                  right: (rhoFinal, pSharpFinalBeg, pSharpEnd, pFinalBeg))
     }
 }
