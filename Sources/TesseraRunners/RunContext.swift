@@ -59,6 +59,18 @@ public struct RunContext {
         try run?.finish(error: error)
     }
 
+    /// Run `body`, then record the run as finished, or as failed with the error `body` threw
+    /// (which is then rethrown).
+    public func finishing<T>(_ body: () throws -> T) throws -> T {
+        let value: T
+        do { value = try body() } catch {
+            try? finish(error: error)
+            throw error
+        }
+        try finish()
+        return value
+    }
+
     private struct StartOutcome: Codable { let error: String? }
 }
 

@@ -48,24 +48,17 @@ extension Tessera {
 
             func run() throws {
                 try MPIExecution.run { comm in
-                    let file = resume.map { ($0 as NSString).appendingPathComponent(RunDirectory.paramsFile) } ?? config
-                    guard let file, resume == nil || (config == nil && out == nil) else {
-                        throw ConfigError.invalidValue(file: "command line", field: "--config",
-                                                       reason: "give --config (and --out), or --resume DIR alone")
-                    }
+                    let file = try configurationFile(resume: resume, given: config, option: "--config", others: [out])
                     let c = try ConfigLoader.load(ClusterFitConfiguration.self, from: file)
                     let context = try RunContext.start(command: "clusters fit", configuration: c,
                                                        output: resume ?? out ?? defaultRunDirectory("clusters-fit"),
                                                        seed: c.seed, inputs: resume == nil ? [file] : [],
                                                        libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
-                    do {
+                    try context.finishing {
                         let summary = try ClusterFitRunner.run(c, context: context)
-                        let failed = try comm.broadcast(message: comm.isRoot ? summary.failed : nil)
-                        if !failed.isEmpty { throw RunStartError(message: "halo fits failed: \(failed.joined(separator: ", ")); rerun with --resume") }
-                        try context.finish()
-                    } catch {
-                        try? context.finish(error: error)
-                        throw error
+                        if !summary.failed.isEmpty {
+                            throw RunStartError(message: "halo fits failed: \(summary.failed.joined(separator: ", ")); rerun with --resume")
+                        }
                     }
                 }
             }

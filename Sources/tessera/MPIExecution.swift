@@ -45,3 +45,19 @@ func failing<T>(_ body: () throws -> T) throws -> T {
         throw ExitCode.failure
     }
 }
+
+/// The configuration file of a command that can resume: with `--resume DIR` it is DIR's
+/// `params.json` and no other input may be given; otherwise the `--config`/`--grid` file.
+func configurationFile(resume: String?, given: String?, option: String, others: [String?] = []) throws -> String {
+    if let resume {
+        guard given == nil && others.allSatisfy({ $0 == nil }) else {
+            throw ConfigError.invalidValue(file: "command line", field: "--resume",
+                                           reason: "give either --resume DIR alone, or \(option) (and --out)")
+        }
+        return (resume as NSString).appendingPathComponent(RunDirectory.paramsFile)
+    }
+    guard let given else {
+        throw ConfigError.invalidValue(file: "command line", field: option, reason: "a configuration file is required")
+    }
+    return given
+}

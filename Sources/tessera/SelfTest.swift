@@ -46,13 +46,7 @@ extension Tessera {
                     command: "selftest", configuration: configuration, output: out ?? defaultRunDirectory("selftest"),
                     seed: configuration.seed, inputs: config.map { [$0] } ?? [], libraries: LibraryInfo.versions(),
                     communicator: comm)
-                do {
-                    _ = try SelfTestRunner.run(configuration, context: context)
-                    try context.finish()
-                } catch {
-                    try? context.finish(error: error)
-                    throw error
-                }
+                _ = try context.finishing { try SelfTestRunner.run(configuration, context: context) }
             }
         }
     }

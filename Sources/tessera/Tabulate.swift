@@ -32,33 +32,18 @@ extension Tessera {
 
         func run() throws {
             try MPIExecution.run { comm in
-                if resume != nil && (grid != nil || config != nil || out != nil) {
-                    throw ConfigError.invalidValue(file: "command line", field: "--resume",
-                                                   reason: "give either --resume DIR alone, or --grid (and --out)")
-                }
-                let gridFile = resume.map { ($0 as NSString).appendingPathComponent(RunDirectory.paramsFile) } ?? grid ?? config
-                guard let gridFile else {
-                    throw ConfigError.invalidValue(file: "command line", field: "--grid", reason: "a grid file is required")
-                }
+                let gridFile = try configurationFile(resume: resume, given: grid ?? config, option: "--grid", others: [out])
                 let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile)
                 let directory = resume ?? out ?? "data/tables/\(configuration.simId)"
                 let context = try RunContext.start(
                     command: "tabulate", configuration: configuration, output: directory, seed: configuration.seed,
                     inputs: resume == nil ? [gridFile] : [], tableVersion: configuration.tableVersion,
                     libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
-                do {
+                try context.finishing {
                     let summary = try TabulationRunner.run(configuration, context: context) { cell in
                         try TableCellComputer.compute(cell, configuration: configuration)
                     }
-                    let error: (any Error)? = summary.failed.isEmpty ? nil
-                        : TabulationIncomplete(failedCells: summary.failed)
-                    try context.finish(error: error)
-                    if let error { throw error }
-                } catch let error as TabulationIncomplete {
-                    throw error
-                } catch {
-                    try? context.finish(error: error)
-                    throw error
+                    if !summary.failed.isEmpty { throw TabulationIncomplete(failedCells: summary.failed) }
                 }
             }
         }

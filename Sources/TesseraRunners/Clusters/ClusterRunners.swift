@@ -88,14 +88,14 @@ public enum ClusterFitRunner {
         }) { path in
             let start = Date()
             let halo = try HaloInput.read(path)
-            let index = UInt64(Int(halo.id) ?? abs(halo.id.hashValue) % 1_000_000)
+            guard HaloInput.fileName(id: halo.id) == (path as NSString).lastPathComponent else {
+                throw ClusterFittingError.invalidArgument(field: "id", reason: "\(path) holds id '\(halo.id)', which does not match its file name")
+            }
+            let index = stableIndex(halo.id)
             let fit = try HaloFit.fit(observables: [halo.observable], redshift: halo.redshift, cosmology: cosmology,
                                       fitConcentration: c.fitConcentration,
                                       massPrior: .flat(lower: c.log10MassRange[0], upper: c.log10MassRange[1]),
                                       method: method, seed: c.seed &+ index)
-            guard HaloInput.fileName(id: halo.id) == (path as NSString).lastPathComponent else {
-                throw ClusterFittingError.invalidArgument(field: "id", reason: "\(path) holds id '\(halo.id)', which does not match its file name")
-            }
             return HaloFitRecord(id: halo.id, file: path, redshift: halo.redshift, log10TrueMass: halo.log10TrueMass,
                                  parameterNames: fit.parameterNames, estimate: fit.estimate, covariance: fit.covariance.values,
                                  log10MassSamples: fit.log10MassSamples, rHat: fit.rHat,
@@ -110,7 +110,18 @@ public enum ClusterFitRunner {
             try writeSummary(results: results, to: context.file("summary.csv"))
             log("clusters fit: wrote \(context.file("summary.csv"))")
         }
+        // Every rank learns which halos failed, so all end the run the same way.
+        failed = try comm.broadcast(message: comm.isRoot ? failed : nil)
         return Summary(halos: total, alreadyDone: done, fittedNow: summary?.completed ?? 0, failed: failed)
+    }
+
+    /// The halo's seed stream: its numeric id, or else a hash of the id that is the same in
+    /// every process (Swift's `hashValue` is not), so fits reproduce from the recorded seed.
+    static func stableIndex(_ id: String) -> UInt64 {
+        if let n = UInt64(id) { return n }
+        var hasher = SHA256()
+        hasher.update(Array(id.utf8))
+        return UInt64(hasher.hexDigest().prefix(15), radix: 16)!
     }
 
     /// `summary.csv`: one line per result file, sorted by id.
