@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
+        .target(name: "SceneModel", dependencies: ["TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
+        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),
