@@ -47,18 +47,19 @@ let package = Package(
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
         .target(name: "SceneModel", dependencies: ["TesseraSupport"]),
+        .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
-            "ClusterFitting", "HaloProfiles", "TesseraLinAlg",
+            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "TesseraFITS", "SceneModel", "SceneFitting", "Inference",
         ]),
 
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "TesseraRunners", "Microlensing",
+            "TesseraRunners", "Microlensing", "SceneModel", "SceneFitting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -103,8 +103,6 @@ public struct ParameterBounds: Sendable, Codable, Equatable {
     public var pa: ClosedRange<Double> = (-Double.pi / 2)...(Double.pi / 2)
     /// Half-width of the position box around the starting position, arcsec.
     public var positionHalfWidth: Double = 0.5
-    /// Fluxes may go this far negative relative to the flux scale (noise can make faint sources negative).
-    public var fluxLowerFraction: Double = -0.5
 
     public init() {}
 }

@@ -11,6 +11,7 @@ extension Tessera {
         enum Command: String, ExpressibleByArgument, CaseIterable {
             case selftest, tabulate
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit"
+            case mockScene = "mock-scene", scene
         }
 
         @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -24,6 +25,10 @@ extension Tessera {
                 print(ClusterMockConfiguration.documentedTemplate(title: "tessera clusters mock configuration"))
             case .clustersFit:
                 print(ClusterFitConfiguration.documentedTemplate(title: "tessera clusters fit configuration"))
+            case .mockScene:
+                print(MockSceneConfiguration.documentedTemplate(title: "tessera mock-scene configuration"))
+            case .scene:
+                print(SceneFitConfiguration.documentedTemplate(title: "tessera optimize / sample configuration"))
             case .tabulate:
                 print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
             }

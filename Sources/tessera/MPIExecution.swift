@@ -22,7 +22,7 @@ enum MPIExecution {
             try body(comm)
         } catch {
             let everyRank = error is ConfigError || error is RunStartError || error is SelfTestFailure
-                || error is TabulationIncomplete
+                || error is TabulationIncomplete || error is SceneInputError
             if everyRank {
                 if comm.isRoot { FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8)) }
                 try? MPIEnvironment.finalize()

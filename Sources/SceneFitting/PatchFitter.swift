@@ -1,0 +1,157 @@
+import Foundation
+import Inference
+import SceneModel
+import TesseraLinAlg
+
+/// How a patch is fitted. Sampling settings follow Stan's names.
+public struct FitSettings: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable { case optimize, sample }
+    public var mode: Mode = .sample
+    /// NUTS warm-up iterations per patch (step size and metric adaptation; not kept).
+    public var warmup = 150
+    /// Draws kept per patch; every active source receives this many iterations per check-out.
+    public var draws = 100
+    public var maxTreeDepth = 8
+    public var targetAcceptance = 0.8
+    /// Dense (full) or diagonal mass matrix.
+    public var denseMetric = true
+    /// L-BFGS iterations for optimisation (and for the start of a source's first sampling patch).
+    public var optimizerIterations = 300
+
+    public init() {}
+}
+
+/// Sampler statistics of one patch, per kept draw.
+public struct PatchSamplerStats: Codable, Sendable, Equatable {
+    public var stepSize: Double
+    public var acceptStat: [Double]
+    public var treeDepth: [Int]
+    public var divergent: [Bool]
+    public var energy: [Double]
+    public var logLikelihood: [Double]
+    public var divergences: Int { divergent.filter { $0 }.count }
+}
+
+/// The outcome of fitting one patch.
+public struct PatchFitResult: Codable, Sendable {
+    /// Final constrained parameter vector (the optimum, or the last draw when sampling).
+    public var final: [Double]
+    /// Per active source, its covariance block in the unconstrained space (row-major).
+    public var covariances: [[Double]]
+    /// Kept draws × parameters, constrained (empty when optimising).
+    public var chain: [[Double]]
+    /// Sampler statistics (nil when optimising).
+    public var stats: PatchSamplerStats?
+    /// ln L and χ² at `final`.
+    public var logLikelihood: Double
+    public var chi2: Double
+    /// Log-density gradient evaluations used.
+    public var evaluations: Int
+    public var optimizerConverged: Bool?
+}
+
+/// Fits the active sources of one patch: optimisation (L-BFGS, then a Laplace covariance from
+/// the Hessian at the optimum) or NUTS sampling seeded with the covariances the scene already
+/// holds (or, for sources fitted for the first time, with the Laplace covariance after a short
+/// optimisation, as forcepho seeds its mass matrix).
+public enum PatchFitter {
+    public static func fit(posterior: PatchPosterior, start: [Double], covariances known: [[Double]?],
+                           settings: FitSettings, seed: UInt64, stream: UInt64) throws -> PatchFitResult {
+        let layout = posterior.kernel.layout
+        guard known.count == layout.sourceCount else {
+            throw SceneModelError.dimensionMismatch(what: "source covariances", expected: layout.sourceCount, got: known.count)
+        }
+        var evaluations = 0
+        var y = posterior.unconstrain(posterior.clampedInside(start))
+        var converged: Bool?
+        let needOptimum = settings.mode == .optimize || known.contains { $0 == nil }
+        var covariance: Matrix?
+        if needOptimum {
+            var lbfgs = LBFGS()
+            lbfgs.maxIterations = settings.optimizerIterations
+            lbfgs.gradientTolerance = 1e-6
+            let opt = try lbfgs.maximize(posterior, initial: y)
+            evaluations += opt.evaluations
+            y = opt.x
+            converged = opt.converged
+            covariance = try? laplaceCovariance(posterior, at: y)
+            evaluations += 2 * layout.count
+            if let c = covariance, !isPositiveDefinite(c) { covariance = nil }
+        }
+        // Block-diagonal starting metric: the scene's covariances where known, else the Laplace
+        // covariance's blocks, else a unit block.
+        var metric = Matrix.identity(layout.count)
+        for s in 0..<layout.sourceCount {
+            let o = layout.offsets[s], n = blockSize(layout, s)
+            let block: [Double]? = known[s] ?? covariance.map { c in
+                var b = [Double](repeating: 0, count: n * n)
+                for i in 0..<n { for j in 0..<n { b[i * n + j] = c[o + i, o + j] } }
+                return b
+            }
+            if let b = block, b.count == n * n {
+                for i in 0..<n { for j in 0..<n { metric[o + i, o + j] = b[i * n + j] } }
+            }
+        }
+        if !isPositiveDefinite(metric) { metric = Matrix.diagonal(metric.diagonalValues.map { $0 > 0 && $0.isFinite ? $0 : 1 }) }
+
+        if settings.mode == .optimize {
+            let x = posterior.constrain(y)
+            let r = try posterior.kernel.evaluate(x)
+            return PatchFitResult(final: x, covariances: blocks(metric, layout), chain: [], stats: nil,
+                                  logLikelihood: r.logLikelihood, chi2: r.chi2, evaluations: evaluations + 1,
+                                  optimizerConverged: converged)
+        }
+
+        var nuts = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance, initialStepSize: 0.5)
+        nuts.adaptMetric = settings.warmup >= 20
+        let sample = try nuts.sample(posterior, initial: y, warmup: settings.warmup, draws: settings.draws, seed: seed,
+                                     chain: stream, metric: settings.denseMetric ? .dense : .diagonal,
+                                     initialInverseMetric: metric)
+        evaluations += (sample.warmupStats + sample.stats).reduce(0) { $0 + $1.nLeapfrog }
+        let chain = sample.draws.map { posterior.constrain($0) }
+        let final = chain.last ?? posterior.constrain(y)
+        let r = try posterior.kernel.evaluate(final)
+        // The adapted inverse metric is the warm-up's covariance estimate; keep the better of it
+        // and the kept draws' covariance (when there are enough draws for a stable estimate).
+        var cov = sample.inverseMetric
+        if sample.draws.count >= 4 * layout.count + 10 {
+            let empirical = sampleCovariance(sample.draws)
+            if isPositiveDefinite(empirical) { cov = empirical }
+        }
+        let stats = PatchSamplerStats(stepSize: sample.stepSize, acceptStat: sample.stats.map(\.acceptStat),
+                                      treeDepth: sample.stats.map(\.treeDepth), divergent: sample.stats.map(\.divergent),
+                                      energy: sample.stats.map(\.energy), logLikelihood: sample.stats.map(\.logDensity))
+        return PatchFitResult(final: final, covariances: blocks(cov, layout), chain: chain, stats: stats,
+                              logLikelihood: r.logLikelihood, chi2: r.chi2, evaluations: evaluations, optimizerConverged: converged)
+    }
+
+    static func blockSize(_ layout: ParameterLayout, _ s: Int) -> Int {
+        (s + 1 < layout.sourceCount ? layout.offsets[s + 1] : layout.count) - layout.offsets[s]
+    }
+
+    static func blocks(_ m: Matrix, _ layout: ParameterLayout) -> [[Double]] {
+        (0..<layout.sourceCount).map { s in
+            let o = layout.offsets[s], n = blockSize(layout, s)
+            var b = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { for j in 0..<n { b[i * n + j] = m[o + i, o + j] } }
+            return b
+        }
+    }
+
+    static func sampleCovariance(_ draws: [[Double]]) -> Matrix {
+        let n = draws[0].count, m = Double(draws.count)
+        var mean = [Double](repeating: 0, count: n)
+        for d in draws { for i in 0..<n { mean[i] += d[i] / m } }
+        var c = Matrix.zeros(n, n)
+        for d in draws {
+            for i in 0..<n { for j in 0...i { c[i, j] += (d[i] - mean[i]) * (d[j] - mean[j]) / (m - 1) } }
+        }
+        for i in 0..<n { for j in 0..<i { c[j, i] = c[i, j] } }
+        return c
+    }
+
+    static func isPositiveDefinite(_ m: Matrix) -> Bool {
+        guard m.values.allSatisfy(\.isFinite) else { return false }
+        return (try? Cholesky(m)) != nil
+    }
+}

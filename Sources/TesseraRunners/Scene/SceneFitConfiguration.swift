@@ -1,0 +1,139 @@
+import SceneFitting
+import SceneModel
+import TesseraRun
+
+/// Configuration of `tessera optimize` and `tessera sample` (one file serves both; the command
+/// picks the mode). Units: radii in arcsec, angles in radians.
+public struct SceneFitConfiguration: Configuration, Equatable {
+    public var catalog = "catalog.fits"
+    public var pixelStore = "pixels.h5"
+    public var psfStore = "psf.h5"
+    public var bands: [String] = []
+    public var targetIterations = 200
+    public var drawsPerPatch = 100
+    public var warmup = 150
+    public var maxTreeDepth = 8
+    public var targetAcceptance = 0.8
+    public var denseMetric = true
+    public var optimizerIterations = 300
+    public var activeRadius = 0.8
+    public var fixedRadius = 2.5
+    public var roi = 1.0
+    public var maxActive = 8
+    public var sersicRange: [Double] = [0.8, 6]
+    public var qRange: [Double] = [0.2, 1]
+    public var rhalfRange: [Double] = [0.03, 1.5]
+    public var positionHalfWidth = 0.5
+    public var seed: UInt64 = 1
+    public var maxAttempts = 2
+    public var sersicTable: String?
+    public init() {}
+
+    public typealias Key = CodingKeys
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case catalog, pixelStore = "pixel_store", psfStore = "psf_store", bands
+        case targetIterations = "target_iterations", drawsPerPatch = "draws_per_patch", warmup
+        case maxTreeDepth = "max_tree_depth", targetAcceptance = "target_acceptance", denseMetric = "dense_metric"
+        case optimizerIterations = "optimizer_iterations", activeRadius = "active_radius", fixedRadius = "fixed_radius"
+        case roi, maxActive = "max_active", sersicRange = "sersic_range", qRange = "q_range", rhalfRange = "rhalf_range"
+        case positionHalfWidth = "position_half_width", seed, maxAttempts = "max_attempts", sersicTable = "sersic_table"
+    }
+
+    public static func describe(_ key: Key) -> String {
+        switch key {
+        case .catalog: return "Input catalog (FITS table: id, ra, dec, q, pa, sersic, rhalf, one flux column per band; optional is_point, roi)."
+        case .pixelStore: return "Pixel store written by `tessera preprocess`."
+        case .psfStore: return "PSF store (HDF5, one group per band; `tessera fit-psf` or `tessera mock-scene` write it)."
+        case .bands: return "Bands to fit, in the order of the output flux columns (required)."
+        case .targetIterations: return "Sampling: kept NUTS draws every source must receive (a multiple of draws_per_patch)."
+        case .drawsPerPatch: return "Sampling: kept draws per patch check-out."
+        case .warmup: return "Sampling: NUTS warm-up iterations per patch (adaptation, not kept)."
+        case .maxTreeDepth: return "Sampling: NUTS maximum tree depth."
+        case .targetAcceptance: return "Sampling: dual-averaging target acceptance statistic."
+        case .denseMetric: return "Sampling: dense (true) or diagonal (false) mass matrix."
+        case .optimizerIterations: return "L-BFGS iterations per patch (optimize, and first sampling patch of a source)."
+        case .activeRadius: return "Sources within this distance (arcsec) of a region's seed source are fitted together."
+        case .fixedRadius: return "Sources within this distance (arcsec) of an active source are held fixed and subtracted."
+        case .roi: return "Default radius (arcsec) of the pixels fitted around each source (catalog column roi overrides)."
+        case .maxActive: return "Most active sources per region."
+        case .sersicRange: return "Bounds on the Sérsic index n."
+        case .qRange: return "Bounds on the axis ratio q = b/a."
+        case .rhalfRange: return "Bounds on the half-light radius (arcsec)."
+        case .positionHalfWidth: return "Position bound: ± this many arcsec about the catalog position."
+        case .seed: return "Base random seed; patch k samples with stream k."
+        case .maxAttempts: return "Attempts per region before its active sources are flagged and left at their values."
+        case .sersicTable: return "Sérsic mixture table (default: the bundled one from `tessera sersic-table`)."
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: Key.self)
+        let d = Self()
+        catalog = try c.decodeIfPresent(String.self, forKey: .catalog) ?? d.catalog
+        pixelStore = try c.decodeIfPresent(String.self, forKey: .pixelStore) ?? d.pixelStore
+        psfStore = try c.decodeIfPresent(String.self, forKey: .psfStore) ?? d.psfStore
+        bands = try c.decodeIfPresent([String].self, forKey: .bands) ?? d.bands
+        targetIterations = try c.decodeIfPresent(Int.self, forKey: .targetIterations) ?? d.targetIterations
+        drawsPerPatch = try c.decodeIfPresent(Int.self, forKey: .drawsPerPatch) ?? d.drawsPerPatch
+        warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? d.warmup
+        maxTreeDepth = try c.decodeIfPresent(Int.self, forKey: .maxTreeDepth) ?? d.maxTreeDepth
+        targetAcceptance = try c.decodeIfPresent(Double.self, forKey: .targetAcceptance) ?? d.targetAcceptance
+        denseMetric = try c.decodeIfPresent(Bool.self, forKey: .denseMetric) ?? d.denseMetric
+        optimizerIterations = try c.decodeIfPresent(Int.self, forKey: .optimizerIterations) ?? d.optimizerIterations
+        activeRadius = try c.decodeIfPresent(Double.self, forKey: .activeRadius) ?? d.activeRadius
+        fixedRadius = try c.decodeIfPresent(Double.self, forKey: .fixedRadius) ?? d.fixedRadius
+        roi = try c.decodeIfPresent(Double.self, forKey: .roi) ?? d.roi
+        maxActive = try c.decodeIfPresent(Int.self, forKey: .maxActive) ?? d.maxActive
+        sersicRange = try c.decodeIfPresent([Double].self, forKey: .sersicRange) ?? d.sersicRange
+        qRange = try c.decodeIfPresent([Double].self, forKey: .qRange) ?? d.qRange
+        rhalfRange = try c.decodeIfPresent([Double].self, forKey: .rhalfRange) ?? d.rhalfRange
+        positionHalfWidth = try c.decodeIfPresent(Double.self, forKey: .positionHalfWidth) ?? d.positionHalfWidth
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        sersicTable = try c.decodeIfPresent(String.self, forKey: .sersicTable)
+    }
+
+    public func validate() throws {
+        if bands.isEmpty { throw InvalidConfigValue(field: "bands", reason: "list the bands to fit, e.g. [F150W, F200W]") }
+        if Set(bands).count != bands.count { throw InvalidConfigValue(field: "bands", reason: "a band is listed twice") }
+        if drawsPerPatch < 1 { throw InvalidConfigValue(field: "draws_per_patch", reason: "must be >= 1") }
+        if targetIterations < drawsPerPatch || targetIterations % drawsPerPatch != 0 {
+            throw InvalidConfigValue(field: "target_iterations", reason: "must be a positive multiple of draws_per_patch (\(drawsPerPatch))")
+        }
+        if warmup < 0 { throw InvalidConfigValue(field: "warmup", reason: "must be >= 0") }
+        if !(1...15).contains(maxTreeDepth) { throw InvalidConfigValue(field: "max_tree_depth", reason: "must be in 1...15") }
+        if !(targetAcceptance > 0 && targetAcceptance < 1) { throw InvalidConfigValue(field: "target_acceptance", reason: "must be in (0, 1)") }
+        if activeRadius < 0 || fixedRadius < activeRadius {
+            throw InvalidConfigValue(field: "fixed_radius", reason: "need 0 <= active_radius <= fixed_radius")
+        }
+        if roi <= 0 { throw InvalidConfigValue(field: "roi", reason: "must be > 0 arcsec") }
+        if maxActive < 1 { throw InvalidConfigValue(field: "max_active", reason: "must be >= 1") }
+        for (k, r) in [("sersic_range", sersicRange), ("q_range", qRange), ("rhalf_range", rhalfRange)] {
+            guard r.count == 2, r[0] < r[1], r[0] > 0 else { throw InvalidConfigValue(field: k, reason: "must be [low, high] with 0 < low < high") }
+        }
+        if qRange[1] > 1 { throw InvalidConfigValue(field: "q_range", reason: "q cannot exceed 1") }
+        if positionHalfWidth <= 0 { throw InvalidConfigValue(field: "position_half_width", reason: "must be > 0 arcsec") }
+        if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+    }
+
+    public var bounds: ParameterBounds {
+        var b = ParameterBounds()
+        b.sersic = sersicRange[0]...sersicRange[1]
+        b.q = qRange[0]...qRange[1]
+        b.rhalf = rhalfRange[0]...rhalfRange[1]
+        b.positionHalfWidth = positionHalfWidth
+        return b
+    }
+
+    public func fitSettings(mode: FitSettings.Mode) -> FitSettings {
+        var s = FitSettings()
+        s.mode = mode
+        s.warmup = warmup
+        s.draws = drawsPerPatch
+        s.maxTreeDepth = maxTreeDepth
+        s.targetAcceptance = targetAcceptance
+        s.denseMetric = denseMetric
+        s.optimizerIterations = optimizerIterations
+        return s
+    }
+}

@@ -1,0 +1,369 @@
+import Foundation
+import Inference
+import SceneFitting
+import SceneModel
+import TesseraHDF5
+import TesseraMPI
+import TesseraRun
+import TesseraSupport
+import WorkQueue
+
+/// `tessera optimize` and `tessera sample`: the forcepho loop — check out a region from the
+/// `SuperScene`, build its patch, fit it, check it back in — run over the shared master/worker
+/// engine. With one process the same loop runs serially; under mpirun rank 0 is the scene
+/// master and the other ranks fit.
+///
+/// Output in the run directory:
+/// - `results.h5` (parallel HDF5, every rank writes only its own slabs with independent MPI-IO):
+///   `/chains/<id>` draws × parameters per source (sampling), columns named by the `parameters`
+///   attribute (fluxes per band, ra, dec [deg], q, pa [rad], sersic, rhalf [arcsec]);
+///   `/patches/<field>` one row per patch number (rank, active ids, step size, divergences,
+///   timing, …; a row counts only if `state.json` lists the patch as checked in);
+///   `/state/*` the final global state, written at the end.
+/// - `state.json`: the global state, rewritten atomically after every check-in (what `--resume`
+///   continues from); `patches.jsonl`: checkout / check-in / failure events, one JSON per line.
+/// - `catalog.fits`: the final catalog with uncertainties, iteration counts and flags.
+public enum SceneFitRunner {
+    public struct Summary: Sendable, Equatable {
+        public var sources: Int
+        public var regions: Int
+        public var flagged: Int
+        public var seconds: Double
+    }
+
+    /// What a worker receives: a region and everything needed to fit it.
+    struct RegionTask: Codable, Sendable {
+        var region: SceneRegion
+        var active: [Source]
+        var roi: [Double?]
+        var fixed: [Source]
+        var anchors: [Source]
+        var covariances: [[Double]?]
+        /// Chain row where each active source's new draws start.
+        var chainOffsets: [Int]
+    }
+
+    /// What a worker returns.
+    struct RegionOutcome: Codable, Sendable {
+        var sources: [Source]
+        var covariances: [[Double]]
+        /// Per active source: posterior (or Laplace) standard deviation per catalog column.
+        var uncertainties: [[String: Double]]
+        var draws: Int
+        var stepSize: Double
+        var divergences: Int
+        var meanAccept: Double
+        var logLikelihood: Double
+        var chi2: Double
+        var pixels: Int
+        var exposures: Int
+        var evaluations: Int
+        var rank: Int
+    }
+
+    /// The saved global state (`state.json`).
+    struct SavedState: Codable {
+        var sources: [Source]
+        var covariances: [[Double]?]
+        var iterations: [Int]
+        var flagged: [Int]
+        var patchesIssued: Int
+        var checkedIn: [Int]
+        var uncertainties: [[String: Double]?]
+        var mode: String
+    }
+
+    public static func columnNames(bands: [String], isPoint: Bool) -> [String] {
+        bands + ["ra", "dec"] + (isPoint ? [] : ["q", "pa", "sersic", "rhalf"])
+    }
+
+    public static func run(_ c: SceneFitConfiguration, mode: FitSettings.Mode, context: RunContext, resume: Bool,
+                           log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws -> Summary {
+        let comm = context.communicator
+        let start = Date()
+        let catalog = try SceneCatalog.read(c.catalog, bands: c.bands)
+        let sersic = try c.sersicTable.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
+        let builder = try PatchBuilder(store: try PixelStore(path: c.pixelStore), psfs: try PSFStore(contentsOf: URL(fileURLWithPath: c.psfStore)),
+                                       bands: c.bands, sersic: sersic, defaultROI: c.roi)
+        let target = mode == .sample ? c.targetIterations : 1
+        let settings = c.fitSettings(mode: mode)
+        let draws = mode == .sample ? c.drawsPerPatch : 1
+        let sources = catalog.sources
+        let statePath = context.file("state.json"), logPath = context.file("patches.jsonl")
+        let resultsPath = context.file("results.h5")
+
+        // Rank 0: the scene master's state.
+        var scene = try SuperScene(sources: sources, targetIterations: target, activeRadius: c.activeRadius,
+                                   fixedRadius: c.fixedRadius, maxActive: c.maxActive)
+        var checkedIn: [Int] = []
+        var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
+        if comm.isRoot {
+            if resume, FileManager.default.fileExists(atPath: statePath) {
+                let saved = try JSONDecoder().decode(SavedState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
+                guard saved.mode == mode.rawValue else {
+                    throw RunStartError(message: "\(statePath): the run was a '\(saved.mode)' run, not '\(mode.rawValue)'")
+                }
+                try scene.restore(sources: saved.sources, covariances: saved.covariances, iterations: saved.iterations,
+                                  flagged: Set(saved.flagged), patchesIssued: saved.patchesIssued)
+                checkedIn = saved.checkedIn
+                uncertainties = saved.uncertainties
+                log("\(mode.rawValue): resuming: \(scene.doneCount)/\(sources.count) sources done, \(checkedIn.count) patches checked in")
+                try appendLog(logPath, ["event": "resume", "time": Date().timeIntervalSince1970])
+            } else {
+                let outside = sources.indices.filter { !builder.covers(sources[$0]) }
+                for i in outside {
+                    log("warning: source \(sources[i].id) (ra \(sources[i].ra), dec \(sources[i].dec)) lies outside every exposure in bands \(c.bands.joined(separator: ",")); it is flagged and not fitted")
+                }
+                scene.flag(outside)
+            }
+        }
+
+        // Every rank opens the results file together (collective), creating it on a fresh run.
+        let results: HDF5File
+        let capacity = sources.count * (target / draws + c.maxAttempts) + 1
+        if resume && FileManager.default.fileExists(atPath: resultsPath) {
+            results = try HDF5File.open(resultsPath, mode: .readWrite, communicator: comm)
+        } else {
+            results = try HDF5File.create(resultsPath, communicator: comm)
+            try createLayout(results, sources: sources, bands: c.bands, mode: mode, target: target, capacity: capacity, maxActive: c.maxActive)
+            try results.flush()
+        }
+
+        var attempts: [Int: Int] = [:]
+        var progressTime = -Double.infinity
+        var regionsDone = 0
+        var drawsDone = 0
+        let scheduler = SceneScheduler(
+            scene: scene,
+            next: { scene in
+                guard let region = scene.checkout() else { return nil }
+                try? appendLog(logPath, ["event": "checkout", "patch": region.patchID, "time": Date().timeIntervalSince1970,
+                                         "active": region.active.map { sources[$0].id }, "fixed": region.fixed.map { sources[$0].id }])
+                return RegionTask(region: region, active: region.active.map { scene.sources[$0] },
+                                  roi: region.active.map { catalog.roi[$0] }, fixed: region.fixed.map { scene.sources[$0] },
+                                  anchors: region.active.map { scene.initial[$0] },
+                                  covariances: region.active.map { scene.covariances[$0] },
+                                  chainOffsets: region.active.map { scene.iterations[$0] })
+            },
+            complete: { scene, task, outcome, seconds in
+                try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)
+                for (k, i) in task.region.active.enumerated() { uncertainties[i] = outcome.uncertainties[k] }
+                checkedIn.append(task.region.patchID)
+                let state = SavedState(sources: scene.sources, covariances: scene.covariances, iterations: scene.iterations,
+                                       flagged: scene.flagged.sorted(), patchesIssued: scene.patchesIssued, checkedIn: checkedIn,
+                                       uncertainties: uncertainties, mode: mode.rawValue)
+                try RunDirectory.writeJSON(state, to: statePath)
+                try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
+                                        "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
+                regionsDone += 1
+                drawsDone += draws * task.active.count
+                let elapsed = Date().timeIntervalSince(start)
+                if elapsed - progressTime >= 5 || !scene.undone {
+                    progressTime = elapsed
+                    log(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone, perPatch: draws,
+                                     elapsed: elapsed))
+                }
+            },
+            fail: { scene, task, message in
+                let n = (attempts[task.region.seed] ?? 0) + 1
+                attempts[task.region.seed] = n
+                let flag = n >= c.maxAttempts
+                scene.abandon(task.region, flag: flag)
+                log("\(mode.rawValue): patch \(task.region.patchID) (sources \(task.active.map { String($0.id) }.joined(separator: ","))) failed: \(message)"
+                    + (flag ? "; sources flagged after \(n) attempts" : "; returned to the pool"))
+                try? appendLog(logPath, ["event": "fail", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
+                                         "active": task.active.map(\.id), "flagged": flag, "message": message])
+            })
+        var sched = scheduler
+        if comm.isRoot {
+            log("\(mode.rawValue): \(sources.count) sources in bands \(c.bands.joined(separator: ",")), target \(target) iteration(s) each, "
+                + "\(max(comm.size - 1, 1)) worker(s)")
+        }
+        let summary = try WorkQueue.run(communicator: comm, scheduler: &sched) { task in
+            try fitRegion(task, builder: builder, settings: settings, bounds: c.bounds, seed: c.seed, mode: mode,
+                          bands: c.bands, results: results, rank: comm.rank)
+        }
+        try results.close()
+
+        var regions = summary?.completed ?? 0
+        var flaggedCount = 0
+        if comm.isRoot {
+            let final = sched.scene
+            flaggedCount = final.flagged.count
+            try writeFinalState(resultsPath, scene: final, bands: c.bands)
+            let cat = SceneCatalog(bands: c.bands, sources: final.sources, roi: catalog.roi)
+            try cat.write(context.file("catalog.fits"),
+                          uncertainties: uncertainties.map { $0 ?? [:] }, iterations: final.iterations,
+                          flagged: final.sources.indices.map { final.flagged.contains($0) })
+            log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources at target, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
+        }
+        regions = try comm.broadcast(message: comm.isRoot ? regions : nil)
+        flaggedCount = try comm.broadcast(message: comm.isRoot ? flaggedCount : nil)
+        return Summary(sources: sources.count, regions: regions, flagged: flaggedCount, seconds: Date().timeIntervalSince(start))
+    }
+
+    static func progressText(mode: FitSettings.Mode, scene: SuperScene, regions: Int, draws: Int, perPatch: Int, elapsed: Double) -> String {
+        let remaining = scene.sources.indices.reduce(0) { $0 + (scene.flagged.contains($1) ? 0 : max(0, scene.targetIterations - scene.iterations[$1])) }
+        let rate = elapsed > 0 ? Double(draws) / elapsed : 0
+        let perRegion = regions > 0 ? Double(draws) / Double(regions) : 1
+        let estimatedTotal = regions + Int((Double(remaining) / max(perRegion, 1)).rounded(.up))
+        var text = "\(mode.rawValue): regions \(regions)/~\(estimatedTotal), sources done \(scene.doneCount)/\(scene.count)"
+        text += String(format: ", %.3g draws/s", rate)
+        if rate > 0 && remaining > 0 { text += String(format: ", ETA %.0f s", Double(remaining) / rate) }
+        return text
+    }
+
+    static func appendLog(_ path: String, _ record: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) + Data([0x0A])
+        if let h = FileHandle(forWritingAtPath: path) {
+            defer { try? h.close() }
+            try h.seekToEnd()
+            try h.write(contentsOf: data)
+        } else {
+            try data.write(to: URL(fileURLWithPath: path))
+        }
+    }
+
+    static let patchFields: [(String, Bool)] = [  // (name, integer)
+        ("patch_id", true), ("rank", true), ("n_active", true), ("n_fixed", true), ("draws", true), ("divergences", true),
+        ("n_pixels", true), ("n_exposures", true), ("evaluations", true),
+        ("step_size", false), ("mean_accept", false), ("seconds", false), ("log_likelihood", false), ("chi2", false),
+        ("t_start", false), ("t_end", false),
+    ]
+
+    /// Collective: every dataset is created by all ranks before any worker writes.
+    static func createLayout(_ f: HDF5File, sources: [Source], bands: [String], mode: FitSettings.Mode, target: Int,
+                             capacity: Int, maxActive: Int) throws {
+        try f.setAttribute("format", .string("tessera-scene-results-1"))
+        try f.setAttribute("mode", .string(mode.rawValue))
+        try f.setAttribute("bands", .string(bands.joined(separator: ",")))
+        try f.setAttribute("model_version", .string(SceneModelInfo.modelVersion))
+        try f.write(sources.map(\.id), to: "/sources/id")
+        if mode == .sample {
+            for s in sources {
+                let names = columnNames(bands: bands, isPoint: s.isPoint)
+                try f.createDataset("/chains/\(s.id)", of: Double.self, shape: [target, names.count])
+                try f.setAttribute("parameters", .string(names.joined(separator: ",")), on: "/chains/\(s.id)")
+            }
+        }
+        for (name, integer) in patchFields {
+            if integer {
+                try f.createDataset("/patches/\(name)", of: Int64.self, shape: [capacity])
+            } else {
+                try f.createDataset("/patches/\(name)", of: Double.self, shape: [capacity])
+            }
+        }
+        try f.createDataset("/patches/active_ids", of: Int64.self, shape: [capacity, maxActive])
+        try f.setAttribute("capacity", .int(Int64(capacity)), on: "/patches")
+    }
+
+    /// A worker's job: build, fit, write this patch's chain slabs and record, return the new state.
+    static func fitRegion(_ task: RegionTask, builder: PatchBuilder, settings: FitSettings, bounds: ParameterBounds, seed: UInt64,
+                          mode: FitSettings.Mode, bands: [String], results: HDF5File, rank: Int) throws -> RegionOutcome {
+        let t0 = Date()
+        let patch = try builder.build(active: task.active, roi: task.roi, fixed: task.fixed, anchors: task.anchors)
+        let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds)
+        let layout = patch.kernel.layout
+        let fit = try PatchFitter.fit(posterior: posterior, start: patch.kernel.parameters(of: patch.start),
+                                      covariances: task.covariances, settings: settings, seed: seed, stream: UInt64(task.region.patchID))
+        let finalSources = patch.kernel.sources(from: fit.final)
+        let updated = task.active.indices.map { finalSources[$0].source(id: task.active[$0].id, plane: patch.plane) }
+        // Catalog-unit rows (ra/dec in degrees) for every draw of every active source.
+        func row(_ x: [Double], _ s: Int) -> [Double] {
+            let p = patch.kernel.sources(from: x)[s]
+            let sky = patch.plane.sky(xi: p.xi, eta: p.eta)
+            return p.flux + [sky.ra, sky.dec] + (p.isPoint ? [] : [p.q, p.pa, p.sersic, p.rhalf])
+        }
+        var uncertainties: [[String: Double]] = []
+        for s in 0..<layout.sourceCount {
+            let names = columnNames(bands: bands, isPoint: task.active[s].isPoint)
+            var u: [String: Double] = [:]
+            if mode == .sample, fit.chain.count >= 2 {
+                let rows = fit.chain.map { row($0, s) }
+                try results.dataset("/chains/\(task.active[s].id)").write(rows.flatMap { $0 }, start: [task.chainOffsets[s], 0],
+                                                                          count: [rows.count, names.count])
+                for (j, name) in names.enumerated() {
+                    let v = rows.map { $0[j] }
+                    let m = v.reduce(0, +) / Double(v.count)
+                    var sd = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+                    if name == "ra" { sd *= 3600 * cos(updated[s].dec * .pi / 180) } else if name == "dec" { sd *= 3600 }
+                    u[name] = sd
+                }
+            } else {
+                // Laplace: σ_x = |dx/dy| σ_y in the unconstrained space.
+                let y = posterior.unconstrain(fit.final)
+                let n = layout.parameters(ofSource: s).count
+                for (j, p) in layout.parameters(ofSource: s).enumerated() {
+                    let i = layout.index(ofSource: s, p)!
+                    let sd = abs(posterior.density.transforms[i].derivative(y[i])) * fit.covariances[s][j * n + j].squareRoot()
+                    u[(p == .xi ? "ra" : p == .eta ? "dec" : nameOf(p, bands))] = sd
+                }
+            }
+            uncertainties.append(u)
+        }
+        let stats = fit.stats
+        let record: [String: Double] = [
+            "patch_id": Double(task.region.patchID), "rank": Double(rank), "n_active": Double(task.active.count),
+            "n_fixed": Double(task.fixed.count), "draws": Double(fit.chain.count), "divergences": Double(stats?.divergences ?? 0),
+            "n_pixels": Double(patch.pixelCount), "n_exposures": Double(patch.exposureNames.count), "evaluations": Double(fit.evaluations),
+            "step_size": stats?.stepSize ?? .nan, "mean_accept": stats.map { $0.acceptStat.reduce(0, +) / Double(max($0.acceptStat.count, 1)) } ?? .nan,
+            "seconds": Date().timeIntervalSince(t0), "log_likelihood": fit.logLikelihood, "chi2": fit.chi2,
+            "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
+        ]
+        let row = task.region.patchID
+        for (name, integer) in patchFields {
+            let ds = try results.dataset("/patches/\(name)")
+            if integer {
+                try ds.write([Int64(record[name]!)], start: [row], count: [1])
+            } else {
+                try ds.write([record[name]!], start: [row], count: [1])
+            }
+        }
+        let maxActive = try results.dataset("/patches/active_ids").shape()[1]
+        let ids = (task.active.map(\.id) + Array(repeating: -1, count: maxActive)).prefix(maxActive)
+        try results.dataset("/patches/active_ids").write(Array(ids), start: [row, 0], count: [1, maxActive])
+        return RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, draws: fit.chain.count,
+                             stepSize: stats?.stepSize ?? .nan, divergences: stats?.divergences ?? 0,
+                             meanAccept: record["mean_accept"]!, logLikelihood: fit.logLikelihood, chi2: fit.chi2,
+                             pixels: patch.pixelCount, exposures: patch.exposureNames.count, evaluations: fit.evaluations, rank: rank)
+    }
+
+    static func nameOf(_ p: SourceParameter, _ bands: [String]) -> String {
+        if case let .flux(b) = p { return bands[b] }
+        return p.name
+    }
+
+    /// Rank 0, after the parallel file is closed: the final global state as plain datasets.
+    static func writeFinalState(_ path: String, scene: SuperScene, bands: [String]) throws {
+        let f = try HDF5File.open(path, mode: .readWrite)
+        defer { try? f.close() }
+        if try f.exists("/state") { return }
+        let s = scene.sources
+        try f.write(s.map(\.id), to: "/state/id")
+        try f.write(s.map(\.ra), to: "/state/ra")
+        try f.write(s.map(\.dec), to: "/state/dec")
+        try f.write(s.map(\.q), to: "/state/q")
+        try f.write(s.map(\.pa), to: "/state/pa")
+        try f.write(s.map(\.sersic), to: "/state/sersic")
+        try f.write(s.map(\.rhalf), to: "/state/rhalf")
+        try f.write(s.flatMap(\.flux), shape: [s.count, bands.count], to: "/state/flux")
+        try f.write(scene.iterations.map(Int64.init), to: "/state/n_iter")
+        try f.write(s.indices.map { Int64(scene.flagged.contains($0) ? 1 : 0) }, to: "/state/flagged")
+        try f.setAttribute("bands", .string(bands.joined(separator: ",")), on: "/state")
+    }
+}
+
+/// The `SuperScene` as the work queue's scheduler; the closures run on rank 0 only.
+struct SceneScheduler: WorkScheduler {
+    typealias Item = SceneFitRunner.RegionTask
+    typealias Result = SceneFitRunner.RegionOutcome
+    var scene: SuperScene
+    let next: (inout SuperScene) -> Item?
+    let complete: (inout SuperScene, Item, Result, Double) throws -> Void
+    let fail: (inout SuperScene, Item, String) throws -> Void
+
+    mutating func nextItem(for rank: Int) -> Item? { next(&scene) }
+    var isFinished: Bool { !scene.undone && scene.outstanding.isEmpty }
+    mutating func complete(_ item: Item, result: Result, rank: Int, seconds: Double) throws { try complete(&scene, item, result, seconds) }
+    mutating func fail(_ item: Item, message: String, rank: Int) throws { try fail(&scene, item, message) }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import SceneFitting
+import SceneModel
+import TesseraMPI
+import TesseraRun
+import TesseraRunners
+
+/// The bundled Sérsic mixture table, or the one a configuration names.
+func loadSersicTable(_ path: String?) throws -> SersicMixture {
+    try path.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
+}
+
+extension Tessera {
+    struct MockScene: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mock-scene",
+            abstract: "Render a mock scene: dithered FITS exposures in several bands, truth and starting catalogs, PSF store.",
+            discussion: """
+            Writes RUN/images/<band>-<k>.fits (HDU 1 science with TAN WCS, HDU 2 1σ uncertainty), \\
+            RUN/truth.fits, RUN/initial.fits (perturbed starting catalog) and RUN/psf.h5. \\
+            Keys for --config: `tessera config mock-scene`.
+            """)
+
+        @Option(help: "YAML configuration (optional: defaults make a 20-source, 2-band, 3-exposure scene).") var config: String?
+        @Option(help: "Run directory to create.") var out: String
+
+        func run() throws {
+            try MPIExecution.run { comm in
+                let c = try config.map { try ConfigLoader.load(MockSceneConfiguration.self, from: $0) } ?? MockSceneConfiguration()
+                let context = try RunContext.start(command: "mock-scene", configuration: c, output: out, seed: c.seed,
+                                                   inputs: (config.map { [$0] } ?? []) + (c.catalog.map { [$0] } ?? []),
+                                                   libraries: LibraryInfo.versions(), communicator: comm)
+                try context.finishing {
+                    if comm.isRoot {
+                        let output = try MockSceneRunner.run(c, directory: context.directory, sersic: try loadSersicTable(nil))
+                        print("mock-scene: \(output.truth.sources.count) sources, \(output.images.count) exposures in \(context.file("images"))")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Preprocess: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert FITS exposures into the HDF5 pixel store that optimize and sample read.",
+            discussion: """
+            Each exposure: science image (HDU --sci-hdu) with a TAN WCS, FILTER (band) and CALIB \\
+            (counts per catalog flux unit; or ABMAG/ZP, an AB zero point with fluxes in nJy) and \\
+            optional SKY; uncertainty (1σ, or inverse variance with --weights) in --unc-hdu; optional \\
+            mask (non-zero = bad) in --mask-hdu. NaN, zero-weight and masked pixels are dropped.
+            """)
+
+        @Argument(help: "FITS exposures.") var images: [String]
+        @Option(help: "Pixel store to write.") var out: String
+        @Option(name: .customLong("sci-hdu"), help: "HDU of the science image (0 = primary).") var sciHDU = 1
+        @Option(name: .customLong("unc-hdu"), help: "HDU of the uncertainty image.") var uncHDU = 2
+        @Option(name: .customLong("mask-hdu"), help: "HDU of a mask image (non-zero = bad).") var maskHDU: Int?
+        @Flag(help: "The uncertainty HDU holds inverse variances, not 1σ.") var weights = false
+
+        func run() throws {
+            try failing {
+                let ingested = try PixelStore.build(images: images, output: out, scienceHDU: sciHDU, uncertaintyHDU: uncHDU,
+                                                    maskHDU: maskHDU, weights: weights, log: { print($0) })
+                let bands = Set(ingested.map(\.info.band)).sorted()
+                print("preprocess: \(ingested.count) exposures in bands \(bands.joined(separator: ", ")), "
+                      + "\(ingested.reduce(0) { $0 + $1.used }) pixels used, \(ingested.reduce(0) { $0 + $1.dropped }) dropped -> \(out)")
+            }
+        }
+    }
+
+    struct Optimize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Optimise every source of a catalog against the pixel store, patch by patch (L-BFGS + Laplace errors).",
+            discussion: SceneCommand.discussion)
+        @Option(help: "YAML configuration.") var config: String?
+        @Option(help: "Run directory to create.") var out: String?
+        @Option(help: "Continue the run in this directory.") var resume: String?
+        func run() throws { try SceneCommand.run(mode: .optimize, config: config, out: out, resume: resume) }
+    }
+
+    struct Sample: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sample the posterior of every source with NUTS, region by region, across MPI ranks.",
+            discussion: SceneCommand.discussion)
+        @Option(help: "YAML configuration.") var config: String?
+        @Option(help: "Run directory to create.") var out: String?
+        @Option(help: "Continue the run in this directory.") var resume: String?
+        func run() throws { try SceneCommand.run(mode: .sample, config: config, out: out, resume: resume) }
+    }
+}
+
+enum SceneCommand {
+    static let discussion = """
+    Rank 0 holds the scene and checks out non-overlapping regions (active sources plus fixed \\
+    neighbours) to the other ranks; with one process the same loop runs serially. Writes \\
+    RUN/results.h5 (chains, per-patch records, final state), RUN/catalog.fits, RUN/state.json \\
+    (after every check-in) and RUN/patches.jsonl. --resume RUN continues a killed run. Keys for \\
+    --config: `tessera config scene`.
+    """
+
+    static func run(mode: FitSettings.Mode, config: String?, out: String?, resume: String?) throws {
+        try MPIExecution.run { comm in
+            let file = try configurationFile(resume: resume, given: config, option: "--config", others: [out])
+            let c = try ConfigLoader.load(SceneFitConfiguration.self, from: file)
+            let context = try RunContext.start(command: mode.rawValue, configuration: c,
+                                               output: resume ?? out ?? defaultRunDirectory(mode.rawValue), seed: c.seed,
+                                               inputs: resume == nil ? [file, c.catalog, c.pixelStore, c.psfStore] : [],
+                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+            try context.finishing {
+                let summary = try SceneFitRunner.run(c, mode: mode, context: context, resume: resume != nil)
+                if comm.isRoot {
+                    print(String(format: "%@: done in %.1f s: %d sources, %d patches, %d flagged",
+                                 mode.rawValue, summary.seconds, summary.sources, summary.regions, summary.flagged))
+                }
+            }
+        }
+    }
+}
