@@ -81,9 +81,10 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
+        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
-        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraSupport"]),
+        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "TesseraSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
