@@ -117,3 +117,16 @@ enum SceneCommand {
         }
     }
 }
+
+extension Tessera {
+    struct Postprocess: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summaries (medians, 68% intervals, R-hat, ESS) and residual images of an optimize or sample run.",
+            discussion: "Writes RUN/postprocess/summary.{fits,csv} and RUN/postprocess/residuals/<exposure>.fits (residual, model, chi).")
+        @Argument(help: "Run directory of `tessera optimize` or `tessera sample`.") var directory: String
+        @Flag(help: "Skip the residual images.") var noResiduals = false
+        func run() throws {
+            try failing { _ = try PostprocessRunner.run(directory: directory, residuals: !noResiduals) }
+        }
+    }
+}
