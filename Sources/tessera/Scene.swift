@@ -130,3 +130,21 @@ extension Tessera {
         }
     }
 }
+
+extension Tessera {
+    struct Demo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the whole scene pipeline on a small bundled scene: mock → preprocess → optimize → sample → postprocess.",
+            discussion: """
+            Start it under MPI to see the master/worker layer at work:
+
+              mpirun -np 4 tessera demo --out runs/demo
+
+            Each step writes its own run directory (mock/, optimize/, sample/ with sample/postprocess/) under --out.
+            """)
+        @Option(help: "Directory to create for the demo's runs.") var out = "runs/demo"
+        func run() throws {
+            try MPIExecution.run { comm in try DemoRunner.run(directory: out, communicator: comm, libraries: LibraryInfo.versions()) }
+        }
+    }
+}

@@ -103,8 +103,13 @@ public enum SceneFitRunner {
                 guard saved.mode == mode.rawValue else {
                     throw RunStartError(message: "\(statePath): the run was a '\(saved.mode)' run, not '\(mode.rawValue)'")
                 }
+                // Patch numbers handed out after the last check-in (lost in flight) are not reused,
+                // so every number in the log and in results.h5 names one checkout only.
+                let logged = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").compactMap { line in
+                    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["patch"] as? Int
+                }.max() ?? -1
                 try scene.restore(sources: saved.sources, covariances: saved.covariances, iterations: saved.iterations,
-                                  flagged: Set(saved.flagged), patchesIssued: saved.patchesIssued)
+                                  flagged: Set(saved.flagged), patchesIssued: max(saved.patchesIssued, logged + 1))
                 checkedIn = saved.checkedIn
                 uncertainties = saved.uncertainties
                 log("\(mode.rawValue): resuming: \(scene.doneCount)/\(sources.count) sources done, \(checkedIn.count) patches checked in")
@@ -196,6 +201,12 @@ public enum SceneFitRunner {
                           uncertainties: uncertainties.map { $0 ?? [:] }, iterations: final.iterations,
                           flagged: final.sources.indices.map { final.flagged.contains($0) })
             log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources at target, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            let wall = Date().timeIntervalSince(start)
+            log(String(format: "%@: rank 0 used %.2f s CPU over %.1f s wall (%.1f%%)%@", mode.rawValue, cpu, wall, 100 * cpu / max(wall, 1e-9),
+                       comm.size > 1 ? " as scene master" : " (serial: it also fitted)"))
         }
         regions = try comm.broadcast(message: comm.isRoot ? regions : nil)
         flaggedCount = try comm.broadcast(message: comm.isRoot ? flaggedCount : nil)

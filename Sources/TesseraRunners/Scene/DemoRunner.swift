@@ -1,0 +1,89 @@
+import Foundation
+import SceneFitting
+import SceneModel
+import TesseraMPI
+import TesseraRun
+
+/// `tessera demo`: the whole scene-fitting pipeline on a small bundled scene — mock-scene →
+/// preprocess → optimize → sample → postprocess — each step in its own run directory under
+/// `directory`, so every step's bookkeeping is the same as when run by hand. Collective: start
+/// it under mpirun (e.g. `mpirun -np 4 tessera demo --out runs/demo`); steps that are serial
+/// run on rank 0 while the others wait.
+public enum DemoRunner {
+    /// The bundled scene: 30 sources (some blended) in 2 bands × 2 dithered exposures.
+    public static var mockConfiguration: MockSceneConfiguration {
+        var c = MockSceneConfiguration()
+        c.count = 30
+        c.imageSize = 72
+        c.exposuresPerBand = 2
+        c.seed = 2026
+        c.fluxRange = [60, 400]
+        return c
+    }
+
+    public static func fitConfiguration(root: String) -> SceneFitConfiguration {
+        var c = SceneFitConfiguration()
+        c.catalog = (root as NSString).appendingPathComponent("mock/initial.fits")
+        c.pixelStore = (root as NSString).appendingPathComponent("pixels.h5")
+        c.psfStore = (root as NSString).appendingPathComponent("mock/psf.h5")
+        c.bands = mockConfiguration.bands
+        c.targetIterations = 100
+        c.drawsPerPatch = 100
+        c.warmup = 100
+        c.maxTreeDepth = 6
+        c.roi = 0.6
+        c.activeRadius = 0.5
+        c.fixedRadius = 1.5
+        c.maxActive = 4
+        return c
+    }
+
+    public static func run(directory: String, communicator comm: Communicator, libraries: LibraryVersions,
+                           log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws {
+        let root = try comm.broadcast(message: comm.isRoot ? RunPaths.absolute(directory) : nil)
+        let start = Date()
+        func step(_ name: String) { if comm.isRoot { log(String(format: "demo [%5.1f s]: %@", Date().timeIntervalSince(start), name)) } }
+        var problem: String?
+        if comm.isRoot {
+            if FileManager.default.fileExists(atPath: root) {
+                problem = "\(root) already exists; choose a new --out directory"
+            } else {
+                do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) } catch { problem = "\(root): \(error)" }
+            }
+        }
+        if let p = try comm.broadcast(message: comm.isRoot ? [problem].compactMap { $0 } : nil).first { throw RunStartError(message: p) }
+        let sersic = try SersicMixture.bundled()
+
+        step("mock-scene (30 sources, 2 bands x 2 exposures)")
+        let mock = mockConfiguration
+        let mockContext = try RunContext.start(command: "mock-scene", configuration: mock, output: (root as NSString).appendingPathComponent("mock"),
+                                               seed: mock.seed, libraries: libraries, communicator: comm)
+        try mockContext.finishing {
+            if comm.isRoot {
+                let out = try MockSceneRunner.run(mock, directory: mockContext.directory, sersic: sersic)
+                step("preprocess")
+                _ = try PixelStore.build(images: out.images, output: (root as NSString).appendingPathComponent("pixels.h5"), log: log)
+            }
+        }
+        _ = try comm.broadcast(message: 0)  // everyone waits for the stores
+
+        step("optimize")
+        var fit = fitConfiguration(root: root)
+        let optContext = try RunContext.start(command: "optimize", configuration: fit, output: (root as NSString).appendingPathComponent("optimize"),
+                                              seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
+        try optContext.finishing { _ = try SceneFitRunner.run(fit, mode: .optimize, context: optContext, resume: false, log: log) }
+
+        step("sample (starting from the optimised catalog)")
+        fit.catalog = optContext.file("catalog.fits")
+        let sampleContext = try RunContext.start(command: "sample", configuration: fit, output: (root as NSString).appendingPathComponent("sample"),
+                                                 seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
+        try sampleContext.finishing { _ = try SceneFitRunner.run(fit, mode: .sample, context: sampleContext, resume: false, log: log) }
+
+        if comm.isRoot {
+            step("postprocess")
+            _ = try PostprocessRunner.run(directory: sampleContext.directory, log: log)
+            step("done: results in \((root as NSString).appendingPathComponent("sample"))")
+        }
+        _ = try comm.broadcast(message: 0)
+    }
+}
