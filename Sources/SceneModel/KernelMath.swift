@@ -3,10 +3,12 @@
 /// The kernel's lane type is `KernelVector` (8 doubles: two AVX registers, so two independent
 /// dependency chains per instruction stream). Fused multiply-add is used only when the build
 /// defines `TESSERA_FMA` together with a CPU target that has FMA, e.g.
-/// `swift build -c release -Xswiftc -target-cpu -Xswiftc x86-64-v3 -Xswiftc -DTESSERA_FMA`;
+/// `swift build -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTESSERA_FMA`;
 /// without the CPU target, `addingProduct` on a vector would become a libm call per lane, so the
 /// portable default uses separate multiply and add (same results to rounding).
-typealias KernelVector = SIMD8<Double>
+typealias KernelVector = SIMD4<Double>
+/// Integer lanes of the same width, for building 2ⁿ in `KernelMath.exp`.
+typealias KernelBits = SIMD4<UInt64>
 
 /// a · b + c, fused when the build enables FMA (see `KernelVector`).
 @inline(__always)
@@ -64,7 +66,7 @@ enum KernelMath {
         p = madd(p, r, KernelVector(repeating: 0.5))
         p = madd(p, r, KernelVector(repeating: 1.0))
         p = madd(p, r, KernelVector(repeating: 1.0))
-        let bits = unsafeBitCast(kd, to: SIMD8<UInt64>.self)
+        let bits = unsafeBitCast(kd, to: KernelBits.self)
         let scale = unsafeBitCast((bits &+ 1023) &<< 52, to: KernelVector.self)
         return (p * scale).replacing(with: 0, where: low)
     }

@@ -46,6 +46,12 @@ public struct SceneKernel: Sendable {
     public let sersic: SersicMixture
     let exposures: [KernelExposure]
 
+    /// Floating-point operations per Gaussian-pixel evaluation with gradient in the inner loop
+    /// (a multiply-add counts 2; integer bit operations and blends not counted), from the
+    /// operation count in `Workspace.renderBlocks` and `KernelMath.exp`: 44 to evaluate
+    /// (offsets 2, quadratic form 7, exp 33, model accumulation 2) + 14 for the gradient sums.
+    public static let flopsPerEvaluation = 58
+
     /// Gaussian × pixel evaluations one `evaluate` call makes (padding of the last block not counted).
     public var gaussianPixelEvaluationsPerCall: Int {
         exposures.reduce(0) { $0 + $1.gaussianCount * $1.pixelCount }
@@ -254,7 +260,9 @@ struct SourceGeometry {
 struct Workspace {
     /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance); norm N = A/(2π√det C).
     var gaussians: [Double]
-    /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy².
+    /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy², each
+    /// kept as one vector of per-lane partial sums (reduced in `chainRule`, so the hot loop has no
+    /// horizontal reduction, which LLVM would otherwise turn into scalar code).
     var sums: [Double]
     /// e of every Gaussian on the current block, Gaussian-major.
     var scratch: [Double]
@@ -264,7 +272,7 @@ struct Workspace {
 
     init(gaussians n: Int) {
         gaussians = [Double](repeating: 0, count: 8 * max(n, 1))
-        sums = [Double](repeating: 0, count: 6 * max(n, 1))
+        sums = [Double](repeating: 0, count: 6 * KernelVector.scalarCount * max(n, 1))
         scratch = [Double](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
         modelBlock = [Double](repeating: 0, count: SceneKernel.blockSize)
         residualBlock = modelBlock
@@ -311,7 +319,7 @@ struct Workspace {
     /// pixel there and returns 0.
     mutating func render(_ ex: KernelExposure, gradient: Bool, model: UnsafeMutablePointer<Double>?) -> Double {
         let ng = count
-        for i in 0..<(6 * ng) { sums[i] = 0 }
+        for i in 0..<(6 * KernelVector.scalarCount * ng) { sums[i] = 0 }
         return gaussians.withUnsafeBufferPointer { gp in
             sums.withUnsafeMutableBufferPointer { sp in
                 scratch.withUnsafeMutableBufferPointer { ep in
@@ -403,9 +411,13 @@ struct Workspace {
                     sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
                     c += w
                 }
-                let sg = sums + 6 * g
-                sg[0] += s0.sum(); sg[1] += sx.sum(); sg[2] += sy.sum()
-                sg[3] += sxx.sum(); sg[4] += sxy.sum(); sg[5] += syy.sum()
+                let sg = sums + 6 * w * g
+                storeVector(loadVector(sg) + s0, sg)
+                storeVector(loadVector(sg + w) + sx, sg + w)
+                storeVector(loadVector(sg + 2 * w) + sy, sg + 2 * w)
+                storeVector(loadVector(sg + 3 * w) + sxx, sg + 3 * w)
+                storeVector(loadVector(sg + 4 * w) + sxy, sg + 4 * w)
+                storeVector(loadVector(sg + 5 * w) + syy, sg + 5 * w)
             }
         }
         return chi2.sum()
@@ -421,6 +433,12 @@ struct Workspace {
     func chainRule(_ ex: KernelExposure, parameters p: [Double], layout: ParameterLayout, sersic: SersicMixture,
                    amplitudes: (values: [Double], dn: [Double]), into gradient: inout [Double]) {
         let nb = layout.bandCount, nk = sersic.componentCount
+        let w = KernelVector.scalarCount
+        func lanes(_ i: Int) -> Double {
+            var t = 0.0
+            for l in 0..<w { t += sums[i * w + l] }
+            return t
+        }
         var g = 0
         for s in 0..<layout.sourceCount {
             let o = layout.offsets[s], point = layout.isPoint[s]
@@ -450,8 +468,8 @@ struct Workspace {
                     let norm0 = 1 / (2 * Double.pi * det.squareRoot())
                     let n = flux * cal * ak * c.amplitude * norm0
                     let t = 6 * g
-                    let t0 = sums[t], tx = sums[t + 1], ty = sums[t + 2]
-                    let txx = sums[t + 3], txy = sums[t + 4], tyy = sums[t + 5]
+                    let t0 = lanes(t), tx = lanes(t + 1), ty = lanes(t + 2)
+                    let txx = lanes(t + 3), txy = lanes(t + 4), tyy = lanes(t + 5)
                     gAmp += norm0 * t0 * c.amplitude
                     let gmx = n * (fa * tx + fb * ty), gmy = n * (fb * tx + fc * ty)
                     gX += gmx * geo.j00 + gmy * geo.j10
