@@ -4,6 +4,8 @@ import Foundation
 //   swift run -c release tessera-bench interpolator
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
 //   swift run -c release tessera-bench halos
+//   swift run -c release tessera-bench kernel [SECONDS]
+//     (for FMA/AVX2 code add: -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTESSERA_FMA)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -13,7 +15,9 @@ case "magmap":
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1)
 case "halos":
     HaloBenchmark.run()
+case "kernel":
+    KernelBenchmark.run(seconds: arguments.count > 1 ? Double(arguments[1]) ?? 2 : 2)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS]")
     exit(2)
 }

@@ -1,0 +1,124 @@
+import Foundation
+import SceneModel
+
+/// Throughput of the scene kernel (`SceneKernel.evaluate`: model, χ² and exact gradient) on one
+/// core, in Gaussian-pixel evaluations per second, with the FLOP rate against the core's peak.
+///
+/// Scene: 10 galaxies × 6 Sérsic components × 3 PSF components on 3 exposures of 64×64 pixels
+/// (2 bands), i.e. 180 image-plane Gaussians per exposure rendered on every pixel of it, as the
+/// kernel does (no culling). The Sérsic table is a smooth made-up 6-component one: the kernel's
+/// cost does not depend on the table's values, only on its component count.
+///
+/// Peak: `peakFlopsPerCycle` (16 for AVX2 + FMA double precision: 2 FMA units × 4 lanes × 2)
+/// times the clock read from /proc/cpuinfo (the nominal clock a VM reports; turbo may differ).
+enum KernelBenchmark {
+    static let peakFlopsPerCycle = 16.0
+
+    static func run(seconds: Double = 2) {
+        do {
+            let kernel = try makeKernel()
+            var rng = SystemRandomNumberGenerator()
+            var theta = kernel.parameters(of: sources)
+            // Slightly off the truth, as during a fit.
+            for i in theta.indices { theta[i] *= 1 + 0.01 * Double.random(in: -1...1, using: &rng) }
+            let evals = Double(kernel.gaussianPixelEvaluationsPerCall)
+            var checksum = try kernel.evaluate(theta).logLikelihood  // warm-up
+            var best = Double.infinity
+            var calls = 0
+            let start = Date()
+            while Date().timeIntervalSince(start) < seconds {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                checksum += try kernel.evaluate(theta).gradient[0]
+                let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+                best = min(best, dt)
+                calls += 1
+            }
+            let mean = Date().timeIntervalSince(start) / Double(calls)
+            let rate = evals / best
+            let flops = Double(SceneKernel.flopsPerEvaluation)
+            let clock = cpuClockHz()
+            print("scene kernel: \(kernel.layout.sourceCount) galaxies, \(kernel.sersic.componentCount) Sersic × 3 PSF components, 3 exposures of 64×64 pixels")
+            print(String(format: "  Gaussian-pixel evaluations per call: %.0f; calls: %d; best %.3f ms, mean %.3f ms",
+                         evals, calls, best * 1e3, mean * 1e3))
+            print(String(format: "  double precision, with gradients: %.3g evaluations/s per core (mean-based %.3g); goal >= 1e8",
+                         rate, evals / mean))
+            print(String(format: "  FLOPs per evaluation: %.0f (counted from the inner loop, multiply-add = 2) -> %.2f GFLOP/s",
+                         flops, rate * flops * 1e-9))
+            if let clock {
+                let peak = clock * peakFlopsPerCycle
+                print(String(format: "  CPU clock %.3f GHz (/proc/cpuinfo); peak %.1f GFLOP/s (16 flops/cycle); %.1f%% of peak; goal >= 25%%",
+                             clock * 1e-9, peak * 1e-9, 100 * rate * flops / peak))
+            } else {
+                print("  CPU clock unknown (no /proc/cpuinfo 'cpu MHz'): % of peak not computed")
+            }
+            #if TESSERA_FMA
+            print("  build: TESSERA_FMA (fused multiply-add)")
+            #else
+            print("  build: portable (no FMA; build with -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTESSERA_FMA for FMA)")
+            #endif
+            print(String(format: "  (checksum %.6g)", checksum))
+        } catch {
+            print("kernel benchmark failed: \(error)")
+            exit(1)
+        }
+    }
+
+    /// Galaxies scattered over the central ±1.2 arcsec (pixel scale 0.04″: 64 px = 2.56″).
+    static let sources: [PatchSource] = (0..<10).map { i in
+        let t = Double(i)
+        return PatchSource(xi: 1.2 * sin(1.7 * t), eta: 1.2 * cos(2.3 * t + 0.4),
+                           flux: [100 + 30 * t, 80 + 20 * t], q: 0.4 + 0.05 * t, pa: -1.2 + 0.25 * t,
+                           sersic: 0.8 + 0.45 * t, rhalf: 0.08 + 0.02 * t)
+    }
+
+    static func makeKernel() throws -> SceneKernel {
+        let radii = [0.05, 0.12, 0.3, 0.6, 1.1, 2.0]
+        let nodes = Array(stride(from: 0.5, through: 7.0, by: 0.5))
+        let amps = nodes.map { n -> [Double] in
+            let mu = log(0.5) + 0.22 * (n - 2)
+            let w = radii.map { exp(-pow(log($0) - mu, 2) / 1.28) }
+            let t = w.reduce(0, +)
+            return w.map { $0 / t }
+        }
+        let sersic = try SersicMixture(radii: radii, nodes: nodes, amplitudes: amps)
+        let psf = PSFMixture(components: [
+            GaussianComponent(amplitude: 0.6, cxx: 1.2, cxy: 0.05, cyy: 1.1),
+            GaussianComponent(amplitude: 0.3, x: 0.1, cxx: 3.5, cxy: -0.2, cyy: 3.8),
+            GaussianComponent(amplitude: 0.1, y: -0.1, cxx: 12, cxy: 0.5, cyy: 11),
+        ])
+        var exposures: [PatchExposure] = []
+        for (e, rot) in [0.0, 0.4, -0.9].enumerated() {
+            let scale = 0.04
+            let a = LocalAstrometry(x0: 31.5, y0: 31.5, xi0: 0, eta0: 0,
+                                    dxdXi: -cos(rot) / scale, dxdEta: -sin(rot) / scale,
+                                    dydXi: -sin(rot) / scale, dydEta: cos(rot) / scale)
+            var x: [Double] = [], y: [Double] = []
+            for j in 0..<64 { for i in 0..<64 { x.append(Double(i)); y.append(Double(j)) } }
+            exposures.append(PatchExposure(name: "bench\(e)", band: e == 1 ? 1 : 0, x: x, y: y,
+                                           data: [Double](repeating: 0, count: x.count),
+                                           inverseError: [Double](repeating: 0.5, count: x.count), psf: psf,
+                                           calibration: 1.3, astrometry: [LocalAstrometry](repeating: a, count: sources.count)))
+        }
+        let blank = Patch(bands: ["F200W", "F444W"], plane: TangentPlane(ra0: 53.1, dec0: -27.8), exposures: exposures)
+        let isPoint = [Bool](repeating: false, count: sources.count)
+        let truth = try SceneKernel(patch: blank, sersic: sersic, isPoint: isPoint)
+        let models = truth.modelImages(truth.parameters(of: sources))
+        var patch = blank
+        var rng = SystemRandomNumberGenerator()
+        for e in patch.exposures.indices {
+            patch.exposures[e].data = models[e].map { $0 + 2 * Double.random(in: -1...1, using: &rng) }
+        }
+        return try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
+    }
+
+    /// Nominal clock in Hz from the first 'cpu MHz' line of /proc/cpuinfo.
+    static func cpuClockHz() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("cpu MHz") {
+            if let v = line.split(separator: ":").last.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
+                return v * 1e6
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,541 @@
+import Foundation
+
+/// The likelihood of a patch at one parameter vector.
+public struct KernelResult: Sendable {
+    /// ln L = −χ²/2 (the Gaussian normalisation, constant in the parameters, is dropped).
+    public var logLikelihood: Double
+    /// χ² = Σ ((data − model) · inverseError)² over every pixel of every exposure of the patch.
+    public var chi2: Double
+    /// Exact ∂ ln L / ∂θ for every parameter of the kernel's `layout`.
+    public var gradient: [Double]
+
+    public init(logLikelihood: Double, chi2: Double, gradient: [Double]) {
+        self.logLikelihood = logLikelihood; self.chi2 = chi2; self.gradient = gradient
+    }
+}
+
+/// Renders a patch's active sources on every exposure of the patch and returns the model, χ²
+/// and the exact gradient of ln L with respect to every active parameter.
+///
+/// **Model.** On exposure e (band b, calibration c_e, PSF components j with amplitude ψ_j, mean
+/// offset μ_j, covariance P_j), galaxy s with Sérsic components k (amplitude a_k(n), radius
+/// r_k·rhalf) is the Gaussian mixture
+///   Σ_{k,j} flux_b · c_e · a_k(n) · ψ_j · N(x; p_s + μ_j, J Σ_k Jᵀ + P_j + I/12),
+/// with Σ_k = (r_k·rhalf)² (u uᵀ + q² v vᵀ) the on-sky covariance (`SceneModelInfo`), J and p_s
+/// the exposure's WCS linearised at the source (`LocalAstrometry`), and I/12 the second moment
+/// of the unit pixel top-hat: convolving with it and sampling at the pixel centre equals the
+/// pixel integral up to fourth-order terms in (pixel / Gaussian width), which matters for
+/// undersampled PSFs. Point sources have Σ = 0 and a_k = 1. Values are the normalised density at
+/// the pixel centre times one pixel², i.e. counts per pixel.
+///
+/// **Computation.** Per exposure every image-plane Gaussian (source × Sérsic component × PSF
+/// component) gets its centre, −½·inverse covariance and normalisation once. Pixels are
+/// processed in blocks of `blockSize`: every Gaussian is evaluated on the block once (values
+/// kept in a scratch buffer), summed into the model, the weighted residuals
+/// r = (d − m)·w² are formed, and each Gaussian accumulates the six sums
+/// Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy² (e = exp(−½ dᵀ F d)) from the
+/// stored values. From those sums the image-plane gradient (amplitude, centre, covariance) is
+/// exact, and the chain rule through J, the PSF, the Sérsic table and the shape gives
+/// ∂ ln L/∂θ. Memory is linear in sources × components × block size; there are no caps.
+public struct SceneKernel: Sendable {
+    /// Pixels per block: a multiple of the vector width; the scratch buffer is
+    /// (Gaussians of one exposure) × blockSize doubles.
+    static let blockSize = 64
+
+    public let layout: ParameterLayout
+    public let sersic: SersicMixture
+    let exposures: [KernelExposure]
+
+    /// Floating-point operations per Gaussian-pixel evaluation with gradient in the inner loop
+    /// (a multiply-add counts 2; integer bit operations and blends not counted), from the
+    /// operation count in `Workspace.renderBlocks` and `KernelMath.exp`: 44 to evaluate
+    /// (offsets 2, quadratic form 7, exp 33, model accumulation 2) + 14 for the gradient sums.
+    public static let flopsPerEvaluation = 58
+
+    /// Gaussian × pixel evaluations one `evaluate` call makes (padding of the last block not counted).
+    public var gaussianPixelEvaluationsPerCall: Int {
+        exposures.reduce(0) { $0 + $1.gaussianCount * $1.pixelCount }
+    }
+
+    /// Image-plane Gaussians on the busiest exposure.
+    var maxGaussians: Int { exposures.map(\.gaussianCount).max() ?? 0 }
+
+    /// - Parameters:
+    ///   - patch: pixels of every exposure; `patch.exposures[e].astrometry[s]` linearises
+    ///     exposure e at active source s (so its count must equal `isPoint.count`).
+    ///   - sersic: the Sérsic mixture table galaxies are rendered with.
+    ///   - isPoint: one entry per active source, in parameter order.
+    /// - Throws: `SceneModelError` naming the exposure and field for mismatched shapes,
+    ///   non-finite data or coordinates, negative or non-finite inverse errors, a band index out
+    ///   of range, a non-positive calibration, or an invalid PSF.
+    public init(patch: Patch, sersic: SersicMixture, isPoint: [Bool]) throws {
+        guard !patch.bands.isEmpty else { throw SceneModelError.invalidArgument("patch: no bands") }
+        guard !patch.exposures.isEmpty else { throw SceneModelError.invalidArgument("patch: no exposures") }
+        let layout = ParameterLayout(bandCount: patch.bands.count, isPoint: isPoint)
+        let b = Self.blockSize
+        var out: [KernelExposure] = []
+        for ex in patch.exposures {
+            let name = "exposure \(ex.name)"
+            guard (0..<patch.bands.count).contains(ex.band) else {
+                throw SceneModelError.invalidArgument("\(name): band index \(ex.band) outside 0..<\(patch.bands.count)")
+            }
+            let n = ex.data.count
+            for (field, values) in [("x", ex.x), ("y", ex.y), ("inverseError", ex.inverseError)] where values.count != n {
+                throw SceneModelError.dimensionMismatch(what: "\(name) \(field)", expected: n, got: values.count)
+            }
+            guard ex.astrometry.count == isPoint.count else {
+                throw SceneModelError.dimensionMismatch(what: "\(name) astrometry (one per active source)",
+                                                        expected: isPoint.count, got: ex.astrometry.count)
+            }
+            for (field, values) in [("x", ex.x), ("y", ex.y), ("data", ex.data)] {
+                if let i = values.firstIndex(where: { !$0.isFinite }) {
+                    throw SceneModelError.invalidArgument("\(name): \(field)[\(i)] is not finite")
+                }
+            }
+            if let i = ex.inverseError.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+                throw SceneModelError.invalidArgument("\(name): inverseError[\(i)] = \(ex.inverseError[i]) is not finite and ≥ 0")
+            }
+            guard ex.calibration.isFinite, ex.calibration > 0 else {
+                throw SceneModelError.invalidArgument("\(name): calibration \(ex.calibration) must be finite and positive")
+            }
+            try ex.psf.validate(name: name)
+            for (s, a) in ex.astrometry.enumerated() {
+                let v = [a.x0, a.y0, a.xi0, a.eta0, a.dxdXi, a.dxdEta, a.dydXi, a.dydEta]
+                guard v.allSatisfy(\.isFinite), a.dxdXi * a.dydEta - a.dxdEta * a.dydXi != 0 else {
+                    throw SceneModelError.invalidArgument("\(name): astrometry of source \(s) is not finite or has a singular Jacobian")
+                }
+            }
+            let blocks = (n + b - 1) / b
+            let padded = blocks * b
+            func pad(_ v: [Double], _ fill: Double) -> [Double] { v + [Double](repeating: fill, count: padded - n) }
+            let gaussians = isPoint.reduce(0) { $0 + ($1 ? 1 : sersic.componentCount) } * ex.psf.components.count
+            // Padding pixels have zero weight: their residual is 0 and they add nothing to χ² or the gradient.
+            out.append(KernelExposure(name: ex.name, band: ex.band, pixelCount: n, blockCount: blocks,
+                                      x: pad(ex.x, ex.x.last ?? 0), y: pad(ex.y, ex.y.last ?? 0),
+                                      data: pad(ex.data, 0), weight: pad(ex.inverseError, 0),
+                                      psf: ex.psf.components, calibration: ex.calibration,
+                                      astrometry: ex.astrometry, gaussianCount: gaussians))
+        }
+        self.layout = layout
+        self.sersic = sersic
+        self.exposures = out
+    }
+
+    // MARK: Parameter vectors
+
+    /// The parameter vector of `sources` (one per active source, in order, fluxes in band order).
+    public func parameters(of sources: [PatchSource]) -> [Double] {
+        precondition(sources.count == layout.sourceCount, "expected \(layout.sourceCount) sources, got \(sources.count)")
+        var p = [Double](repeating: 0, count: layout.count)
+        for (s, src) in sources.enumerated() {
+            precondition(src.flux.count == layout.bandCount, "source \(s): expected \(layout.bandCount) fluxes, got \(src.flux.count)")
+            let o = layout.offsets[s], nb = layout.bandCount
+            for b in 0..<nb { p[o + b] = src.flux[b] }
+            p[o + nb] = src.xi
+            p[o + nb + 1] = src.eta
+            if !layout.isPoint[s] {
+                p[o + nb + 2] = src.q; p[o + nb + 3] = src.pa; p[o + nb + 4] = src.sersic; p[o + nb + 5] = src.rhalf
+            }
+        }
+        return p
+    }
+
+    /// The sources a parameter vector describes (point sources get the default shape fields).
+    public func sources(from parameters: [Double]) -> [PatchSource] {
+        precondition(parameters.count == layout.count, "expected \(layout.count) parameters, got \(parameters.count)")
+        let nb = layout.bandCount
+        return (0..<layout.sourceCount).map { s in
+            let o = layout.offsets[s]
+            let flux = Array(parameters[o..<(o + nb)])
+            if layout.isPoint[s] {
+                return PatchSource(xi: parameters[o + nb], eta: parameters[o + nb + 1], flux: flux, isPoint: true)
+            }
+            return PatchSource(xi: parameters[o + nb], eta: parameters[o + nb + 1], flux: flux,
+                               q: parameters[o + nb + 2], pa: parameters[o + nb + 3],
+                               sersic: parameters[o + nb + 4], rhalf: parameters[o + nb + 5], isPoint: false)
+        }
+    }
+
+    // MARK: Evaluation
+
+    /// ln L, χ² and the exact gradient of ln L at `parameters`.
+    /// - Throws: `SceneModelError` when the vector has the wrong length or a non-finite entry.
+    public func evaluate(_ parameters: [Double]) throws -> KernelResult {
+        try check(parameters)
+        let amps = sersicAmplitudes(parameters)
+        var work = Workspace(gaussians: maxGaussians)
+        var gradient = [Double](repeating: 0, count: layout.count)
+        var chi2 = 0.0
+        for ex in exposures {
+            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
+            chi2 += work.render(ex, gradient: true, model: nil)
+            work.chainRule(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, into: &gradient)
+        }
+        return KernelResult(logLikelihood: -0.5 * chi2, chi2: chi2, gradient: gradient)
+    }
+
+    /// The model (counts) of every exposure at its patch pixels, in the patch's pixel order.
+    /// The parameter vector must have `layout.count` finite entries.
+    public func modelImages(_ parameters: [Double]) -> [[Double]] {
+        precondition(parameters.count == layout.count, "expected \(layout.count) parameters, got \(parameters.count)")
+        let amps = sersicAmplitudes(parameters)
+        var work = Workspace(gaussians: maxGaussians)
+        return exposures.map { ex in
+            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
+            var model = [Double](repeating: 0, count: ex.blockCount * Self.blockSize)
+            _ = model.withUnsafeMutableBufferPointer { work.render(ex, gradient: false, model: $0.baseAddress!) }
+            return Array(model[0..<ex.pixelCount])
+        }
+    }
+
+    func check(_ parameters: [Double]) throws {
+        guard parameters.count == layout.count else {
+            throw SceneModelError.dimensionMismatch(what: "scene kernel parameters", expected: layout.count, got: parameters.count)
+        }
+        if let i = parameters.firstIndex(where: { !$0.isFinite }) {
+            throw SceneModelError.invalidArgument("scene kernel parameter \(i) is \(parameters[i])")
+        }
+    }
+
+    /// a_k(n) and da_k/dn of every source (zeros for point sources), flattened source-major.
+    func sersicAmplitudes(_ parameters: [Double]) -> (values: [Double], dn: [Double]) {
+        let k = sersic.componentCount, nb = layout.bandCount
+        var values = [Double](repeating: 0, count: layout.sourceCount * k)
+        var dn = values
+        var v = [Double](repeating: 0, count: k), d = v
+        for s in 0..<layout.sourceCount where !layout.isPoint[s] {
+            sersic.amplitudes(sersic: parameters[layout.offsets[s] + nb + 4], values: &v, dn: &d)
+            for c in 0..<k { values[s * k + c] = v[c]; dn[s * k + c] = d[c] }
+        }
+        return (values, dn)
+    }
+}
+
+/// One exposure prepared for the kernel: pixel arrays padded to whole blocks.
+struct KernelExposure: Sendable {
+    var name: String
+    var band: Int
+    var pixelCount: Int
+    var blockCount: Int
+    var x: [Double]
+    var y: [Double]
+    var data: [Double]
+    var weight: [Double]
+    var psf: [GaussianComponent]
+    var calibration: Double
+    var astrometry: [LocalAstrometry]
+    var gaussianCount: Int
+}
+
+/// The per-source geometry on one exposure that both the setup and the chain rule need.
+struct SourceGeometry {
+    /// J = d(pixel)/d(ξ, η).
+    var j00, j01, j10, j11: Double
+    /// Pixel position of the source centre.
+    var px, py: Double
+    /// sin pa, cos pa, q.
+    var sn, cs, q: Double
+    /// Pixel-frame shape J M Jᵀ with M = u uᵀ + q² v vᵀ (so Σ_pixel,k = (r_k rhalf)² · this).
+    var pxx, pxy, pyy: Double
+
+    init(astrometry a: LocalAstrometry, xi: Double, eta: Double, q: Double, pa: Double, isPoint: Bool) {
+        j00 = a.dxdXi; j01 = a.dxdEta; j10 = a.dydXi; j11 = a.dydEta
+        let p = a.pixel(xi: xi, eta: eta)
+        px = p.x; py = p.y
+        self.q = q
+        sn = isPoint ? 0 : sin(pa); cs = isPoint ? 0 : cos(pa)
+        let q2 = q * q
+        let mxx = sn * sn + q2 * cs * cs, mxy = sn * cs * (1 - q2), myy = cs * cs + q2 * sn * sn
+        // J M Jᵀ
+        let a00 = j00 * mxx + j01 * mxy, a01 = j00 * mxy + j01 * myy
+        let a10 = j10 * mxx + j11 * mxy, a11 = j10 * mxy + j11 * myy
+        pxx = isPoint ? 0 : a00 * j00 + a01 * j01
+        pxy = isPoint ? 0 : a00 * j10 + a01 * j11
+        pyy = isPoint ? 0 : a10 * j10 + a11 * j11
+    }
+}
+
+/// Per-call buffers: Gaussian parameters, gradient sums, the block scratch. Allocated once per
+/// `evaluate` call and reused across exposures; nothing is allocated inside the pixel loops.
+struct Workspace {
+    /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance); norm N = A/(2π√det C).
+    var gaussians: [Double]
+    /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy², each
+    /// kept as one vector of per-lane partial sums (reduced in `chainRule`, so the hot loop has no
+    /// horizontal reduction, which LLVM would otherwise turn into scalar code).
+    var sums: [Double]
+    /// e of every Gaussian on the current block, Gaussian-major.
+    var scratch: [Double]
+    var modelBlock: [Double]
+    var residualBlock: [Double]
+    var count = 0
+
+    init(gaussians n: Int) {
+        gaussians = [Double](repeating: 0, count: 8 * max(n, 1))
+        sums = [Double](repeating: 0, count: 6 * KernelVector.scalarCount * max(n, 1))
+        scratch = [Double](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
+        modelBlock = [Double](repeating: 0, count: SceneKernel.blockSize)
+        residualBlock = modelBlock
+    }
+
+    static let pixelVariance = 1.0 / 12.0
+
+    /// Image-plane Gaussians of every active source on exposure `ex`, in source, Sérsic component, PSF component order.
+    mutating func fill(_ ex: KernelExposure, parameters p: [Double], layout: ParameterLayout, sersic: SersicMixture,
+                       amplitudes: (values: [Double], dn: [Double])) {
+        let nb = layout.bandCount, nk = sersic.componentCount
+        var g = 0
+        for s in 0..<layout.sourceCount {
+            let o = layout.offsets[s], point = layout.isPoint[s]
+            let geo = SourceGeometry(astrometry: ex.astrometry[s], xi: p[o + nb], eta: p[o + nb + 1],
+                                     q: point ? 1 : p[o + nb + 2], pa: point ? 0 : p[o + nb + 3], isPoint: point)
+            let counts = p[o + ex.band] * ex.calibration
+            let rhalf = point ? 0 : p[o + nb + 5]
+            for k in 0..<(point ? 1 : nk) {
+                let ak = point ? 1 : amplitudes.values[s * nk + k]
+                let r = point ? 0 : sersic.radii[k] * rhalf
+                let s2 = r * r
+                for c in ex.psf {
+                    let cxx = s2 * geo.pxx + c.cxx + Self.pixelVariance
+                    let cxy = s2 * geo.pxy + c.cxy
+                    let cyy = s2 * geo.pyy + c.cyy + Self.pixelVariance
+                    let det = cxx * cyy - cxy * cxy
+                    let base = 8 * g
+                    gaussians[base] = geo.px + c.x
+                    gaussians[base + 1] = geo.py + c.y
+                    gaussians[base + 2] = -0.5 * cyy / det
+                    gaussians[base + 3] = cxy / det
+                    gaussians[base + 4] = -0.5 * cxx / det
+                    gaussians[base + 5] = counts * ak * c.amplitude / (2 * Double.pi * det.squareRoot())
+                    g += 1
+                }
+            }
+        }
+        count = g
+    }
+
+    /// Renders the filled Gaussians on `ex`. With `gradient`, accumulates the six sums per
+    /// Gaussian into `sums` and returns χ²; with `model`, writes the model of every (padded)
+    /// pixel there and returns 0.
+    mutating func render(_ ex: KernelExposure, gradient: Bool, model: UnsafeMutablePointer<Double>?) -> Double {
+        let ng = count
+        for i in 0..<(6 * KernelVector.scalarCount * ng) { sums[i] = 0 }
+        return gaussians.withUnsafeBufferPointer { gp in
+            sums.withUnsafeMutableBufferPointer { sp in
+                scratch.withUnsafeMutableBufferPointer { ep in
+                    modelBlock.withUnsafeMutableBufferPointer { mp in
+                        residualBlock.withUnsafeMutableBufferPointer { rp in
+                            ex.x.withUnsafeBufferPointer { xp in
+                                ex.y.withUnsafeBufferPointer { yp in
+                                    ex.data.withUnsafeBufferPointer { dp in
+                                        ex.weight.withUnsafeBufferPointer { wp in
+                                            Self.renderBlocks(
+                                                blockCount: ex.blockCount, gaussianCount: ng, gaussians: gp.baseAddress!,
+                                                x: xp.baseAddress!, y: yp.baseAddress!, data: dp.baseAddress!,
+                                                weight: wp.baseAddress!, scratch: ep.baseAddress!, modelBlock: mp.baseAddress!,
+                                                residualBlock: rp.baseAddress!, sums: gradient ? sp.baseAddress! : nil, modelOut: model)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hot loop. Flops per Gaussian-pixel evaluation (counting a multiply-add as 2):
+    /// evaluation 2 (dx, dy) + 7 (quadratic form) + 33 (exp, see `KernelMath.exp`) + 2 (model
+    /// accumulate) = 44; gradient pass 2 (dx, dy recomputed) + 1 (r·e) + 2 (r·e·dx, r·e·dy) +
+    /// 3 (three sums) + 6 (three multiply-add sums) = 14; total 58.
+    static func renderBlocks(blockCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
+                             x: UnsafePointer<Double>, y: UnsafePointer<Double>, data: UnsafePointer<Double>,
+                             weight: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>,
+                             modelBlock: UnsafeMutablePointer<Double>, residualBlock: UnsafeMutablePointer<Double>,
+                             sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?) -> Double {
+        let bs = SceneKernel.blockSize
+        let w = KernelVector.scalarCount
+        var chi2 = KernelVector(repeating: 0)
+        for block in 0..<blockCount {
+            let start = block * bs
+            let xb = x + start, yb = y + start
+            var c = 0
+            while c < bs { storeVector(KernelVector(repeating: 0), modelBlock + c); c += w }
+            // Pass 1: every Gaussian on the block; keep e, accumulate the model.
+            for g in 0..<ng {
+                let p = gp + 8 * g
+                let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
+                let fxx = KernelVector(repeating: p[2]), fxy = KernelVector(repeating: p[3])
+                let fyy = KernelVector(repeating: p[4]), norm = KernelVector(repeating: p[5])
+                let eg = scratch + g * bs
+                c = 0
+                while c < bs {
+                    let dx = loadVector(xb + c) - mx
+                    let dy = loadVector(yb + c) - my
+                    let t = madd(fxy, dy, fxx * dx)
+                    let arg = madd(dx, t, (fyy * dy) * dy)
+                    let e = KernelMath.exp(arg)
+                    storeVector(e, eg + c)
+                    storeVector(madd(norm, e, loadVector(modelBlock + c)), modelBlock + c)
+                    c += w
+                }
+            }
+            if let modelOut {
+                c = 0
+                while c < bs { storeVector(loadVector(modelBlock + c), modelOut + start + c); c += w }
+            }
+            guard let sums else { continue }
+            // Weighted residuals r = (d − m)·w² and χ².
+            c = 0
+            while c < bs {
+                let wv = loadVector(weight + start + c)
+                let res = (loadVector(data + start + c) - loadVector(modelBlock + c)) * wv
+                chi2 = madd(res, res, chi2)
+                storeVector(res * wv, residualBlock + c)
+                c += w
+            }
+            // Pass 2: the six gradient sums of every Gaussian from the stored values.
+            for g in 0..<ng {
+                let p = gp + 8 * g
+                let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
+                let eg = scratch + g * bs
+                var s0 = KernelVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
+                c = 0
+                while c < bs {
+                    let dx = loadVector(xb + c) - mx
+                    let dy = loadVector(yb + c) - my
+                    let re = loadVector(residualBlock + c) * loadVector(eg + c)
+                    let rex = re * dx, rey = re * dy
+                    s0 += re; sx += rex; sy += rey
+                    sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
+                    c += w
+                }
+                let sg = sums + 6 * w * g
+                storeVector(loadVector(sg) + s0, sg)
+                storeVector(loadVector(sg + w) + sx, sg + w)
+                storeVector(loadVector(sg + 2 * w) + sy, sg + 2 * w)
+                storeVector(loadVector(sg + 3 * w) + sxx, sg + 3 * w)
+                storeVector(loadVector(sg + 4 * w) + sxy, sg + 4 * w)
+                storeVector(loadVector(sg + 5 * w) + syy, sg + 5 * w)
+            }
+        }
+        return chi2.sum()
+    }
+
+    /// Adds ∂ ln L/∂θ from the sums of `render` on exposure `ex` to `gradient`.
+    ///
+    /// For G = N e, N = A/(2π√det C), e = exp(−½ dᵀF d), d = pixel − centre, F = C⁻¹ and
+    /// weighted residual r: ∂lnL/∂A = Σ r e/(2π√det C); ∂lnL/∂centre = N F T₁;
+    /// ∂lnL/∂C = ½ N (F T₂ F − T₀ F), with T₀ = Σ r e, T₁ = Σ r e d, T₂ = Σ r e d dᵀ. Then
+    /// C = J Σ_k Jᵀ + P_j + I/12 gives ∂lnL/∂Σ_k = Jᵀ (∂lnL/∂C) J, contracted with ∂Σ_k/∂(q, pa, rhalf);
+    /// the amplitude carries flux, calibration, a_k(n) and ψ_j; the centre carries J.
+    func chainRule(_ ex: KernelExposure, parameters p: [Double], layout: ParameterLayout, sersic: SersicMixture,
+                   amplitudes: (values: [Double], dn: [Double]), into gradient: inout [Double]) {
+        let nb = layout.bandCount, nk = sersic.componentCount
+        let w = KernelVector.scalarCount
+        func lanes(_ i: Int) -> Double {
+            var t = 0.0
+            for l in 0..<w { t += sums[i * w + l] }
+            return t
+        }
+        var g = 0
+        for s in 0..<layout.sourceCount {
+            let o = layout.offsets[s], point = layout.isPoint[s]
+            let geo = SourceGeometry(astrometry: ex.astrometry[s], xi: p[o + nb], eta: p[o + nb + 1],
+                                     q: point ? 1 : p[o + nb + 2], pa: point ? 0 : p[o + nb + 3], isPoint: point)
+            let flux = p[o + ex.band], cal = ex.calibration
+            let rhalf = point ? 0 : p[o + nb + 5]
+            var gFlux = 0.0, gX = 0.0, gY = 0.0, gQ = 0.0, gPA = 0.0, gN = 0.0, gR = 0.0
+            // ∂Σ_k/∂θ = r_k² × these (times rhalf² for q and pa, 2 rhalf for rhalf), as (xx, xy, yy).
+            let q = geo.q, sn = geo.sn, cs = geo.cs, q2 = q * q
+            let dq = (2 * q * cs * cs, -2 * q * sn * cs, 2 * q * sn * sn)
+            let dpa = ((1 - q2) * 2 * sn * cs, (1 - q2) * (cs * cs - sn * sn), -(1 - q2) * 2 * sn * cs)
+            let m = (sn * sn + q2 * cs * cs, sn * cs * (1 - q2), cs * cs + q2 * sn * sn)
+            for k in 0..<(point ? 1 : nk) {
+                let ak = point ? 1 : amplitudes.values[s * nk + k]
+                let dak = point ? 0 : amplitudes.dn[s * nk + k]
+                let rk = point ? 0 : sersic.radii[k]
+                let s2 = rk * rk * rhalf * rhalf
+                var gSxx = 0.0, gSxy = 0.0, gSyy = 0.0  // ∂lnL/∂Σ_k (sky), symmetric-matrix entries
+                var gAmp = 0.0  // Σ_j ∂lnL/∂A · ψ_j
+                for c in ex.psf {
+                    let cxx = s2 * geo.pxx + c.cxx + Self.pixelVariance
+                    let cxy = s2 * geo.pxy + c.cxy
+                    let cyy = s2 * geo.pyy + c.cyy + Self.pixelVariance
+                    let det = cxx * cyy - cxy * cxy
+                    let fa = cyy / det, fb = -cxy / det, fc = cxx / det
+                    let norm0 = 1 / (2 * Double.pi * det.squareRoot())
+                    let n = flux * cal * ak * c.amplitude * norm0
+                    let t = 6 * g
+                    let t0 = lanes(t), tx = lanes(t + 1), ty = lanes(t + 2)
+                    let txx = lanes(t + 3), txy = lanes(t + 4), tyy = lanes(t + 5)
+                    gAmp += norm0 * t0 * c.amplitude
+                    let gmx = n * (fa * tx + fb * ty), gmy = n * (fb * tx + fc * ty)
+                    gX += gmx * geo.j00 + gmy * geo.j10
+                    gY += gmx * geo.j01 + gmy * geo.j11
+                    if point { g += 1; continue }
+                    // ∂lnL/∂C = ½ N (F T₂ F − T₀ F)
+                    let k00 = fa * txx + fb * txy, k01 = fa * txy + fb * tyy
+                    let k10 = fb * txx + fc * txy, k11 = fb * txy + fc * tyy
+                    let ga = 0.5 * n * (k00 * fa + k01 * fb - t0 * fa)
+                    let gb = 0.5 * n * (k00 * fb + k01 * fc - t0 * fb)
+                    let gc = 0.5 * n * (k10 * fb + k11 * fc - t0 * fc)
+                    // Jᵀ G J
+                    let h00 = ga * geo.j00 + gb * geo.j10, h01 = ga * geo.j01 + gb * geo.j11
+                    let h10 = gb * geo.j00 + gc * geo.j10, h11 = gb * geo.j01 + gc * geo.j11
+                    gSxx += geo.j00 * h00 + geo.j10 * h10
+                    gSxy += geo.j00 * h01 + geo.j10 * h11
+                    gSyy += geo.j01 * h01 + geo.j11 * h11
+                    g += 1
+                }
+                gFlux += gAmp * cal * ak
+                if point { continue }
+                gN += gAmp * cal * flux * dak
+                let r2 = rk * rk
+                func contract(_ d: (Double, Double, Double)) -> Double { gSxx * d.0 + 2 * gSxy * d.1 + gSyy * d.2 }
+                gQ += s2 * contract(dq)
+                gPA += s2 * contract(dpa)
+                gR += 2 * r2 * rhalf * contract(m)
+            }
+            gradient[o + ex.band] += gFlux
+            gradient[o + nb] += gX
+            gradient[o + nb + 1] += gY
+            if !point {
+                gradient[o + nb + 2] += gQ
+                gradient[o + nb + 3] += gPA
+                gradient[o + nb + 4] += gN
+                gradient[o + nb + 5] += gR
+            }
+        }
+    }
+}
+
+extension Patch {
+    /// Data minus the model of fixed (non-active) sources, so the active sources are fitted to
+    /// the residual. `astrometry[e][s]` linearises exposure e at fixed source s; the returned
+    /// patch keeps this patch's astrometry (that of the active sources).
+    /// - Throws: `SceneModelError` for mismatched shapes, a flux vector of the wrong length,
+    ///   non-finite source values, or any error of `SceneKernel.init`.
+    public func subtracting(_ sources: [PatchSource], astrometry: [[LocalAstrometry]], sersic: SersicMixture) throws -> Patch {
+        guard astrometry.count == exposures.count else {
+            throw SceneModelError.dimensionMismatch(what: "fixed-source astrometry (one list per exposure)",
+                                                    expected: exposures.count, got: astrometry.count)
+        }
+        if sources.isEmpty { return self }
+        for (s, src) in sources.enumerated() where src.flux.count != bands.count {
+            throw SceneModelError.dimensionMismatch(what: "fixed source \(s) fluxes", expected: bands.count, got: src.flux.count)
+        }
+        var fixed = self
+        for e in exposures.indices { fixed.exposures[e].astrometry = astrometry[e] }
+        let kernel = try SceneKernel(patch: fixed, sersic: sersic, isPoint: sources.map(\.isPoint))
+        let parameters = kernel.parameters(of: sources)
+        try kernel.check(parameters)
+        let models = kernel.modelImages(parameters)
+        var out = self
+        for e in exposures.indices {
+            out.exposures[e].data = zip(exposures[e].data, models[e]).map { $0 - $1 }
+        }
+        return out
+    }
+}

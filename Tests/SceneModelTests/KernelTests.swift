@@ -1,0 +1,383 @@
+import Foundation
+import Testing
+import TesseraSupport
+@testable import SceneModel
+
+/// Small synthetic scenes for the kernel tests (kept small: the tests run in debug).
+enum KernelFixture {
+    /// A made-up Sérsic table: 6 radii, nodes 0.5…7, smooth positive amplitudes summing to 1
+    /// whose weight moves to larger radii as n grows. Tests must not depend on real table values.
+    static func sersic() throws -> SersicMixture {
+        let radii = [0.05, 0.12, 0.3, 0.6, 1.1, 2.0]
+        let nodes = Array(stride(from: 0.5, through: 7.0, by: 0.5))
+        let amps = nodes.map { n -> [Double] in
+            let mu = log(0.5) + 0.22 * (n - 2)
+            let w = radii.map { exp(-pow(log($0) - mu, 2) / (2 * 0.8 * 0.8)) }
+            let t = w.reduce(0, +)
+            return w.map { $0 / t }
+        }
+        return try SersicMixture(radii: radii, nodes: nodes, amplitudes: amps)
+    }
+
+    /// WCS linearisation with pixel scale `scale` arcsec/pixel, a rotation, an anisotropy and a
+    /// skew, so J is a general 2×2 matrix.
+    static func astrometry(x0: Double, y0: Double, scale: Double, rotation: Double, stretch: Double = 1,
+                           skew: Double = 0) -> LocalAstrometry {
+        let c = cos(rotation), s = sin(rotation)
+        // x grows to the west (−ξ) as on the sky, then rotate and stretch.
+        let a = [[-1 / scale, skew / scale], [0, stretch / scale]]
+        let j00 = c * a[0][0] - s * a[1][0], j01 = c * a[0][1] - s * a[1][1]
+        let j10 = s * a[0][0] + c * a[1][0], j11 = s * a[0][1] + c * a[1][1]
+        return LocalAstrometry(x0: x0, y0: y0, xi0: 0, eta0: 0, dxdXi: j00, dxdEta: j01, dydXi: j10, dydEta: j11)
+    }
+
+    struct ExposureSpec {
+        var band: Int
+        var width: Int
+        var height: Int
+        var astrometry: LocalAstrometry
+        var psf: PSFMixture
+        var calibration: Double
+        var inverseError: Double
+    }
+
+    /// An exposure grid with zero data; the same astrometry for every source.
+    static func exposure(_ e: ExposureSpec, name: String, sourceCount: Int) -> PatchExposure {
+        var x: [Double] = [], y: [Double] = []
+        for j in 0..<e.height { for i in 0..<e.width { x.append(Double(i)); y.append(Double(j)) } }
+        return PatchExposure(name: name, band: e.band, x: x, y: y, data: [Double](repeating: 0, count: x.count),
+                             inverseError: [Double](repeating: e.inverseError, count: x.count), psf: e.psf,
+                             calibration: e.calibration, astrometry: [LocalAstrometry](repeating: e.astrometry, count: sourceCount))
+    }
+
+    static let threePSF = PSFMixture(components: [
+        GaussianComponent(amplitude: 0.6, x: 0.05, y: -0.03, cxx: 1.1, cxy: 0.1, cyy: 0.9),
+        GaussianComponent(amplitude: 0.3, x: -0.1, y: 0.08, cxx: 2.5, cxy: -0.3, cyy: 3.0),
+        GaussianComponent(amplitude: 0.1, x: 0.2, y: 0.1, cxx: 8.0, cxy: 1.0, cyy: 6.0),
+    ])
+    static let twoPSF = PSFMixture(components: [
+        GaussianComponent(amplitude: 0.75, x: 0, y: 0.02, cxx: 0.5, cxy: -0.05, cyy: 0.6),
+        GaussianComponent(amplitude: 0.25, x: 0.03, y: 0, cxx: 2.0, cxy: 0.2, cyy: 1.6),
+    ])
+
+    /// Three exposures in two bands with different rotations, anisotropies, PSFs and scales.
+    static func specs(size: Int = 14) -> [ExposureSpec] {
+        let c = Double(size - 1) / 2
+        return [
+            ExposureSpec(band: 0, width: size, height: size,
+                         astrometry: astrometry(x0: c, y0: c, scale: 0.1, rotation: 0.3),
+                         psf: threePSF, calibration: 1.7, inverseError: 0.6),
+            ExposureSpec(band: 1, width: size, height: size - 2,
+                         astrometry: astrometry(x0: c + 0.4, y0: c - 1.3, scale: 0.12, rotation: -1.1, stretch: 1.15, skew: 0.08),
+                         psf: twoPSF, calibration: 0.9, inverseError: 0.4),
+            ExposureSpec(band: 0, width: size - 1, height: size,
+                         astrometry: astrometry(x0: c - 0.7, y0: c + 0.2, scale: 0.09, rotation: 2.4, stretch: 0.9, skew: -0.1),
+                         psf: twoPSF, calibration: 2.2, inverseError: 0.8),
+        ]
+    }
+
+    static func patch(_ specs: [ExposureSpec], sourceCount: Int) -> Patch {
+        Patch(bands: ["g", "r"], plane: TangentPlane(ra0: 150, dec0: 2),
+              exposures: specs.enumerated().map { exposure($1, name: "e\($0)", sourceCount: sourceCount) })
+    }
+
+    static func randomSources(_ rng: inout RandomSource, isPoint: [Bool]) -> [PatchSource] {
+        isPoint.map { point in
+            PatchSource(xi: 0.5 * (rng.uniform() - 0.5), eta: 0.5 * (rng.uniform() - 0.5),
+                        flux: [50 + 150 * rng.uniform(), 50 + 150 * rng.uniform()],
+                        q: 0.35 + 0.55 * rng.uniform(), pa: 3 * (rng.uniform() - 0.5),
+                        sersic: 0.8 + 4.0 * rng.uniform(), rhalf: 0.08 + 0.25 * rng.uniform(), isPoint: point)
+        }
+    }
+
+    /// Replace the data of `patch` by `model + noise` (noise σ = 1/inverseError).
+    static func withData(_ patch: Patch, models: [[Double]], rng: inout RandomSource, noise: Bool = true) -> Patch {
+        var p = patch
+        for e in p.exposures.indices {
+            p.exposures[e].data = models[e].enumerated().map { i, m in
+                m + (noise ? rng.normal() / p.exposures[e].inverseError[i] : 0)
+            }
+        }
+        return p
+    }
+}
+
+@Suite struct KernelTests {
+    @Test func fastExpAccuracy() {
+        var rng = RandomSource(seed: 11)
+        var worst = 0.0
+        for i in 0..<20000 {
+            let x = i < 10000 ? -700 * rng.uniform() : -20 * rng.uniform() + 5 * rng.uniform()
+            let rel = abs(KernelMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x)
+            worst = max(worst, rel)
+        }
+        #expect(worst < 1e-14, "max relative error \(worst)")
+        #expect(KernelMath.exp(0) == 1)
+        #expect(KernelMath.exp(-700.5) == 0 && KernelMath.exp(-1e300) == 0 && KernelMath.exp(-.infinity) == 0)
+        // Lanes are independent.
+        let xs = [0.0, -1, -2, -3, -800, -0.5, -10, -300]
+        var lanes = KernelVector()
+        for l in 0..<KernelVector.scalarCount { lanes[l] = xs[l % xs.count] }
+        let v = KernelMath.exp(lanes)
+        for l in 0..<KernelVector.scalarCount {
+            let x = lanes[l]
+            #expect(abs(v[l] - (x < -700 ? 0 : Foundation.exp(x))) <= 1e-14 * Foundation.exp(x))
+        }
+    }
+
+    /// The done-when check: every parameter type (fluxes, ξ, η, q, pa, n through the mixture
+    /// table, rhalf; point-source fluxes and positions) against central finite differences.
+    @Test(arguments: [1 as UInt64, 2, 3, 4])
+    func gradientMatchesFiniteDifferences(seed: UInt64) throws {
+        var rng = RandomSource(seed: seed, stream: 7)
+        let isPoint = [false, true, false]
+        let base = KernelFixture.patch(KernelFixture.specs(), sourceCount: isPoint.count)
+        let sersic = try KernelFixture.sersic()
+        let truth = KernelFixture.randomSources(&rng, isPoint: isPoint)
+        let truthKernel = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
+        let patch = KernelFixture.withData(base, models: truthKernel.modelImages(truthKernel.parameters(of: truth)), rng: &rng)
+        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
+        // Evaluate away from the truth so every gradient component is far from zero.
+        var theta = kernel.parameters(of: KernelFixture.randomSources(&rng, isPoint: isPoint))
+        for s in 0..<isPoint.count {
+            // Keep the position near the truth so the sources overlap the data.
+            let o = kernel.layout.offsets[s] + 2
+            theta[o] = truth[s].xi + 0.1 * (rng.uniform() - 0.5)
+            theta[o + 1] = truth[s].eta + 0.1 * (rng.uniform() - 0.5)
+        }
+        let result = try kernel.evaluate(theta)
+        #expect(abs(result.logLikelihood + 0.5 * result.chi2) < 1e-12 * result.chi2)
+        for s in 0..<isPoint.count {
+            for (k, parameter) in kernel.layout.parameters(ofSource: s).enumerated() {
+                let i = kernel.layout.offsets[s] + k
+                let h: Double
+                switch parameter {
+                case .flux: h = 1e-3 * abs(theta[i])
+                case .xi, .eta: h = 1e-5
+                case .q, .pa, .sersic: h = 1e-5
+                case .rhalf: h = 1e-6
+                }
+                var plus = theta, minus = theta
+                plus[i] += h; minus[i] -= h
+                let fd = (try kernel.evaluate(plus).logLikelihood - kernel.evaluate(minus).logLikelihood) / (2 * h)
+                let g = result.gradient[i]
+                let rel = abs(g - fd) / max(abs(g), abs(fd), 1e-3)
+                #expect(rel < 1e-5, "source \(s) \(parameter.name): analytic \(g), finite difference \(fd), relative \(rel)")
+            }
+        }
+        // The χ² agrees with the model images.
+        let models = kernel.modelImages(theta)
+        var chi2 = 0.0
+        for (e, ex) in patch.exposures.enumerated() {
+            for i in 0..<ex.pixelCount { chi2 += pow((ex.data[i] - models[e][i]) * ex.inverseError[i], 2) }
+        }
+        #expect(abs(chi2 - result.chi2) < 1e-10 * chi2)
+    }
+
+    /// The kernel's image against a direct sum of `GaussianComponent.density` with covariances
+    /// built from rotation matrices (independent of the kernel's precomputed inverse covariances).
+    @Test func modelMatchesDirectSum() throws {
+        var rng = RandomSource(seed: 5)
+        let isPoint = [false, true]
+        let patch = KernelFixture.patch(KernelFixture.specs(size: 10), sourceCount: 2)
+        let sersic = try KernelFixture.sersic()
+        let sources = KernelFixture.randomSources(&rng, isPoint: isPoint)
+        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
+        let models = kernel.modelImages(kernel.parameters(of: sources))
+        for (e, ex) in patch.exposures.enumerated() {
+            for i in stride(from: 0, to: ex.pixelCount, by: 7) {
+                var expected = 0.0
+                for (s, src) in sources.enumerated() {
+                    let a = ex.astrometry[s]
+                    let p = a.pixel(xi: src.xi, eta: src.eta)
+                    let j = [[a.dxdXi, a.dxdEta], [a.dydXi, a.dydEta]]
+                    // Columns of R: major axis (sin pa, cos pa), minor axis (cos pa, −sin pa).
+                    let r = [[sin(src.pa), cos(src.pa)], [cos(src.pa), -sin(src.pa)]]
+                    let comps: [(Double, Double)] = src.isPoint ? [(1, 0)]
+                        : zip(sersic.amplitudes(sersic: src.sersic).values, sersic.radii).map { ($0, $1 * src.rhalf) }
+                    for (ak, sigma) in comps {
+                        let d = [sigma * sigma, pow(src.q * sigma, 2)]
+                        var sky = [[0.0, 0], [0, 0]]
+                        for u in 0..<2 { for v in 0..<2 { for w in 0..<2 { sky[u][v] += r[u][w] * d[w] * r[v][w] } } }
+                        var pix = [[0.0, 0], [0, 0]]
+                        for u in 0..<2 { for v in 0..<2 { for w in 0..<2 { for z in 0..<2 {
+                            pix[u][v] += j[u][w] * sky[w][z] * j[v][z]
+                        } } } }
+                        for c in ex.psf.components {
+                            let g = GaussianComponent(amplitude: src.flux[ex.band] * ex.calibration * ak * c.amplitude,
+                                                      x: c.x, y: c.y, cxx: pix[0][0] + c.cxx + 1.0 / 12,
+                                                      cxy: pix[0][1] + c.cxy, cyy: pix[1][1] + c.cyy + 1.0 / 12)
+                            expected += g.density(dx: ex.x[i] - p.x, dy: ex.y[i] - p.y)
+                        }
+                    }
+                }
+                #expect(abs(models[e][i] - expected) <= 1e-12 * max(abs(expected), 1e-3), "exposure \(e) pixel \(i)")
+            }
+        }
+    }
+
+    /// On a large well-sampled grid the model sums to flux × calibration × Σ a_k(n), and its
+    /// centroid and second moments are those of the convolved mixture (checks the pa/q
+    /// convention: pa = 0 puts the major axis north).
+    @Test func fluxAndMomentsOnLargeGrid() throws {
+        let sersic = try KernelFixture.sersic()
+        let size = 100
+        let a = KernelFixture.astrometry(x0: 49.3, y0: 50.6, scale: 0.1, rotation: 0)
+        let psf = PSFMixture.gaussian(sigma: 1.3)
+        let spec = KernelFixture.ExposureSpec(band: 0, width: size, height: size, astrometry: a, psf: psf,
+                                              calibration: 2.5, inverseError: 1)
+        let patch = Patch(bands: ["g"], plane: TangentPlane(ra0: 10, dec0: -5),
+                          exposures: [KernelFixture.exposure(spec, name: "big", sourceCount: 1)])
+        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: [false])
+        for pa in [0.0, 0.7] {
+            let src = PatchSource(xi: 0.13, eta: -0.21, flux: [40], q: 0.5, pa: pa, sersic: 2.3, rhalf: 0.25)
+            let model = kernel.modelImages(kernel.parameters(of: [src]))[0]
+            let amps = sersic.amplitudes(sersic: src.sersic).values
+            let total = amps.reduce(0, +) * 40 * 2.5
+            let ex = patch.exposures[0]
+            let sum = model.reduce(0, +)
+            #expect(abs(sum - total) < 1e-9 * total, "flux \(sum) vs \(total)")
+            var mx = 0.0, my = 0.0
+            for i in model.indices { mx += model[i] * ex.x[i]; my += model[i] * ex.y[i] }
+            mx /= sum; my /= sum
+            let p = a.pixel(xi: src.xi, eta: src.eta)
+            #expect(abs(mx - p.x) < 1e-8 && abs(my - p.y) < 1e-8)
+            var cxx = 0.0, cxy = 0.0, cyy = 0.0
+            for i in model.indices {
+                let dx = ex.x[i] - mx, dy = ex.y[i] - my
+                cxx += model[i] * dx * dx; cxy += model[i] * dx * dy; cyy += model[i] * dy * dy
+            }
+            cxx /= sum; cxy /= sum; cyy /= sum
+            // Expected: mean Sérsic variance × J M Jᵀ + PSF + 1/12. J = diag(−10, 10) here.
+            let meanR2 = zip(amps, sersic.radii).reduce(0) { $0 + $1.0 * $1.1 * $1.1 } / amps.reduce(0, +) * 0.25 * 0.25
+            let su = sin(pa), cu = cos(pa)
+            let sky = (su * su + 0.25 * cu * cu, su * cu * 0.75, cu * cu + 0.25 * su * su)
+            let ex2 = (meanR2 * 100 * sky.0 + 1.69 + 1.0 / 12, -meanR2 * 100 * sky.1, meanR2 * 100 * sky.2 + 1.69 + 1.0 / 12)
+            #expect(abs(cxx - ex2.0) < 1e-6 * ex2.0 && abs(cxy - ex2.1) < 1e-6 * ex2.0 && abs(cyy - ex2.2) < 1e-6 * ex2.2,
+                    "moments (\(cxx), \(cxy), \(cyy)) vs \(ex2)")
+            if pa == 0 { #expect(cyy > 2 * cxx) }  // major axis north = along +y for this J
+        }
+    }
+
+    /// A narrow (undersampled) PSF: pixel values against the exact integral over the pixel. The
+    /// I/12 term must do much better than sampling the unintegrated Gaussian at the pixel centre.
+    @Test func pixelIntegration() throws {
+        let sigma = 0.55
+        let a = LocalAstrometry(x0: 7, y0: 7, xi0: 0, eta0: 0, dxdXi: 1, dxdEta: 0, dydXi: 0, dydEta: 1)
+        let spec = KernelFixture.ExposureSpec(band: 0, width: 15, height: 15, astrometry: a,
+                                              psf: .gaussian(sigma: sigma), calibration: 1, inverseError: 1)
+        let patch = Patch(bands: ["g"], plane: TangentPlane(ra0: 0, dec0: 0),
+                          exposures: [KernelFixture.exposure(spec, name: "narrow", sourceCount: 1)])
+        let kernel = try SceneKernel(patch: patch, sersic: try KernelFixture.sersic(), isPoint: [true])
+        let src = PatchSource(xi: 0.31, eta: -0.18, flux: [1], isPoint: true)
+        let model = kernel.modelImages(kernel.parameters(of: [src]))[0]
+        let ex = patch.exposures[0]
+        func cell(_ c: Double, _ mu: Double) -> Double {
+            0.5 * (erf((c + 0.5 - mu) / (sigma * 2.0.squareRoot())) - erf((c - 0.5 - mu) / (sigma * 2.0.squareRoot())))
+        }
+        let point = GaussianComponent(amplitude: 1, cxx: sigma * sigma, cyy: sigma * sigma)
+        var kernelError = 0.0, sampleError = 0.0
+        for i in model.indices {
+            let exact = cell(ex.x[i], 7.31) * cell(ex.y[i], 6.82)
+            kernelError = max(kernelError, abs(model[i] - exact))
+            sampleError = max(sampleError, abs(point.density(dx: ex.x[i] - 7.31, dy: ex.y[i] - 6.82) - exact))
+        }
+        let peak = cell(7, 7.31) * cell(7, 6.82)
+        #expect(kernelError < 0.25 * sampleError, "kernel \(kernelError) vs point sampling \(sampleError)")
+        #expect(kernelError < 0.03 * peak, "kernel error \(kernelError), peak \(peak)")
+    }
+
+    /// Fixed sources rendered with their own astrometry are removed exactly: the active sources at
+    /// their true values then explain the subtracted data with χ² = 0.
+    @Test func fixedSourceSubtraction() throws {
+        var rng = RandomSource(seed: 21)
+        let sersic = try KernelFixture.sersic()
+        let active = KernelFixture.randomSources(&rng, isPoint: [false, true])
+        var fixed = KernelFixture.randomSources(&rng, isPoint: [false, true])
+        fixed[0].xi += 0.3; fixed[1].eta -= 0.3
+        let specs = KernelFixture.specs(size: 12)
+        // Give the fixed sources a slightly different linearisation, as at their own positions.
+        var fixedAstrometry = specs.map { [LocalAstrometry](repeating: $0.astrometry, count: 2) }
+        for e in fixedAstrometry.indices { for s in 0..<2 { fixedAstrometry[e][s].dxdXi *= 1.001; fixedAstrometry[e][s].x0 += 0.01 } }
+        // Data: all four sources rendered together.
+        var all = KernelFixture.patch(specs, sourceCount: 4)
+        for e in all.exposures.indices { all.exposures[e].astrometry = Array(all.exposures[e].astrometry[0..<2]) + fixedAstrometry[e] }
+        let allKernel = try SceneKernel(patch: all, sersic: sersic, isPoint: [false, true, false, true])
+        let data = KernelFixture.withData(KernelFixture.patch(specs, sourceCount: 2),
+                                          models: allKernel.modelImages(allKernel.parameters(of: active + fixed)), rng: &rng, noise: false)
+        let activeIsPoint = [false, true]
+        let before = try SceneKernel(patch: data, sersic: sersic, isPoint: activeIsPoint)
+        let theta = before.parameters(of: active)
+        #expect(try before.evaluate(theta).chi2 > 100)
+        let subtracted = try data.subtracting(fixed, astrometry: fixedAstrometry, sersic: sersic)
+        let after = try SceneKernel(patch: subtracted, sersic: sersic, isPoint: activeIsPoint)
+        let result = try after.evaluate(theta)
+        #expect(result.chi2 < 1e-16, "χ² after subtraction \(result.chi2)")
+        #expect(result.gradient.allSatisfy { abs($0) < 1e-6 })
+        #expect(subtracted.exposures[0].astrometry == data.exposures[0].astrometry)
+        #expect(try data.subtracting([], astrometry: fixedAstrometry, sersic: sersic).exposures[1].data == data.exposures[1].data)
+    }
+
+    @Test func parameterRoundTrips() throws {
+        var rng = RandomSource(seed: 3)
+        let isPoint = [false, true, false]
+        let kernel = try SceneKernel(patch: KernelFixture.patch(KernelFixture.specs(size: 8), sourceCount: 3),
+                                     sersic: try KernelFixture.sersic(), isPoint: isPoint)
+        var sources = KernelFixture.randomSources(&rng, isPoint: isPoint)
+        sources[1] = PatchSource(xi: sources[1].xi, eta: sources[1].eta, flux: sources[1].flux, isPoint: true)
+        let theta = kernel.parameters(of: sources)
+        #expect(theta.count == kernel.layout.count)
+        #expect(kernel.sources(from: theta) == sources)
+        #expect(theta[kernel.layout.index(ofSource: 2, .rhalf)!] == sources[2].rhalf)
+        let plane = TangentPlane(ra0: 150, dec0: 2)
+        let cat = sources[0].source(id: 42, plane: plane)
+        #expect(cat.id == 42)
+        let back = PatchSource(cat, plane: plane)
+        #expect(abs(back.xi - sources[0].xi) < 1e-9 && abs(back.eta - sources[0].eta) < 1e-9)
+        #expect(back.flux == sources[0].flux && back.q == sources[0].q && back.rhalf == sources[0].rhalf)
+        #expect(kernel.gaussianPixelEvaluationsPerCall == kernel.exposures.reduce(0) {
+            $0 + (6 + 1 + 6) * $1.psf.count * $1.pixelCount
+        })
+    }
+
+    @Test func badInputIsRejected() throws {
+        let sersic = try KernelFixture.sersic()
+        let good = KernelFixture.patch(KernelFixture.specs(size: 6), sourceCount: 2)
+        let isPoint = [false, true]
+        _ = try SceneKernel(patch: good, sersic: sersic, isPoint: isPoint)
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: good, sersic: sersic, isPoint: [false]) }
+        var p = good; p.exposures[1].data[3] = .nan
+        #expect(throws: SceneModelError.invalidArgument("exposure e1: data[3] is not finite")) {
+            try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint)
+        }
+        p = good; p.exposures[0].inverseError[0] = -1
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        p = good; p.exposures[0].x.removeLast()
+        #expect(throws: SceneModelError.dimensionMismatch(what: "exposure e0 x", expected: 36, got: 35)) {
+            try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint)
+        }
+        p = good; p.exposures[2].band = 2
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        p = good; p.exposures[2].psf.components[0].cxx = -1
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        p = good; p.exposures[0].calibration = 0
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        p = good; p.exposures[1].astrometry[0].dydXi = .infinity
+        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        let kernel = try SceneKernel(patch: good, sersic: sersic, isPoint: isPoint)
+        #expect(throws: SceneModelError.dimensionMismatch(what: "scene kernel parameters", expected: 12, got: 11)) {
+            try kernel.evaluate([Double](repeating: 1, count: 11))
+        }
+        var theta = kernel.parameters(of: [PatchSource(xi: 0, eta: 0, flux: [1, 1]),
+                                           PatchSource(xi: 0, eta: 0, flux: [1, 1], isPoint: true)])
+        theta[3] = .nan
+        #expect(throws: SceneModelError.self) { try kernel.evaluate(theta) }
+        let astro = good.exposures.map(\.astrometry)
+        #expect(throws: SceneModelError.self) {
+            try good.subtracting([PatchSource(xi: 0, eta: 0, flux: [1, 1])], astrometry: Array(astro.dropLast()), sersic: sersic)
+        }
+        #expect(throws: SceneModelError.self) {
+            try good.subtracting([PatchSource(xi: 0, eta: 0, flux: [1])], astrometry: astro.map { [$0[0]] }, sersic: sersic)
+        }
+    }
+}
