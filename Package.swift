@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
-        .target(name: "SceneModel", dependencies: ["TesseraSupport"]),
+        .target(name: "SceneModel", dependencies: ["TesseraSupport"],
+                resources: [.copy("Resources/sersic_mixture.json")]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
@@ -58,7 +59,7 @@ let package = Package(
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "TesseraRunners", "Microlensing",
+            "TesseraRunners", "Microlensing", "SceneModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
