@@ -46,7 +46,8 @@ let package = Package(
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
-        .target(name: "SceneModel", dependencies: ["TesseraSupport"]),
+        .target(name: "SceneModel", dependencies: ["TesseraSupport"],
+                resources: [.copy("Resources/sersic_mixture.json")]),
         .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 

@@ -25,12 +25,17 @@ public enum SceneModelError: Error, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     case dimensionMismatch(what: String, expected: Int, got: Int)
     case invalidTable(String)
+    /// A Sersic mixture table file that cannot be used: the file, the field ("" for the whole
+    /// file) and why.
+    case tableFile(path: String, field: String, reason: String)
 
     public var description: String {
         switch self {
         case let .invalidArgument(s): return s
         case let .dimensionMismatch(what, expected, got): return "\(what): expected \(expected) values, got \(got)"
         case let .invalidTable(s): return "Sersic mixture table: \(s)"
+        case let .tableFile(path, field, reason):
+            return field.isEmpty ? "\(path): \(reason)" : "\(path): field '\(field)': \(reason)"
         }
     }
 }
