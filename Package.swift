@@ -52,13 +52,13 @@ let package = Package(
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
-            "ClusterFitting", "HaloProfiles", "TesseraLinAlg",
+            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "SceneModel", "TesseraFITS",
         ]),
 
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "TesseraRunners", "Microlensing",
+            "TesseraRunners", "Microlensing", "SceneModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -74,7 +74,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
-        .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun"]),
+        .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
