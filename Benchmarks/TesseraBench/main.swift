@@ -4,6 +4,7 @@ import Foundation
 //   swift run -c release tessera-bench interpolator
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
 //   swift run -c release tessera-bench halos
+//   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -13,7 +14,10 @@ case "magmap":
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1)
 case "halos":
     HaloBenchmark.run()
+case "nuts":
+    func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
+    NUTSBenchmark.run(warmup: count(1, 1000), draws: count(2, 1000), chains: count(3, 4))
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | nuts [WARMUP [DRAWS [CHAINS]]]")
     exit(2)
 }
