@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -76,7 +76,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
-        .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun"]),
+        .testTarget(name: "TesseraRunnersTests", dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),

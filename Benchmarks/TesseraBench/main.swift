@@ -6,6 +6,7 @@ import Foundation
 //   swift run -c release tessera-bench halos
 //   swift run -c release tessera-bench kernel [SECONDS]
 //     (for FMA/AVX2 code add: -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTESSERA_FMA)
+//   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -17,7 +18,10 @@ case "halos":
     HaloBenchmark.run()
 case "kernel":
     KernelBenchmark.run(seconds: arguments.count > 1 ? Double(arguments[1]) ?? 2 : 2)
+case "nuts":
+    func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
+    NUTSBenchmark.run(warmup: count(1, 1000), draws: count(2, 1000), chains: count(3, 4))
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]]")
     exit(2)
 }
