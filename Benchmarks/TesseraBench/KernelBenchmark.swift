@@ -63,11 +63,7 @@ enum KernelBenchmark {
                 print(line)
             }
             print("  goals (double): >= 1e8 evaluations/s per core and >= 25% of peak")
-            #if TESSERA_FMA
-            print("  build: TESSERA_FMA (AVX2 + fused multiply-add)")
-            #else
-            print("  build: portable (no FMA: TESSERA_PORTABLE was set or the host is not x86-64)")
-            #endif
+            print("  SceneModel code generation: \(SceneKernel.codeGeneration)")
             print(String(format: "  (checksum %.6g)", checksum))
         } catch {
             print("kernel benchmark failed: \(error)")
