@@ -63,6 +63,27 @@ enum KernelBenchmark {
                 print(line)
             }
             print("  goals (double): >= 1e8 evaluations/s per core and >= 25% of peak")
+            // The release build's gradient against central finite differences, every parameter.
+            let result = try kernel.evaluate(theta)
+            var worst = 0.0, worstName = ""
+            for s in 0..<kernel.layout.sourceCount {
+                for (k, parameter) in kernel.layout.parameters(ofSource: s).enumerated() {
+                    let i = kernel.layout.offsets[s] + k
+                    let h: Double
+                    switch parameter {
+                    case .flux: h = 1e-3 * abs(theta[i])
+                    case .rhalf: h = 1e-6
+                    default: h = 1e-5
+                    }
+                    var plus = theta, minus = theta
+                    plus[i] += h; minus[i] -= h
+                    let fd = (try kernel.evaluate(plus).logLikelihood - kernel.evaluate(minus).logLikelihood) / (2 * h)
+                    let rel = abs(fd - result.gradient[i]) / max(abs(fd), abs(result.gradient[i]), 1e-3)
+                    if rel > worst { worst = rel; worstName = "source \(s) \(parameter.name)" }
+                }
+            }
+            print(String(format: "  gradient vs central finite differences, all %d parameters: worst relative difference %.2g (%@); goal <= 1e-5",
+                         theta.count, worst, worstName))
             print("  SceneModel code generation: \(SceneKernel.codeGeneration)")
             print(String(format: "  (checksum %.6g)", checksum))
         } catch {
