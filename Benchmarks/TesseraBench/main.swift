@@ -5,7 +5,7 @@ import Foundation
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
 //   swift run -c release tessera-bench halos
 //   swift run -c release tessera-bench kernel [SECONDS]
-//     (for FMA/AVX2 code add: -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTESSERA_FMA)
+//     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
 //   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {

@@ -52,6 +52,16 @@ public struct SceneKernel: Sendable {
     /// (offsets 2, quadratic form 7, exp 33, model accumulation 2) + 14 for the gradient sums.
     public static let flopsPerEvaluation = 58
 
+    /// How the pixel loop was compiled: "AVX2 + FMA" when the build enabled them (Package.swift
+    /// does on x86-64), "portable" otherwise. For benchmark reports.
+    public static var codeGeneration: String {
+        #if TESSERA_FMA
+        return "AVX2 + FMA (TESSERA_FMA, -target-cpu haswell)"
+        #else
+        return "portable (no FMA: TESSERA_PORTABLE set or not x86-64)"
+        #endif
+    }
+
     /// Gaussian × pixel evaluations one `evaluate` call makes (padding of the last block not counted).
     public var gaussianPixelEvaluationsPerCall: Int {
         exposures.reduce(0) { $0 + $1.gaussianCount * $1.pixelCount }
