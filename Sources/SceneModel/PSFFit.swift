@@ -165,7 +165,8 @@ public enum PSFFitter {
                     let r = w[i] * resp[i * k + j]
                     a += r; ux += r * px[i]; uy += r * py[i]
                 }
-                guard a > 1e-300 else { continue }  // an empty component keeps its shape at zero weight
+                // A component that no pixel claims drops to zero amplitude (and stays there).
+                guard a > 1e-300 else { comps[j].amplitude = 0; continue }
                 ux /= a; uy /= a
                 var cxx = 0.0, cxy = 0.0, cyy = 0.0
                 for i in 0..<n {
