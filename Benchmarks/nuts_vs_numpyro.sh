@@ -24,6 +24,10 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import numpyro, jax" 
     "$VENV/bin/pip" install --quiet "jax[cpu]" numpyro
 fi
 swift build -c release --product tessera-bench >/dev/null
+# One thread each: OpenBLAS threads only add overhead for 100×100 mat-vecs, and XLA's CPU
+# thread pool likewise; both sides then measure one core.
+export OPENBLAS_NUM_THREADS=1
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 echo "== Tessera NUTS (release build) =="
 .build/release/tessera-bench nuts "$WARMUP" "$DRAWS" "$CHAINS" | tee /tmp/tessera-nuts-bench.txt
 echo

@@ -37,16 +37,25 @@ public struct PSFFitOptions: Sendable, Equatable {
     /// pixel-convolved covariance's eigenvalues ≥ 1/12 + this, so no component collapses onto one
     /// pixel and the intrinsic covariance stays positive definite.
     public var minimumVariance: Double
+    /// After EM, refine by least squares (Levenberg–Marquardt on Σᵢ (dᵢ − mᵢ)² over every pixel,
+    /// negative ones included, with mᵢ the renderer's model: Σₖ Aₖ N(rᵢ; μₖ, Σₖ + I/12)). Useful for
+    /// noisy images, whose negative pixels EM ignores, and for profiles that no K-mixture matches,
+    /// where it trades EM's exact second moments for a smaller pixel residual.
+    public var refine: Bool
+    public var maxRefineIterations: Int
 
     public init(components: Int, centre: (x: Double, y: Double)? = nil, maxIterations: Int = 2000,
-                tolerance: Double = 1e-11, minimumVariance: Double = 1e-3) {
+                tolerance: Double = 1e-11, minimumVariance: Double = 1e-3, refine: Bool = false,
+                maxRefineIterations: Int = 200) {
         self.components = components; self.centre = centre; self.maxIterations = maxIterations
         self.tolerance = tolerance; self.minimumVariance = minimumVariance
+        self.refine = refine; self.maxRefineIterations = maxRefineIterations
     }
 
     public static func == (a: PSFFitOptions, b: PSFFitOptions) -> Bool {
         a.components == b.components && a.centre?.x == b.centre?.x && a.centre?.y == b.centre?.y
             && a.maxIterations == b.maxIterations && a.tolerance == b.tolerance && a.minimumVariance == b.minimumVariance
+            && a.refine == b.refine && a.maxRefineIterations == b.maxRefineIterations
     }
 }
 
@@ -65,6 +74,8 @@ public struct PSFFitResult: Sendable, Equatable {
     /// EM iterations run, and whether the tolerance was reached before `maxIterations`.
     public var iterations: Int
     public var converged: Bool
+    /// Accepted Levenberg–Marquardt steps of the refinement (0 without `refine`).
+    public var refineIterations: Int
     /// Number of components whose intrinsic covariance had an eigenvalue raised to `minimumVariance`
     /// (the image is narrower than the pixel response allows; the PSF is undersampled there).
     public var clampedComponents: Int
@@ -165,7 +176,8 @@ public enum PSFFitter {
                     let r = w[i] * resp[i * k + j]
                     a += r; ux += r * px[i]; uy += r * py[i]
                 }
-                guard a > 1e-300 else { continue }  // an empty component keeps its shape at zero weight
+                // A component that no pixel claims drops to zero amplitude (and stays there).
+                guard a > 1e-300 else { comps[j].amplitude = 0; continue }
                 ux /= a; uy /= a
                 var cxx = 0.0, cxy = 0.0, cyy = 0.0
                 for i in 0..<n {
@@ -184,6 +196,27 @@ public enum PSFFitter {
             previous = logLikelihood
         }
 
+        // Optional least-squares refinement of the renderer's model against all pixels.
+        var fluxScale = total
+        var refineIterations = 0
+        if options.refine {
+            let start = comps.map { c -> RefineParameters in
+                var intrinsic = GaussianComponent(amplitude: max(c.amplitude, 1e-9) * total, x: c.x, y: c.y,
+                                                  cxx: c.cxx - 1.0 / 12, cxy: c.cxy, cyy: c.cyy - 1.0 / 12)
+                floorCovariance(&intrinsic, minimum: options.minimumVariance)
+                return RefineParameters(intrinsic)
+            }
+            let (refined, steps) = levenbergMarquardt(start, image: image, maxIterations: options.maxRefineIterations)
+            refineIterations = steps
+            fluxScale = refined.reduce(0) { $0 + $1.component.amplitude }
+            comps = refined.map { p in
+                var c = p.component
+                c.amplitude /= fluxScale
+                c.cxx += 1.0 / 12; c.cyy += 1.0 / 12
+                return c
+            }
+        }
+
         // Residual of the pixel-level model against the image (all pixels, negatives included).
         let pre = comps.map(Precomputed.init)
         var absResidual = 0.0, absData = 0.0
@@ -191,7 +224,7 @@ public enum PSFFitter {
             for x in 0..<image.width {
                 var m = 0.0
                 for p in pre { m += p.density(Double(x), Double(y)) }
-                absResidual += abs(image[x, y] - total * m)
+                absResidual += abs(image[x, y] - fluxScale * m)
                 absData += abs(image[x, y])
             }
         }
@@ -210,7 +243,8 @@ public enum PSFFitter {
         let mixture = PSFMixture(components: intrinsic)
         try mixture.validate(name: "fitted")
         return PSFFitResult(mixture: mixture, centreX: cx, centreY: cy, residualFraction: absResidual / absData,
-                            iterations: iterations, converged: converged, clampedComponents: clamped)
+                            iterations: iterations, converged: converged, refineIterations: refineIterations,
+                            clampedComponents: clamped)
     }
 
     /// Raise the eigenvalues of a component's covariance to at least `minimum`, keeping its

@@ -23,6 +23,7 @@ extension Tessera {
         @Option(name: .customLong("centre-x"), help: "PSF centre x (pixels, 0-based); default: flux-weighted centroid.") var centreX: Double?
         @Option(name: .customLong("centre-y"), help: "PSF centre y (pixels, 0-based); default: flux-weighted centroid.") var centreY: Double?
         @Option(name: .customLong("max-iterations"), help: "Maximum EM iterations.") var maxIterations = 2000
+        @Flag(help: "Refine the EM fit by least squares on all pixels (noisy images, non-Gaussian profiles).") var refine = false
         @Option(help: "PSF store (HDF5) to create or update.") var store: String
 
         func run() throws {
@@ -30,14 +31,15 @@ extension Tessera {
                 guard (centreX == nil) == (centreY == nil) else {
                     throw ValidationError("give both --centre-x and --centre-y, or neither")
                 }
-                var options = PSFFitOptions(components: components, maxIterations: maxIterations)
+                var options = PSFFitOptions(components: components, maxIterations: maxIterations, refine: refine)
                 if let centreX, let centreY { options.centre = (centreX, centreY) }
                 let s = try PSFFitRunner.run(imagePath: image, hdu: hdu, band: band, exposure: exposure,
                                              options: options, storePath: store)
                 let f = s.fit
                 print("# \(band)\(exposure.map { "/\($0)" } ?? ""): \(f.mixture.components.count) components, "
                       + "centre (\(f.centreX), \(f.centreY)), residual fraction \(f.residualFraction), "
-                      + "\(f.iterations) EM iterations\(f.converged ? "" : " (not converged)")")
+                      + "\(f.iterations) EM iterations\(f.converged ? "" : " (not converged)")"
+                      + (refine ? ", \(f.refineIterations) least-squares steps" : ""))
                 if f.clampedComponents > 0 {
                     print("# warning: \(f.clampedComponents) component(s) narrower than the pixel response; variance floored")
                 }

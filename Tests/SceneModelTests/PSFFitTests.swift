@@ -139,3 +139,92 @@ func renderExactCircular(sigma: Double, width: Int, height: Int, cx: Double, cy:
         }
     }
 }
+
+@Suite struct PSFRefineTests {
+    /// Sum of squared pixel residuals of a fit's mixture rendered the renderer's way (covariance +
+    /// I/12 at pixel centres), with the least-squares flux scale (the same rule for every fit).
+    func ssr(_ r: PSFFitResult, _ image: PSFImage) -> Double {
+        let pre = r.mixture.components.map { c in
+            PSFFitter.Precomputed(GaussianComponent(amplitude: c.amplitude, x: c.x + r.centreX, y: c.y + r.centreY,
+                                                    cxx: c.cxx + 1.0 / 12, cxy: c.cxy, cyy: c.cyy + 1.0 / 12))
+        }
+        var m = [Double](repeating: 0, count: image.values.count)
+        for y in 0..<image.height { for x in 0..<image.width { m[y * image.width + x] = pre.reduce(0) { $0 + $1.density(Double(x), Double(y)) } } }
+        let scale = zip(m, image.values).reduce(0) { $0 + $1.0 * $1.1 } / m.reduce(0) { $0 + $1 * $1 }
+        return zip(m, image.values).reduce(0) { $0 + ($1.1 - scale * $1.0) * ($1.1 - scale * $1.0) }
+    }
+
+    @Test func jacobianMatchesFiniteDifferences() {
+        let p = PSFFitter.RefineParameters(GaussianComponent(amplitude: 2.5, x: 3.2, y: 2.7, cxx: 2.0, cxy: 0.6, cyy: 1.3))
+        #expect(abs(p.component.cxy - 0.6) < 1e-12 && abs(p.component.cyy - 1.3) < 1e-12)
+        for (px, py) in [(3.0, 3.0), (5.0, 1.0), (1.0, 4.0)] {
+            let (_, g) = p.valueAndGradient(px, py)
+            for q in 0..<6 {
+                var a = p, b = p
+                let h = 1e-6
+                a.theta[q] += h; b.theta[q] -= h
+                let fd = (a.valueAndGradient(px, py).0 - b.valueAndGradient(px, py).0) / (2 * h)
+                #expect(abs(fd - g[q]) < 1e-7 * max(1, abs(g[q])), "θ\(q) at (\(px), \(py)): \(g[q]) vs \(fd)")
+            }
+        }
+    }
+
+    @Test func refinementLowersTheResidualOfANonGaussianNoisyPSF() throws {
+        // A Moffat profile (β = 3, α = 3 px) — no finite Gaussian mixture is exact — with
+        // Gaussian noise, so some pixels are negative.
+        let (w, h, cx, cy) = (41, 41, 20.3, 19.8)
+        var values = [Double](repeating: 0, count: w * h)
+        var state: UInt64 = 12345
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Double(state >> 11) + 0.5) / Double(1 << 53)
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                var v = 0.0
+                for iy in 0..<4 { for ix in 0..<4 {
+                    let dx = Double(x) + (Double(ix) + 0.5) / 4 - 0.5 - cx, dy = Double(y) + (Double(iy) + 0.5) / 4 - 0.5 - cy
+                    v += pow(1 + (dx * dx + dy * dy) / 9, -3) / 16
+                } }
+                let noise = (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform())
+                values[y * w + x] = v + 5e-4 * noise
+            }
+        }
+        let image = try PSFImage(width: w, height: h, values: values)
+        #expect(values.contains { $0 < 0 })
+        let em = try PSFFitter.fit(image, options: PSFFitOptions(components: 3))
+        let ls = try PSFFitter.fit(image, options: PSFFitOptions(components: 3, refine: true))
+        #expect(ls.refineIterations > 0)
+        #expect(abs(ls.mixture.totalAmplitude - 1) < 1e-12)
+        try ls.mixture.validate(name: "refined")
+        let (sEM, sLS) = (ssr(em, image), ssr(ls, image))
+        #expect(sLS < 0.3 * sEM, "squared residual EM \(sEM), refined \(sLS)")
+        // Noise alone gives ≈ n σ² = 1681 × 2.5e-7.
+        #expect(sLS < 3 * Double(w * h) * 2.5e-7, "refined squared residual \(sLS)")
+        #expect(ls.residualFraction < em.residualFraction)
+    }
+
+    @Test func refinementKeepsAnExactMixture() throws {
+        // The renderer's own model as data: the refinement's optimum is the truth itself.
+        let truth = PSFMixture(components: [
+            GaussianComponent(amplitude: 0.6, cxx: 1.1, cxy: 0.2, cyy: 0.9),
+            GaussianComponent(amplitude: 0.4, x: 0.3, y: -0.2, cxx: 7, cxy: -1, cyy: 5),
+        ])
+        let (w, h, cx, cy) = (31, 31, 15.1, 14.6)
+        let pre = truth.components.map { c in
+            PSFFitter.Precomputed(GaussianComponent(amplitude: 5 * c.amplitude, x: c.x + cx, y: c.y + cy,
+                                                    cxx: c.cxx + 1.0 / 12, cxy: c.cxy, cyy: c.cyy + 1.0 / 12))
+        }
+        var values = [Double](repeating: 0, count: w * h)
+        for y in 0..<h { for x in 0..<w { values[y * w + x] = pre.reduce(0) { $0 + $1.density(Double(x), Double(y)) } } }
+        let r = try PSFFitter.fit(try PSFImage(width: w, height: h, values: values),
+                                  options: PSFFitOptions(components: 2, centre: (cx, cy), refine: true))
+        let fitted = r.mixture.components.sorted { $0.cxx < $1.cxx }
+        for (a, b) in zip(fitted, truth.components) {
+            for (u, v) in [(a.amplitude, b.amplitude), (a.x, b.x), (a.y, b.y), (a.cxx, b.cxx), (a.cxy, b.cxy), (a.cyy, b.cyy)] {
+                #expect(abs(u - v) < 1e-6, "\(a) vs \(b)")
+            }
+        }
+        #expect(r.residualFraction < 1e-6)
+    }
+}
