@@ -14,9 +14,9 @@ final class SceneRunTests: XCTestCase {
         let truth: String
     }
 
-    /// Mock scene, pixel store and a sampling configuration in a fresh directory.
+    /// Mock scene, pixel store, an optimisation run and a sampling configuration in a fresh directory.
     func makeScene(sources: Int, imageSize: Int, exposures: Int, seed: Int, target: Int = 200, draws: Int = 100,
-                   extraConfig: String = "") throws -> Scene {
+                   optimizeRanks: Int? = nil, extraConfig: String = "") throws -> Scene {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scene-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
@@ -31,22 +31,30 @@ final class SceneRunTests: XCTestCase {
         let images = try FileManager.default.contentsOfDirectory(atPath: dir + "/mock/images").sorted().map { dir + "/mock/images/" + $0 }
         let pre = try Launcher.run(["preprocess"] + images + ["--out", dir + "/pixels.h5"])
         XCTAssertEqual(pre.status, 0, pre.stderr)
-        try """
-        catalog: \(dir)/mock/initial.fits
-        pixel_store: \(dir)/pixels.h5
-        psf_store: \(dir)/mock/psf.h5
-        bands: [F150W, F200W]
-        target_iterations: \(target)
-        draws_per_patch: \(draws)
-        warmup: 100
-        max_tree_depth: 6
-        roi: 0.6
-        active_radius: 0.5
-        fixed_radius: 1.5
-        max_active: 4
-        seed: \(seed)
-        \(extraConfig)
-        """.write(toFile: dir + "/sample.yaml", atomically: true, encoding: .utf8)
+        // Optimise from the perturbed starting catalog, then sample from the optimum (the
+        // forcepho recipe: neighbours held fixed during sampling start near their best values).
+        for (name, catalog) in [("optimize", dir + "/mock/initial.fits"), ("sample", dir + "/optimize/catalog.fits")] {
+            try """
+            catalog: \(catalog)
+            pixel_store: \(dir)/pixels.h5
+            psf_store: \(dir)/mock/psf.h5
+            bands: [F150W, F200W]
+            target_iterations: \(target)
+            draws_per_patch: \(draws)
+            warmup: 100
+            max_tree_depth: 6
+            roi: 1.0
+            active_radius: 0.5
+            fixed_radius: 1.5
+            max_active: 4
+            rhalf_range: [0.03, 0.6]
+            sersic_range: [0.8, 5]
+            seed: \(seed)
+            \(extraConfig)
+            """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
+        }
+        let opt = try Launcher.run(["optimize", "--config", dir + "/optimize.yaml", "--out", dir + "/optimize"], ranks: optimizeRanks)
+        XCTAssertEqual(opt.status, 0, opt.stderr + opt.stdout)
         return Scene(dir: dir, config: dir + "/sample.yaml", truth: dir + "/mock/truth.fits")
     }
 
@@ -121,7 +129,7 @@ final class SceneRunTests: XCTestCase {
 
     /// Issue 4: rank-0 scene master and three workers on 60 sources with overlapping neighbours.
     func testFourRanksSixtySources() throws {
-        let scene = try makeScene(sources: 60, imageSize: 96, exposures: 2, seed: 21, target: 100, draws: 100)
+        let scene = try makeScene(sources: 60, imageSize: 96, exposures: 2, seed: 21, target: 100, draws: 100, optimizeRanks: 4)
         let run = scene.dir + "/sample"
         let result = try Launcher.run(["sample", "--config", scene.config, "--out", run], ranks: 4, timeout: 500)
         XCTAssertEqual(result.status, 0, result.stderr + result.stdout)

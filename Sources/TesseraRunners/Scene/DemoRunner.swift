@@ -31,7 +31,9 @@ public enum DemoRunner {
         c.drawsPerPatch = 100
         c.warmup = 100
         c.maxTreeDepth = 6
-        c.roi = 0.6
+        c.roi = 1.0
+        c.rhalfRange = [0.03, 0.6]
+        c.sersicRange = [0.8, 5]
         c.activeRadius = 0.5
         c.fixedRadius = 1.5
         c.maxActive = 4

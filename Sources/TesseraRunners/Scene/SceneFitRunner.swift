@@ -219,7 +219,7 @@ public enum SceneFitRunner {
         let perRegion = regions > 0 ? Double(draws) / Double(regions) : 1
         let estimatedTotal = regions + Int((Double(remaining) / max(perRegion, 1)).rounded(.up))
         var text = "\(mode.rawValue): regions \(regions)/~\(estimatedTotal), sources done \(scene.doneCount)/\(scene.count)"
-        text += String(format: ", %.3g draws/s", rate)
+        text += String(format: mode == .sample ? ", %.3g draws/s" : ", %.3g source fits/s", rate)
         if rate > 0 && remaining > 0 { text += String(format: ", ETA %.0f s", Double(remaining) / rate) }
         return text
     }
