@@ -246,4 +246,41 @@ final class SceneRunTests: XCTestCase {
         }
         try ha.close(); try hb.close()
     }
+
+    /// A catalog source outside every exposure is a logged skip: flagged in the output catalog, never fitted.
+    func testSourceOutsideEveryImageIsFlaggedAndSkipped() throws {
+        let scene = try makeScene(sources: 5, imageSize: 40, exposures: 1, seed: 3, target: 100, draws: 100)
+        let input = try FITSFile(path: scene.dir + "/mock/initial.fits")
+        var columns: [FITSColumn] = []
+        for name in try input.columnNames(hdu: 1) {
+            var c = try input.readColumn(name, hdu: 1)
+            switch c.data {
+            case let .int64(v): c.data = .int64(v + [99])
+            case let .bool(v): c.data = .bool(v + [false])
+            case let .double(v): c.data = .double(v + [name == "ra" ? v[0] + 0.5 : v[0]])
+            default: XCTFail("unexpected column \(name)")
+            }
+            columns.append(c)
+        }
+        try input.close()
+        let catalog = scene.dir + "/with-outsider.fits"
+        let out = try FITSFile(creatingAt: catalog, overwrite: true)
+        _ = try out.appendTable(columns)
+        try out.close()
+        let config = try String(contentsOfFile: scene.dir + "/optimize.yaml", encoding: .utf8)
+            .replacingOccurrences(of: scene.dir + "/mock/initial.fits", with: catalog)
+        try config.write(toFile: scene.dir + "/outsider.yaml", atomically: true, encoding: .utf8)
+        let r = try Launcher.run(["optimize", "--config", scene.dir + "/outsider.yaml", "--out", scene.dir + "/outsider"])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("source 99") && r.stdout.contains("outside every exposure"), r.stdout)
+        let result = try FITSFile(path: scene.dir + "/outsider/catalog.fits")
+        let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
+        let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
+        let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
+        try result.close()
+        for (i, id) in ids.enumerated() {
+            XCTAssertEqual(flagged[i], id == 99, "source \(id)")
+            XCTAssertEqual(iterations[i], id == 99 ? 0 : 1, "source \(id)")
+        }
+    }
 }
