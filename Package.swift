@@ -52,7 +52,7 @@ let package = Package(
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
-            "ClusterFitting", "HaloProfiles", "TesseraLinAlg",
+            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "TesseraFITS",
         ]),
 
         // MARK: The command line.

@@ -10,7 +10,8 @@ extension Tessera {
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
             case selftest, tabulate
-            case clustersMock = "clusters-mock", clustersFit = "clusters-fit"
+            case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
+            case clustersEnsemble = "clusters-ensemble"
         }
 
         @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -24,6 +25,10 @@ extension Tessera {
                 print(ClusterMockConfiguration.documentedTemplate(title: "tessera clusters mock configuration"))
             case .clustersFit:
                 print(ClusterFitConfiguration.documentedTemplate(title: "tessera clusters fit configuration"))
+            case .clustersBin:
+                print(ClusterBinConfiguration.documentedTemplate(title: "tessera clusters bin configuration"))
+            case .clustersEnsemble:
+                print(ClusterEnsembleConfiguration.documentedTemplate(title: "tessera clusters ensemble configuration"))
             case .tabulate:
                 print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
             }
