@@ -63,7 +63,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "TesseraRunners", "TesseraSupport"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "ClusterFitting", "TesseraRunners", "TesseraSupport"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.

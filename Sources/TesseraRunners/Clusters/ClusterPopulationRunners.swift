@@ -105,7 +105,7 @@ public enum ClusterBinRunner {
         // stdout through a pipe, stderr into a scratch file (read after exit), so a chatty
         // command cannot block on a full pipe.
         let errPath = NSTemporaryDirectory() + "tessera-bin-\(UUID().uuidString).err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe()
         process.standardOutput = out
