@@ -229,4 +229,18 @@ final class ClusterFittingTests: XCTestCase {
         XCTAssertLessThanOrEqual(r.biasInterval95.lower, r.biasInterval68.lower)
         XCTAssertGreaterThanOrEqual(r.biasInterval95.upper, r.biasInterval68.upper)
     }
+
+    /// Per-bin mock errors: used as given (the covariance is their squares), and checked.
+    func testMockPerBinNoise() throws {
+        let gen = MockHaloGenerator(cosmology: cosmo)
+        let errors = radii.map { 1e12 / $0 }
+        let obs = try gen.excessSurfaceDensity(mass: 3e14, concentration: 4, redshift: z, radii: radii, noise: .perBin(errors), seed: 5)
+        for i in 0..<radii.count { XCTAssertEqual(obs.covariance[i, i], errors[i] * errors[i], accuracy: 1e-6 * errors[i] * errors[i]) }
+        XCTAssertEqual(field { _ = try gen.excessSurfaceDensity(mass: 3e14, concentration: 4, redshift: self.z, radii: self.radii,
+                                                                noise: .perBin([1, 2]), seed: 5) }, "noise")
+        var bad = errors
+        bad[3] = 0
+        XCTAssertEqual(field { _ = try gen.excessSurfaceDensity(mass: 3e14, concentration: 4, redshift: self.z, radii: self.radii,
+                                                                noise: .perBin(bad), seed: 5) }, "noise")
+    }
 }

@@ -29,7 +29,7 @@ public struct ClusterMockConfiguration: Configuration, Equatable {
         case .redshiftRange: return "[low, high] of the halo redshifts, drawn uniformly."
         case .bias: return "Injected bias b of M_WL = b · M_true."
         case .scatter: return "Injected log-normal scatter σ_lnM of M_WL about b · M_true."
-        case .noise: return "Fractional 1σ noise of each ΔΣ bin."
+        case .noise: return "1σ noise of each ΔΣ bin as a fraction of the ΔΣ of the nominal mass b · M_true (without the scatter)."
         case .radii: return "[inner, outer] radius of the ΔΣ profile, physical Mpc (log-spaced bins)."
         case .bins: return "Radial bins per profile."
         }

@@ -34,8 +34,15 @@ public enum ClusterMockRunner {
             let lnLensing = log(c.bias) + log(10) * log10True + c.scatter * rng.normal()
             let mass = exp(lnLensing)
             let concentration = ConcentrationRelation.duffy2008.concentration(mass: mass, redshift: z, cosmology: cosmology)
+            // Errors are a fraction of the profile of the nominal mass b · M_true (no scatter): they
+            // must not depend on the scatter draw, or the covariance in the file would tell the fit
+            // the lensing mass and the population likelihood (which treats it as given) would be biased.
+            let nominalMass = c.bias * pow(10, log10True)
+            let nominal = try NFW(mass: nominalMass, concentration: ConcentrationRelation.duffy2008.concentration(
+                mass: nominalMass, redshift: z, cosmology: cosmology), redshift: z, cosmology: cosmology)
+            let errors = try radii.map { c.noise * abs(try nominal.excessSurfaceDensity(at: $0)) }
             let observable = try generator.excessSurfaceDensity(mass: mass, concentration: concentration, redshift: z, radii: radii,
-                                                                noise: .fractional(c.noise), seed: c.seed &+ UInt64(i) &+ 1)
+                                                                noise: .perBin(errors), seed: c.seed &+ UInt64(i) &+ 1)
             let halo = HaloInput(id: id, redshift: z, log10TrueMass: log10True, observable: observable)
             try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id)))
             truth.append("\(id),\(z),\(log10True),\(lnLensing / log(10))")
