@@ -10,6 +10,12 @@
 #   swift build -c release --product tessera
 #   Benchmarks/clusters_recovery.sh                # HALOS=200 SEEDS=10 NP=4 METHOD=nuts
 #   HALOS=100 SEEDS=5 METHOD=optimize Benchmarks/clusters_recovery.sh
+#
+# Measured 2026-11-25 (2 shared cores, mpirun -np 4 oversubscribed, release build):
+#   METHOD=nuts:     b inside 68% in 6/10 seeds, σ in 10/10, both 6/10 (319 s); the posterior
+#                    median of b tracks the realised b of the 200 halos to +0.004 ± 0.002 (mean over seeds).
+#   METHOD=optimize: b in 5/10, σ in 8/10, both 4/10 (33 s); the Gaussian (Laplace) halos ignore
+#                    the skew of the ΔΣ likelihood in ln M and put b ~1.5% above the realised b.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HALOS=${HALOS:-200}

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// The whole cluster chain on the built binary: `clusters mock` (48 halos, b = 0.9, σ = 0.2),
-/// `mpirun -np 2 clusters fit` (optimiser), `clusters bin` (edges with an empty bin: logged skip;
+/// `mpirun -np 2 clusters fit` (NUTS, posterior samples per halo), `clusters bin` (edges with an empty bin: logged skip;
 /// `empty_bins: error`: a failure naming the bin; an external command), `clusters ensemble`
 /// (recovers b and σ inside their 95% intervals) and `clusters compare --truth truth.fits`.
 final class ClusterPopulationRunTests: XCTestCase {
@@ -19,7 +19,7 @@ final class ClusterPopulationRunTests: XCTestCase {
         XCTAssertEqual(mock.status, 0, mock.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/mock/truth.fits")).prefix(6), Data("SIMPLE".utf8))
         let fitRun = dir + "/fit"
-        let fit = try Launcher.run(["clusters", "fit", "--config", write("halos: \(dir)/mock/halos\nmethod: optimize\n", "fit.yaml"),
+        let fit = try Launcher.run(["clusters", "fit", "--config", write("halos: \(dir)/mock/halos\nmethod: nuts\nwarmup: 150\ndraws: 150\n", "fit.yaml"),
                                     "--out", fitRun], ranks: 2)
         XCTAssertEqual(fit.status, 0, fit.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: fitRun + "/summary.fits"))
@@ -58,7 +58,7 @@ final class ClusterPopulationRunTests: XCTestCase {
         func value(_ name: String) -> Double { Double(row[header.firstIndex(of: name)!])! }
         XCTAssertEqual(row[0], "0")
         XCTAssertEqual(value("halos"), 48)
-        XCTAssertEqual(value("gaussian_halos"), 48, "optimiser fits enter as Gaussians")
+        XCTAssertEqual(value("sampled_halos"), 48, "NUTS fits enter through their posterior samples")
         XCTAssertLessThan(value("bias_lo95"), 0.9)
         XCTAssertGreaterThan(value("bias_hi95"), 0.9)
         XCTAssertLessThan(value("scatter_lo95"), 0.2)
