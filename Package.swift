@@ -78,7 +78,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.

@@ -7,6 +7,7 @@ import Foundation
 //   swift run -c release tessera-bench kernel [SECONDS]
 //     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
 //   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
+//   swift run -c release tessera-bench halofits HALO_DIR [REPEATS [OUT.csv]]
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -21,7 +22,10 @@ case "kernel":
 case "nuts":
     func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
     NUTSBenchmark.run(warmup: count(1, 1000), draws: count(2, 1000), chains: count(3, 4))
+case "halofits" where arguments.count > 1:
+    HaloFitBenchmark.run(halos: arguments[1], repeats: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1,
+                         output: arguments.count > 3 ? arguments[3] : nil)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
     exit(2)
 }

@@ -9,6 +9,8 @@ public enum MockNoise: Sendable, Equatable {
     case fractional(Double)
     /// σᵢ = value, in the observable's units (M☉/Mpc² for ΔΣ, dimensionless for g_t).
     case absolute(Double)
+    /// σᵢ given per radial bin, in the observable's units (one per radius).
+    case perBin([Double])
 }
 
 /// Noisy mock observables of an NFW halo, deterministic from the seed (`RandomSource(seed:)`).
@@ -63,6 +65,12 @@ public struct MockHaloGenerator: Sendable {
         case let .absolute(s):
             guard s > 0, s.isFinite else { throw ClusterFittingError.invalidArgument(field: "noise", reason: "sigma must be > 0") }
             errors = truth.map { _ in s }
+        case let .perBin(e):
+            guard e.count == truth.count else {
+                throw ClusterFittingError.lengthMismatch(field: "noise", expected: truth.count, got: e.count)
+            }
+            for (i, x) in e.enumerated() where !(x > 0 && x.isFinite) { throw ClusterFittingError.nonPositive(field: "noise", index: i, value: x) }
+            errors = e
         }
         var rng = RandomSource(seed: seed)
         var values = truth

@@ -10,7 +10,8 @@ extension Tessera {
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
             case selftest, tabulate
-            case clustersMock = "clusters-mock", clustersFit = "clusters-fit"
+            case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
+            case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
         }
 
@@ -29,6 +30,10 @@ extension Tessera {
                 print(MockSceneConfiguration.documentedTemplate(title: "tessera mock-scene configuration"))
             case .scene:
                 print(SceneFitConfiguration.documentedTemplate(title: "tessera optimize / sample configuration"))
+            case .clustersBin:
+                print(ClusterBinConfiguration.documentedTemplate(title: "tessera clusters bin configuration"))
+            case .clustersEnsemble:
+                print(ClusterEnsembleConfiguration.documentedTemplate(title: "tessera clusters ensemble configuration"))
             case .tabulate:
                 print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
             }

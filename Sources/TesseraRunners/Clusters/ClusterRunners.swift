@@ -1,14 +1,21 @@
 import ClusterFitting
 import Foundation
 import HaloProfiles
+import TesseraFITS
 import TesseraMPI
 import TesseraRun
 import TesseraSupport
 import WorkQueue
 
-/// `tessera clusters mock`: mock halo files with an injected bias and scatter, plus `truth.csv`.
+/// `tessera clusters mock`: mock halo files with an injected bias and scatter, plus the truth
+/// table (`truth.csv` and `truth.fits`).
 public enum ClusterMockRunner {
-    /// Writes `halos/halo-<id>.h5` and `truth.csv` into the run directory (rank 0 only).
+    /// Writes `halos/halo-<id>.h5`, `truth.csv` and `truth.fits` into the run directory (rank 0 only).
+    ///
+    /// `truth.fits` HDU 1 (EXTNAME TRUTH): columns ID, REDSHIFT, LOG10_TRUE_MASS and
+    /// LOG10_LENSING_MASS (log10 M200c [M☉]; the lensing mass is b · M_true with the drawn
+    /// log-normal scatter, the mass the profile was made with); header keywords BIAS, SCATTER
+    /// (σ_lnM), SEED and NOISE (fractional ΔΣ error) give the injected population.
     public static func run(_ c: ClusterMockConfiguration, directory: String) throws -> [HaloInput] {
         let cosmology = try Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
         let generator = MockHaloGenerator(cosmology: cosmology)
@@ -17,6 +24,7 @@ public enum ClusterMockRunner {
         try FileManager.default.createDirectory(atPath: halosDirectory, withIntermediateDirectories: true)
         var rng = RandomSource(seed: c.seed)
         var truth = ["id,redshift,log10_true_mass,log10_lensing_mass"]
+        var lensing: [Double] = []
         var halos: [HaloInput] = []
         for i in 0..<c.count {
             let id = String(format: "%05d", i)
@@ -26,15 +34,33 @@ public enum ClusterMockRunner {
             let lnLensing = log(c.bias) + log(10) * log10True + c.scatter * rng.normal()
             let mass = exp(lnLensing)
             let concentration = ConcentrationRelation.duffy2008.concentration(mass: mass, redshift: z, cosmology: cosmology)
+            // Errors are a fraction of the profile of the nominal mass b · M_true (no scatter): they
+            // must not depend on the scatter draw, or the covariance in the file would tell the fit
+            // the lensing mass and the population likelihood (which treats it as given) would be biased.
+            let nominalMass = c.bias * pow(10, log10True)
+            let nominal = try NFW(mass: nominalMass, concentration: ConcentrationRelation.duffy2008.concentration(
+                mass: nominalMass, redshift: z, cosmology: cosmology), redshift: z, cosmology: cosmology)
+            let errors = try radii.map { c.noise * abs(try nominal.excessSurfaceDensity(at: $0)) }
             let observable = try generator.excessSurfaceDensity(mass: mass, concentration: concentration, redshift: z, radii: radii,
-                                                                noise: .fractional(c.noise), seed: c.seed &+ UInt64(i) &+ 1)
+                                                                noise: .perBin(errors), seed: c.seed &+ UInt64(i) &+ 1)
             let halo = HaloInput(id: id, redshift: z, log10TrueMass: log10True, observable: observable)
             try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id)))
             truth.append("\(id),\(z),\(log10True),\(lnLensing / log(10))")
+            lensing.append(lnLensing / log(10))
             halos.append(halo)
         }
         try (truth.joined(separator: "\n") + "\n").write(toFile: (directory as NSString).appendingPathComponent("truth.csv"),
                                                         atomically: true, encoding: .utf8)
+        let table = FITSTableHDU(
+            extname: "TRUTH",
+            columns: [.string("ID", halos.map(\.id)), .double("REDSHIFT", halos.map(\.redshift)),
+                      .double("LOG10_TRUE_MASS", halos.map { $0.log10TrueMass ?? .nan }, unit: "log10(Msun)"),
+                      .double("LOG10_LENSING_MASS", lensing, unit: "log10(Msun)")],
+            keywords: [("BIAS", .double(c.bias), "injected b of M_WL = b M_true"),
+                       ("SCATTER", .double(c.scatter), "injected log-normal scatter sigma_lnM"),
+                       ("SEED", .int(Int(truncatingIfNeeded: c.seed)), "mock seed"),
+                       ("NOISE", .double(c.noise), "fractional 1-sigma Delta Sigma error")])
+        try ClusterTables.writeFITS([table], to: (directory as NSString).appendingPathComponent("truth.fits"))
         return halos
     }
 }
@@ -107,8 +133,8 @@ public enum ClusterFitRunner {
         if comm.isRoot {
             failed = scheduler.failures.map { ($0.item as NSString).lastPathComponent }
             for failure in scheduler.failures { log("clusters fit: \(failure.item) failed: \(failure.message)") }
-            try writeSummary(results: results, to: context.file("summary.csv"))
-            log("clusters fit: wrote \(context.file("summary.csv"))")
+            try writeSummary(results: results, to: context.file("summary.csv"), fits: context.file("summary.fits"))
+            log("clusters fit: wrote \(context.file("summary.csv")) and summary.fits")
         }
         // Every rank learns which halos failed, so all end the run the same way.
         failed = try comm.broadcast(message: comm.isRoot ? failed : nil)
@@ -124,14 +150,29 @@ public enum ClusterFitRunner {
         return UInt64(hasher.hexDigest().prefix(15), radix: 16)!
     }
 
-    /// `summary.csv`: one line per result file, sorted by id.
-    static func writeSummary(results: String, to path: String) throws {
+    /// `summary.csv` and `summary.fits` (HDU 1, EXTNAME SUMMARY, the same columns in upper case
+    /// plus N_SAMPLES): one row per result file, sorted by id. Masses are log10 M200c [M☉];
+    /// a halo without a true mass has an empty CSV field and NaN in FITS.
+    static func writeSummary(results: String, to path: String, fits: String? = nil) throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
         var lines = ["id,redshift,log10_mass,log10_mass_error,log10_true_mass,method,divergences,optimizer_converged,rank"]
+        var records: [HaloFitRecord] = []
         for name in names {
             let r = try HaloFitRecord.read((results as NSString).appendingPathComponent(name))
+            records.append(r)
             lines.append("\(r.id),\(r.redshift),\(r.log10Mass),\(r.log10MassError),\(r.log10TrueMass.map { "\($0)" } ?? ""),\(r.method),\(r.divergences),\(r.optimizerConverged),\(r.rank)")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        guard let fits, !records.isEmpty else { return }
+        let table = FITSTableHDU(extname: "SUMMARY", columns: [
+            .string("ID", records.map(\.id)), .double("REDSHIFT", records.map(\.redshift)),
+            .double("LOG10_MASS", records.map(\.log10Mass), unit: "log10(Msun)"),
+            .double("LOG10_MASS_ERROR", records.map(\.log10MassError), unit: "dex"),
+            .double("LOG10_TRUE_MASS", records.map { $0.log10TrueMass ?? .nan }, unit: "log10(Msun)"),
+            .string("METHOD", records.map(\.method)), .int64("DIVERGENCES", records.map { Int64($0.divergences) }),
+            .bool("OPTIMIZER_CONVERGED", records.map(\.optimizerConverged)), .int64("RANK", records.map { Int64($0.rank) }),
+            .int64("N_SAMPLES", records.map { Int64($0.log10MassSamples.count) }),
+        ])
+        try ClusterTables.writeFITS([table], to: fits)
     }
 }
