@@ -27,6 +27,16 @@ summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test-ou
 unit_total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 unit_failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
 if [ -z "$summary" ]; then unit_total=0; unit_failed=1; fi
+# Swift Testing (@Test) cases are reported on their own line: "Test run with N tests … passed/failed".
+st_line=$(grep -E "Test run with [0-9]+ tests?" .build/test-output.txt | tail -n 1 || true)
+if [ -n "$st_line" ]; then
+  st_total=$(echo "$st_line" | sed -E 's/.*Test run with ([0-9]+) tests?.*/\1/')
+  if echo "$st_line" | grep -q "failed"; then
+    st_failed=$(grep -cE "^✘ Test .*failed after" .build/test-output.txt || true)
+    [ "$st_failed" -gt 0 ] || st_failed=1
+  else st_failed=0; fi
+  unit_total=$((unit_total + st_total)); unit_failed=$((unit_failed + st_failed))
+fi
 if [ "$unit_status" -ne 0 ] && [ "$unit_failed" -eq 0 ]; then unit_failed=1; fi
 
 echo "== release binary under mpirun"
@@ -59,6 +69,25 @@ if SLURM_NTASKS=2 SLURM_JOB_ID=test LAUNCHER=mpirun MPI_ENV=mpi_configs/workstat
   passed=$((passed + 1)); echo "ok   slurm/tessera.sbatch with LAUNCHER=mpirun"
 else
   failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch with LAUNCHER=mpirun"; cat "$work/slurm.log"
+fi
+
+# The scene pipeline as users start it: the demo under mpirun -np 4, its results file read with
+# h5dump, then `sample` again through the SLURM template from the demo's own configuration.
+demo="$work/demo"
+if mpirun -np 4 --oversubscribe "$bin" demo --out "$demo" >"$work/demo.log" 2>&1 \
+   && h5dump -H "$demo/sample/results.h5" >/dev/null \
+   && h5dump -d /state/n_iter "$demo/sample/results.h5" | grep -q "100, 100" \
+   && [ -s "$demo/sample/postprocess/summary.fits" ] && [ -s "$demo/sample/catalog.fits" ]; then
+  passed=$((passed + 1)); echo "ok   mpirun -np 4 tessera demo"
+else
+  failed=$((failed + 1)); echo "FAIL mpirun -np 4 tessera demo"; cat "$work/demo.log"
+fi
+if SLURM_NTASKS=3 SLURM_JOB_ID=scene LAUNCHER=mpirun MPI_ENV=mpi_configs/workstation.env TESSERA="$bin" OUT="$work/slurm-sample" \
+     bash slurm/tessera.sbatch sample --config "$demo/sample/params.json" >"$work/slurm-sample.log" 2>&1 \
+   && grep -q '"status" : "finished"' "$work/slurm-sample/metadata.json"; then
+  passed=$((passed + 1)); echo "ok   slurm/tessera.sbatch sample (3 ranks)"
+else
+  failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch sample"; cat "$work/slurm-sample.log"
 fi
 
 echo "mpirun smoke runs: $passed passed, $failed failed"
