@@ -16,7 +16,7 @@ final class SceneRunTests: XCTestCase {
 
     /// Mock scene, pixel store, an optimisation run and a sampling configuration in a fresh directory.
     func makeScene(sources: Int, imageSize: Int, exposures: Int, seed: Int, target: Int = 200, draws: Int = 100,
-                   optimizeRanks: Int? = nil, extraConfig: String = "") throws -> Scene {
+                   optimizeRanks: Int? = nil, extraConfig: String = "", extraMock: String = "") throws -> Scene {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scene-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
@@ -25,6 +25,7 @@ final class SceneRunTests: XCTestCase {
         seed: \(seed)
         image_size: \(imageSize)
         exposures_per_band: \(exposures)
+        \(extraMock)
         """.write(toFile: dir + "/mock.yaml", atomically: true, encoding: .utf8)
         let mock = try Launcher.run(["mock-scene", "--config", dir + "/mock.yaml", "--out", dir + "/mock"])
         XCTAssertEqual(mock.status, 0, mock.stderr)
@@ -169,6 +170,14 @@ final class SceneRunTests: XCTestCase {
             let names = try h5.attribute("parameters", of: "/chains/\(id)").stringValue!.split(separator: ",")
             XCTAssertTrue(names.count == 4 || names.count == 8)
             XCTAssertEqual(try h5.dataset("/chains/\(id)").shape(), [100, names.count])
+            let stats = try h5.read(Double.self, from: "/sampler/\(id)")
+            XCTAssertEqual(stats.shape, [100, 7])
+            for d in 0..<100 {
+                let accept = stats.values[d * 7], depth = stats.values[d * 7 + 1], divergent = stats.values[d * 7 + 2]
+                XCTAssertTrue((0...1).contains(accept) && (0...6).contains(depth) && (divergent == 0 || divergent == 1),
+                              "source \(id) draw \(d): accept \(accept), depth \(depth), divergent \(divergent)")
+                XCTAssertTrue(stats.values[d * 7 + 3].isFinite)
+            }
         }
         try h5.close()
 
@@ -281,6 +290,46 @@ final class SceneRunTests: XCTestCase {
         for (i, id) in ids.enumerated() {
             XCTAssertEqual(flagged[i], id == 99, "source \(id)")
             XCTAssertEqual(iterations[i], id == 99 ? 0 : 1, "source \(id)")
+        }
+    }
+
+    /// A region whose fit keeps failing (here: every pixel of its source masked) goes back to the
+    /// pool, is retried up to max_attempts, then its sources are flagged — and the run goes on.
+    func testFailingRegionIsRetriedThenFlaggedAndTheRunGoesOn() throws {
+        let scene = try makeScene(sources: 4, imageSize: 64, exposures: 1, seed: 4, target: 100, draws: 100,
+                                  extraMock: "min_separation: 2.0")
+        let truth = try FITSFile(path: scene.truth)
+        let ra = try truth.readColumn("ra", as: Double.self, hdu: 1)[0], dec = try truth.readColumn("dec", as: Double.self, hdu: 1)[0]
+        try truth.close()
+        // Mask a disc of 1.5 arcsec (15 pixels) around source 1 in every exposure.
+        let images = try FileManager.default.contentsOfDirectory(atPath: scene.dir + "/mock/images").sorted().map { scene.dir + "/mock/images/" + $0 }
+        for path in images {
+            let f = try FITSFile(path: path, mode: .readWrite)
+            let wcs = try WCS(header: try f.readHeader(hdu: 1))
+            let p = wcs.skyToPixel(ra: ra, dec: dec)
+            let shape = try f.imageShape(hdu: 1)
+            var mask = [Float](repeating: 0, count: shape[0] * shape[1])
+            for y in 0..<shape[1] { for x in 0..<shape[0] where hypot(Double(x) - p.x, Double(y) - p.y) < 15 { mask[y * shape[0] + x] = 1 } }
+            try f.appendImage(FITSImage(width: shape[0], height: shape[1], pixels: mask), extname: "MASK")
+            try f.close()
+        }
+        let pre = try Launcher.run(["preprocess"] + images + ["--mask-hdu", "3", "--out", scene.dir + "/masked.h5"])
+        XCTAssertEqual(pre.status, 0, pre.stderr)
+        let config = try String(contentsOfFile: scene.dir + "/optimize.yaml", encoding: .utf8)
+            .replacingOccurrences(of: scene.dir + "/pixels.h5", with: scene.dir + "/masked.h5") + "max_attempts: 2\n"
+        try config.write(toFile: scene.dir + "/masked.yaml", atomically: true, encoding: .utf8)
+        let r = try Launcher.run(["optimize", "--config", scene.dir + "/masked.yaml", "--out", scene.dir + "/masked"], ranks: 3)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertEqual(r.stdout.components(separatedBy: "failed: ").count - 1, 2, "two attempts, then given up:\n\(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("returned to the pool") && r.stdout.contains("sources flagged after 2 attempts"), r.stdout)
+        let result = try FITSFile(path: scene.dir + "/masked/catalog.fits")
+        let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
+        let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
+        let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
+        try result.close()
+        for (i, id) in ids.enumerated() {
+            XCTAssertEqual(flagged[i], id == 1, "source \(id)")
+            XCTAssertEqual(iterations[i], id == 1 ? 0 : 1, "source \(id): the others were fitted")
         }
     }
 }

@@ -16,7 +16,9 @@ import WorkQueue
 /// Output in the run directory:
 /// - `results.h5` (parallel HDF5, every rank writes only its own slabs with independent MPI-IO):
 ///   `/chains/<id>` draws × parameters per source (sampling), columns named by the `parameters`
-///   attribute (fluxes per band, ra, dec [deg], q, pa [rad], sersic, rhalf [arcsec]);
+///   attribute (fluxes per band, ra, dec [deg], q, pa [rad], sersic, rhalf [arcsec]), and
+///   `/sampler/<id>` the per-draw NUTS statistics of those rows (acceptance, tree depth,
+///   divergence, energy, log density, step size, patch number);
 ///   `/patches/<field>` one row per patch number (rank, active ids, step size, divergences,
 ///   timing, …; a row counts only if `state.json` lists the patch as checked in);
 ///   `/state/*` the final global state, written at the end.
@@ -235,6 +237,10 @@ public enum SceneFitRunner {
         }
     }
 
+    /// Per-draw NUTS statistics stored beside each chain (`/sampler/<id>`, one row per kept draw,
+    /// shared by the sources fitted together in that patch).
+    static let samplerColumns = ["accept_stat", "tree_depth", "divergent", "energy", "log_density", "step_size", "patch_id"]
+
     static let patchFields: [(String, Bool)] = [  // (name, integer)
         ("patch_id", true), ("rank", true), ("n_active", true), ("n_fixed", true), ("draws", true), ("divergences", true),
         ("n_pixels", true), ("n_exposures", true), ("evaluations", true),
@@ -255,6 +261,8 @@ public enum SceneFitRunner {
                 let names = columnNames(bands: bands, isPoint: s.isPoint)
                 try f.createDataset("/chains/\(s.id)", of: Double.self, shape: [target, names.count])
                 try f.setAttribute("parameters", .string(names.joined(separator: ",")), on: "/chains/\(s.id)")
+                try f.createDataset("/sampler/\(s.id)", of: Double.self, shape: [target, samplerColumns.count])
+                try f.setAttribute("columns", .string(samplerColumns.joined(separator: ",")), on: "/sampler/\(s.id)")
             }
         }
         for (name, integer) in patchFields {
@@ -293,6 +301,14 @@ public enum SceneFitRunner {
                 let rows = fit.chain.map { row($0, s) }
                 try results.dataset("/chains/\(task.active[s].id)").write(rows.flatMap { $0 }, start: [task.chainOffsets[s], 0],
                                                                           count: [rows.count, names.count])
+                if let st = fit.stats {
+                    let stats = (0..<st.acceptStat.count).flatMap { d -> [Double] in
+                        [st.acceptStat[d], Double(st.treeDepth[d]), st.divergent[d] ? 1 : 0, st.energy[d], st.logLikelihood[d],
+                         st.stepSize, Double(task.region.patchID)]
+                    }
+                    try results.dataset("/sampler/\(task.active[s].id)").write(stats, start: [task.chainOffsets[s], 0],
+                                                                               count: [st.acceptStat.count, samplerColumns.count])
+                }
                 for (j, name) in names.enumerated() {
                     let v = rows.map { $0[j] }
                     let m = v.reduce(0, +) / Double(v.count)
