@@ -43,11 +43,16 @@ public struct ProgressLine {
     }
 
     public mutating func update(done: Int, elapsed: Double) {
-        let text = Self.format(label: label, done: done, total: total, elapsed: elapsed)
+        show(Self.format(label: label, done: done, total: total, elapsed: elapsed), elapsed: elapsed, final: done >= total)
+    }
+
+    /// Shows a caller-formatted progress text with the same rules: redrawn in place on a
+    /// terminal, otherwise a plain line at most every `interval` seconds and always when `final`.
+    public mutating func show(_ text: String, elapsed: Double, final: Bool) {
         if isTerminal {
-            print("\r\(text)", terminator: done >= total ? "\n" : "")
+            print("\r\(text)\u{1B}[K", terminator: final ? "\n" : "")
             fflush(nil)
-        } else if done >= total || elapsed - lastPrint >= interval {
+        } else if final || elapsed - lastPrint >= interval {
             print(text)
             fflush(nil)
             lastPrint = elapsed

@@ -137,7 +137,9 @@ public enum SceneFitRunner {
         }
 
         var attempts: [Int: Int] = [:]
-        var progressTime = -Double.infinity
+        // Regions done / estimated total, sources done, draws per second, ETA: redrawn on a
+        // terminal, a plain line every 5 s in batch logs (mpirun, SLURM).
+        var progress = ProgressLine(label: mode.rawValue, total: 1, interval: 5)
         var regionsDone = 0
         var drawsDone = 0
         let scheduler = SceneScheduler(
@@ -165,11 +167,8 @@ public enum SceneFitRunner {
                 regionsDone += 1
                 drawsDone += draws * task.active.count
                 let elapsed = Date().timeIntervalSince(start)
-                if elapsed - progressTime >= 5 || !scene.undone {
-                    progressTime = elapsed
-                    log(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone, perPatch: draws,
-                                     elapsed: elapsed))
-                }
+                progress.show(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone, perPatch: draws,
+                                           elapsed: elapsed), elapsed: elapsed, final: !scene.undone)
             },
             fail: { scene, task, message in
                 let n = (attempts[task.region.seed] ?? 0) + 1
