@@ -50,7 +50,7 @@ YAML
 done
 "$TESSERA" optimize --config "$work/optimize.yaml" --out "$work/optimize" >/dev/null
 
-echo "scene: $SOURCES sources, 2 bands x 2 exposures, $TARGET draws per source; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "scene: $SOURCES sources, 2 bands x 2 exposures, $TARGET draws per source; $(getconf _NPROCESSORS_ONLN) cores; $(date -u +%FT%TZ)"
 printf "%8s %10s %9s %11s %12s\n" workers wall_s speedup efficiency master_cpu
 t1=""
 for n in "${workers[@]}"; do
