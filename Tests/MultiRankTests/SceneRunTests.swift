@@ -256,6 +256,19 @@ final class SceneRunTests: XCTestCase {
         try ha.close(); try hb.close()
     }
 
+    /// The output catalog flags exactly source `flagged`, which got no iteration; every other source got one.
+    func assertOnlyFlagged(_ flaggedID: Int64, catalog: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try FITSFile(path: catalog)
+        let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
+        let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
+        let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
+        try result.close()
+        for (i, id) in ids.enumerated() {
+            XCTAssertEqual(flagged[i], id == flaggedID, "source \(id) flag", file: file, line: line)
+            XCTAssertEqual(iterations[i], id == flaggedID ? 0 : 1, "source \(id) iterations", file: file, line: line)
+        }
+    }
+
     /// A catalog source outside every exposure is a logged skip: flagged in the output catalog, never fitted.
     func testSourceOutsideEveryImageIsFlaggedAndSkipped() throws {
         let scene = try makeScene(sources: 5, imageSize: 40, exposures: 1, seed: 3, target: 100, draws: 100)
@@ -282,15 +295,7 @@ final class SceneRunTests: XCTestCase {
         let r = try Launcher.run(["optimize", "--config", scene.dir + "/outsider.yaml", "--out", scene.dir + "/outsider"])
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
         XCTAssertTrue(r.stdout.contains("source 99") && r.stdout.contains("outside every exposure"), r.stdout)
-        let result = try FITSFile(path: scene.dir + "/outsider/catalog.fits")
-        let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
-        let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
-        let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
-        try result.close()
-        for (i, id) in ids.enumerated() {
-            XCTAssertEqual(flagged[i], id == 99, "source \(id)")
-            XCTAssertEqual(iterations[i], id == 99 ? 0 : 1, "source \(id)")
-        }
+        try assertOnlyFlagged(99, catalog: scene.dir + "/outsider/catalog.fits")
     }
 
     /// A region whose fit keeps failing (here: every pixel of its source masked) goes back to the
@@ -322,14 +327,6 @@ final class SceneRunTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
         XCTAssertEqual(r.stdout.components(separatedBy: "failed: ").count - 1, 2, "two attempts, then given up:\n\(r.stdout)")
         XCTAssertTrue(r.stdout.contains("returned to the pool") && r.stdout.contains("sources flagged after 2 attempts"), r.stdout)
-        let result = try FITSFile(path: scene.dir + "/masked/catalog.fits")
-        let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
-        let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
-        let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
-        try result.close()
-        for (i, id) in ids.enumerated() {
-            XCTAssertEqual(flagged[i], id == 1, "source \(id)")
-            XCTAssertEqual(iterations[i], id == 1 ? 0 : 1, "source \(id): the others were fitted")
-        }
+        try assertOnlyFlagged(1, catalog: scene.dir + "/masked/catalog.fits")
     }
 }
