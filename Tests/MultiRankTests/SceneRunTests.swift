@@ -201,6 +201,18 @@ final class SceneRunTests: XCTestCase {
         func checkedIn() -> [Int] { ((try? state(run))?["checkedIn"] as? [Int]) ?? [] }
         let deadline = Date().addingTimeInterval(200)
         while checkedIn().count < 4 && process.isRunning && Date() < deadline { usleep(20_000) }
+        // Between check-ins the results file is readable by another process while the job writes it:
+        // the chains of checked-in sources are complete.
+        let live = try state(run)
+        let liveIterations = live["iterations"] as! [Int]
+        let reader = try HDF5File.open(run + "/results.h5")
+        let liveIDs = try reader.read(Int64.self, from: "/sources/id").values
+        for (i, id) in liveIDs.enumerated() where liveIterations[i] > 0 {
+            let chain = try reader.read(Double.self, from: "/chains/\(id)")
+            let rows = chain.values.count / chain.shape[0] * liveIterations[i]
+            XCTAssertFalse(chain.values.prefix(rows).contains(0), "source \(id): checked-in rows not on disk")
+        }
+        try reader.close()
         _ = try Launcher.runProcess(["pkill", "-9", "-f", run])
         process.waitUntilExit()
         let before = checkedIn()
