@@ -170,6 +170,7 @@ public struct SceneKernel: Sendable {
                                       data: pad(order.map { ex.data[$0] }, 0),
                                       weight: pad(order.map { ex.inverseError[$0] }, 0),
                                       order: order, boxes: boxes,
+                                      bounds: n == 0 ? [0, 0, 0, 0] : [xs.min()!, xs.max()!, ys.min()!, ys.max()!],
                                       psf: ex.psf.components, calibration: ex.calibration,
                                       astrometry: ex.astrometry, gaussianCount: gaussians))
         }
@@ -312,6 +313,8 @@ struct KernelExposure: Sendable {
     /// Per sub-block (`SceneKernel.subBlockSize` pixels): x min, x max, y min, y max of its
     /// pixel centres (an empty box, min = +∞, for a sub-block of padding only).
     var boxes: [Double]
+    /// x min, x max, y min, y max of all the exposure's pixel centres.
+    var bounds: [Double]
     var psf: [GaussianComponent]
     var calibration: Double
     var astrometry: [LocalAstrometry]
@@ -351,7 +354,8 @@ struct SourceGeometry {
 struct Workspace {
     /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance);
     /// norm N = A/(2π√det C); the culling radius² 2·cullingExponent·λ_max(C) (pixels²: beyond it
-    /// from the centre the exponent exceeds `cullingExponent`); unused.
+    /// from the centre the exponent exceeds `cullingExponent`); 1 if the whole exposure is within
+    /// that radius (never culled there), else 0.
     var gaussians: [Double]
     /// The Gaussians evaluated on the current block: index << 4 | mask of the sub-blocks evaluated.
     var active: [Int32]
@@ -405,7 +409,13 @@ struct Workspace {
                     gaussians[base + 5] = counts * ak * c.amplitude / (2 * Double.pi * det.squareRoot())
                     let half = 0.5 * (cxx - cyy)
                     let lambdaMax = 0.5 * (cxx + cyy) + (half * half + cxy * cxy).squareRoot()
-                    gaussians[base + 6] = 2 * SceneKernel.cullingExponent * lambdaMax
+                    let r2 = 2 * SceneKernel.cullingExponent * lambdaMax
+                    gaussians[base + 6] = r2
+                    // 1 when every pixel of the exposure is within the culling radius: the Gaussian
+                    // is then evaluated on every block without per-block tests.
+                    let fx = max(abs(ex.bounds[0] - gaussians[base]), abs(ex.bounds[1] - gaussians[base]))
+                    let fy = max(abs(ex.bounds[2] - gaussians[base + 1]), abs(ex.bounds[3] - gaussians[base + 1]))
+                    gaussians[base + 7] = fx * fx + fy * fy <= r2 ? 1 : 0
                     g += 1
                 }
             }
@@ -486,11 +496,24 @@ struct Workspace {
             }
             if let boxes {
                 let bx = boxes + 4 * nsub * block
+                // The block's box: the union of its sub-blocks' boxes.
+                var bx0 = bx[0], bx1 = bx[1], by0 = bx[2], by1 = bx[3]
+                for k in 1..<nsub {
+                    bx0 = min(bx0, bx[4 * k]); bx1 = max(bx1, bx[4 * k + 1])
+                    by0 = min(by0, bx[4 * k + 2]); by1 = max(by1, bx[4 * k + 3])
+                }
                 for g in 0..<ng {
                     let p = gp + 8 * g
                     let mx = p[0], my = p[1], r2 = p[6]
                     var mask: Int32 = 0
-                    for k in 0..<nsub {
+                    let always = p[7] != 0
+                    if always {
+                        mask = 0xF
+                    } else {
+                        let dx = max(bx0 - mx, mx - bx1, 0), dy = max(by0 - my, my - by1, 0)
+                        if dx * dx + dy * dy > r2 { continue }  // the whole block is out of reach
+                    }
+                    for k in 0..<nsub where !always {
                         let b = bx + 4 * k
                         let dx = max(b[0] - mx, mx - b[1], 0), dy = max(b[2] - my, my - b[3], 0)
                         // Cheap bound first (round approximation), then the exact minimum over the box.
