@@ -357,7 +357,7 @@ struct Workspace {
     /// from the centre the exponent exceeds `cullingExponent`); 1 if the whole exposure is within
     /// that radius (never culled there), else 0.
     var gaussians: [Double]
-    /// The Gaussians evaluated on the current block: index << 4 | mask of the sub-blocks evaluated.
+    /// The Gaussians evaluated on the current block: index << 4 | first sub-block << 2 | last sub-block.
     var active: [Int32]
     /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy², each
     /// kept as one vector of per-lane partial sums (reduced in `chainRule`, so the hot loop has no
@@ -470,8 +470,10 @@ struct Workspace {
     ///
     /// With `boxes` (4 doubles per sub-block, see `KernelExposure.boxes`) a Gaussian whose centre
     /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`) is not
-    /// evaluated on that sub-block; `active` (≥ `ng` entries) lists the Gaussians evaluated on
-    /// the block with their sub-block masks, and the scratch is indexed by position in that list.
+    /// evaluated on that sub-block (sub-blocks between two evaluated ones are evaluated too, so
+    /// each Gaussian runs over one contiguous range); `active` (≥ `ng` entries) lists the
+    /// Gaussians evaluated on the block with their ranges, and the scratch is indexed by
+    /// position in that list.
     static func renderBlocks(blockCount: Int, pixelCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
                              boxes: UnsafePointer<Double>?, active: UnsafeMutablePointer<Int32>,
                              x: UnsafePointer<Double>, y: UnsafePointer<Double>, data: UnsafePointer<Double>,
@@ -490,10 +492,6 @@ struct Workspace {
             while c < bs { storeVector(KernelVector(repeating: 0), modelBlock + c); c += w }
             // The Gaussians this block evaluates, and on which sub-blocks.
             var na = 0
-            var real = (0, 0, 0, 0)  // patch pixels (not padding) per sub-block
-            withUnsafeMutableBytes(of: &real) { r in
-                for k in 0..<nsub { r.storeBytes(of: max(0, min(sub, pixelCount - start - k * sub)), toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self) }
-            }
             if let boxes {
                 let bx = boxes + 4 * nsub * block
                 // The block's box: the union of its sub-blocks' boxes.
@@ -524,28 +522,30 @@ struct Workspace {
                         }
                     }
                     if mask != 0 {
-                        active[na] = Int32(truncatingIfNeeded: g) << 4 | mask
+                        // Evaluate the contiguous run of sub-blocks from the first kept to the last
+                        // (one loop of variable length: cheaper than a branch per sub-block).
+                        let lo = mask.trailingZeroBitCount, hi = 31 - mask.leadingZeroBitCount
+                        active[na] = Int32(truncatingIfNeeded: g) << 4 | Int32(lo << 2 | hi)
                         na += 1
-                        evaluations += (mask & 1 != 0 ? real.0 : 0) + (mask & 2 != 0 ? real.1 : 0)
-                            + (mask & 4 != 0 ? real.2 : 0) + (mask & 8 != 0 ? real.3 : 0)
+                        for k in lo...hi { evaluations += max(0, min(sub, pixelCount - start - k * sub)) }
                     }
                 }
             } else {
-                for g in 0..<ng { active[g] = Int32(truncatingIfNeeded: g) << 4 | 0xF }
+                for g in 0..<ng { active[g] = Int32(truncatingIfNeeded: g) << 4 | 3 }
                 na = ng
-                evaluations += ng * (real.0 + real.1 + real.2 + real.3)
+                evaluations += ng * min(bs, pixelCount - start)
             }
             // Pass 1: every active Gaussian on its sub-blocks; keep e, accumulate the model.
             for a in 0..<na {
-                let mask = active[a] & 0xF
+                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
                 let p = gp + 8 * Int(active[a] >> 4)
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
                 let fxx = KernelVector(repeating: p[2]), fxy = KernelVector(repeating: p[3])
                 let fyy = KernelVector(repeating: p[4]), norm = KernelVector(repeating: p[5])
                 let eg = scratch + a * bs
-                for k in 0..<nsub where mask & (1 << k) != 0 {
-                    c = k * sub
-                    let end = c + sub
+                do {
+                    c = lo * sub
+                    let end = (hi + 1) * sub
                     while c < end {
                         let dx = loadVector(xb + c) - mx
                         let dy = loadVector(yb + c) - my
@@ -574,15 +574,15 @@ struct Workspace {
             }
             // Pass 2: the six gradient sums of every active Gaussian from the stored values.
             for a in 0..<na {
-                let mask = active[a] & 0xF
+                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
                 let g = Int(active[a] >> 4)
                 let p = gp + 8 * g
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
                 let eg = scratch + a * bs
                 var s0 = KernelVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
-                for k in 0..<nsub where mask & (1 << k) != 0 {
-                    c = k * sub
-                    let end = c + sub
+                do {
+                    c = lo * sub
+                    let end = (hi + 1) * sub
                     while c < end {
                         let dx = loadVector(xb + c) - mx
                         let dy = loadVector(yb + c) - my
