@@ -51,12 +51,15 @@ public struct KernelResult: Sendable {
 /// cheap lower bound is tried first,
 ///   ½ dᵀ F d ≥ ½ λ_min(F) |d|² = |d|² / (2 λ_max(C)) ≥ dist(centre, box)² / (2 λ_max(C)),
 /// and where it does not exclude the pair, the exact minimum over the box
-/// (`Workspace.minimumExponent`) decides, which is tighter for elongated Gaussians. A skipped Gaussian is treated as exactly 0 on every pixel of the sub-block: it
-/// adds nothing to the model there and takes no part in that sub-block's gradient sums. The model then
-/// differs from the un-culled one by less than exp(−cullingExponent) ≈ 8.5e−17 of the skipped
-/// Gaussian's peak value N per skipped pair, and the gradient is the exact gradient of this
-/// culled model up to terms of the same relative size (the gradient sums are over evaluated
-/// pixels only, so the structure of the exact gradient is unchanged).
+/// (`Workspace.minimumExponent`) decides, which is tighter for elongated Gaussians. Per block,
+/// each Gaussian runs over the sub-blocks from the first to the last one it is kept on (a
+/// skippable sub-block between two kept ones is evaluated anyway). A skipped Gaussian is exactly
+/// 0 on every pixel of the sub-block: it adds nothing to the model there and takes no part in
+/// that sub-block's gradient sums. The model then differs from the un-culled one by less than
+/// exp(−cullingExponent) ≈ 8.5e−17 of the skipped Gaussian's peak value N per skipped pair. The
+/// skip decisions are piecewise constant in the parameters, so the gradient (sums over evaluated
+/// pixels only, same structure as without culling) is the exact gradient of the culled model,
+/// which differs from the un-culled gradient by terms of that same relative size.
 public struct SceneKernel: Sendable {
     /// Pixels per block: a multiple of the vector width; the scratch buffer is
     /// (Gaussians of one exposure) × blockSize doubles.
