@@ -8,9 +8,13 @@ public struct KernelResult: Sendable {
     public var chi2: Double
     /// Exact ∂ ln L / ∂θ for every parameter of the kernel's `layout`.
     public var gradient: [Double]
+    /// Gaussian × pixel pairs this call actually evaluated (culled pairs and block padding not
+    /// counted). Equals `SceneKernel.gaussianPixelEvaluationsPerCall` when culling is off.
+    public var gaussianPixelEvaluations: Int
 
-    public init(logLikelihood: Double, chi2: Double, gradient: [Double]) {
+    public init(logLikelihood: Double, chi2: Double, gradient: [Double], gaussianPixelEvaluations: Int = 0) {
         self.logLikelihood = logLikelihood; self.chi2 = chi2; self.gradient = gradient
+        self.gaussianPixelEvaluations = gaussianPixelEvaluations
     }
 }
 
@@ -37,14 +41,44 @@ public struct KernelResult: Sendable {
 /// stored values. From those sums the image-plane gradient (amplitude, centre, covariance) is
 /// exact, and the chain rule through J, the PSF, the Sérsic table and the shape gives
 /// ∂ ln L/∂θ. Memory is linear in sources × components × block size; there are no caps.
+///
+/// **Culling.** The kernel stores each exposure's pixels in Z (Morton) order of their integer
+/// pixel coordinates, so a block of 64 consecutive pixels is a compact tile (an aligned 8×8
+/// square where the patch has all its pixels; `modelImages` returns the caller's order). Each
+/// sub-block of 16 pixels (a 4×4 square on a full grid) keeps the bounding box of its pixel
+/// centres. With `culling` on, a Gaussian is skipped on a sub-block when the minimum of its
+/// exponent ½ dᵀ F d (F = C⁻¹, d = pixel − centre) over the box exceeds `cullingExponent`. A
+/// cheap lower bound is tried first,
+///   ½ dᵀ F d ≥ ½ λ_min(F) |d|² = |d|² / (2 λ_max(C)) ≥ dist(centre, box)² / (2 λ_max(C)),
+/// and where it does not exclude the pair, the exact minimum over the box
+/// (`Workspace.minimumExponent`) decides, which is tighter for elongated Gaussians. Per block,
+/// each Gaussian runs over the sub-blocks from the first to the last one it is kept on (a
+/// skippable sub-block between two kept ones is evaluated anyway). A skipped Gaussian is exactly
+/// 0 on every pixel of the sub-block: it adds nothing to the model there and takes no part in
+/// that sub-block's gradient sums. The model then differs from the un-culled one by less than
+/// exp(−cullingExponent) ≈ 8.5e−17 of the skipped Gaussian's peak value N per skipped pair. The
+/// skip decisions are piecewise constant in the parameters, so the gradient (sums over evaluated
+/// pixels only, same structure as without culling) is the exact gradient of the culled model,
+/// which differs from the un-culled gradient by terms of that same relative size.
 public struct SceneKernel: Sendable {
     /// Pixels per block: a multiple of the vector width; the scratch buffer is
     /// (Gaussians of one exposure) × blockSize doubles.
     static let blockSize = 64
+    /// Culling granularity: each block is 4 sub-blocks of 16 consecutive pixels (aligned 4×4
+    /// squares of a full grid in the kernel's Z order), each with its own bounding box.
+    static let subBlockSize = 16
 
     public let layout: ParameterLayout
     public let sersic: SersicMixture
     let exposures: [KernelExposure]
+
+    /// Skip negligible Gaussian × block pairs (see "Culling" above). On by default; turn it off
+    /// to evaluate every pair (benchmarks, cross-checks). `evaluateSinglePrecision` never culls.
+    public var culling = true
+
+    /// A Gaussian is skipped on a sub-block when its exponent ½ dᵀ C⁻¹ d is provably above this on
+    /// every pixel of the block: exp(−37) ≈ 8.5e−17, below double-precision rounding of the peak.
+    public static let cullingExponent = 37.0
 
     /// Floating-point operations per Gaussian-pixel evaluation with gradient in the inner loop
     /// (a multiply-add counts 2; integer bit operations and blends not counted), from the
@@ -62,7 +96,10 @@ public struct SceneKernel: Sendable {
         #endif
     }
 
-    /// Gaussian × pixel evaluations one `evaluate` call makes (padding of the last block not counted).
+    /// Gaussian × pixel evaluations one `evaluate` call makes with `culling` off: every
+    /// image-plane Gaussian on every pixel (padding of the last block not counted). With culling
+    /// on this is the un-culled upper bound; the pairs a culled call actually evaluates depend on
+    /// the parameters and are returned in `KernelResult.gaussianPixelEvaluations`.
     public var gaussianPixelEvaluationsPerCall: Int {
         exposures.reduce(0) { $0 + $1.gaussianCount * $1.pixelCount }
     }
@@ -117,18 +154,54 @@ public struct SceneKernel: Sendable {
             }
             let blocks = (n + b - 1) / b
             let padded = blocks * b
+            let order = Self.tileOrder(x: ex.x, y: ex.y)
+            let xs = order.map { ex.x[$0] }, ys = order.map { ex.y[$0] }
             func pad(_ v: [Double], _ fill: Double) -> [Double] { v + [Double](repeating: fill, count: padded - n) }
+            // Boxes of the sub-blocks; one of padding only gets an empty box (never evaluated when culling).
+            let sb = Self.subBlockSize
+            var boxes = [Double](repeating: 0, count: 4 * padded / sb)
+            for k in 0..<(padded / sb) {
+                let r = min(n, k * sb)..<min(n, (k + 1) * sb)
+                boxes[4 * k] = xs[r].min() ?? .infinity; boxes[4 * k + 1] = xs[r].max() ?? -.infinity
+                boxes[4 * k + 2] = ys[r].min() ?? .infinity; boxes[4 * k + 3] = ys[r].max() ?? -.infinity
+            }
             let gaussians = isPoint.reduce(0) { $0 + ($1 ? 1 : sersic.componentCount) } * ex.psf.components.count
-            // Padding pixels have zero weight: their residual is 0 and they add nothing to χ² or the gradient.
+            // Padding pixels repeat the block's last pixel position (so they stay inside its box)
+            // and have zero weight: their residual is 0 and they add nothing to χ² or the gradient.
             out.append(KernelExposure(name: ex.name, band: ex.band, pixelCount: n, blockCount: blocks,
-                                      x: pad(ex.x, ex.x.last ?? 0), y: pad(ex.y, ex.y.last ?? 0),
-                                      data: pad(ex.data, 0), weight: pad(ex.inverseError, 0),
+                                      x: pad(xs, xs.last ?? 0), y: pad(ys, ys.last ?? 0),
+                                      data: pad(order.map { ex.data[$0] }, 0),
+                                      weight: pad(order.map { ex.inverseError[$0] }, 0),
+                                      order: order, boxes: boxes,
+                                      bounds: n == 0 ? [0, 0, 0, 0] : [xs.min()!, xs.max()!, ys.min()!, ys.max()!],
                                       psf: ex.psf.components, calibration: ex.calibration,
                                       astrometry: ex.astrometry, gaussianCount: gaussians))
         }
         self.layout = layout
         self.sersic = sersic
         self.exposures = out
+    }
+
+    /// The kernel's pixel order: patch pixel indices sorted by the Z (Morton) code of their
+    /// integer pixel coordinates relative to the exposure's minimum (ties keep patch order), so
+    /// runs of 64 consecutive pixels are compact tiles whatever order the caller gave.
+    static func tileOrder(x: [Double], y: [Double]) -> [Int] {
+        guard let xmin = x.min(), let ymin = y.min() else { return [] }
+        func spread(_ v: UInt64) -> UInt64 {  // bits 0…31 of v to the even bits
+            var v = v & 0xFFFF_FFFF
+            v = (v | (v << 16)) & 0x0000_FFFF_0000_FFFF
+            v = (v | (v << 8)) & 0x00FF_00FF_00FF_00FF
+            v = (v | (v << 4)) & 0x0F0F_0F0F_0F0F_0F0F
+            v = (v | (v << 2)) & 0x3333_3333_3333_3333
+            v = (v | (v << 1)) & 0x5555_5555_5555_5555
+            return v
+        }
+        let limit = Double(UInt32.max)
+        let codes = zip(x, y).map { px, py -> UInt64 in
+            let i = UInt64(min((px - xmin).rounded(.down), limit)), j = UInt64(min((py - ymin).rounded(.down), limit))
+            return spread(i) | (spread(j) << 1)
+        }
+        return codes.indices.sorted { codes[$0] != codes[$1] ? codes[$0] < codes[$1] : $0 < $1 }
     }
 
     // MARK: Parameter vectors
@@ -176,12 +249,13 @@ public struct SceneKernel: Sendable {
         var work = Workspace(gaussians: maxGaussians)
         var gradient = [Double](repeating: 0, count: layout.count)
         var chi2 = 0.0
+        var evaluations = 0
         for ex in exposures {
             work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
-            chi2 += work.render(ex, gradient: true, model: nil)
+            chi2 += work.render(ex, gradient: true, culling: culling, model: nil, evaluations: &evaluations)
             work.chainRule(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, into: &gradient)
         }
-        return KernelResult(logLikelihood: -0.5 * chi2, chi2: chi2, gradient: gradient)
+        return KernelResult(logLikelihood: -0.5 * chi2, chi2: chi2, gradient: gradient, gaussianPixelEvaluations: evaluations)
     }
 
     /// The model (counts) of every exposure at its patch pixels, in the patch's pixel order.
@@ -193,8 +267,13 @@ public struct SceneKernel: Sendable {
         return exposures.map { ex in
             work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
             var model = [Double](repeating: 0, count: ex.blockCount * Self.blockSize)
-            _ = model.withUnsafeMutableBufferPointer { work.render(ex, gradient: false, model: $0.baseAddress!) }
-            return Array(model[0..<ex.pixelCount])
+            var evaluations = 0
+            _ = model.withUnsafeMutableBufferPointer {
+                work.render(ex, gradient: false, culling: culling, model: $0.baseAddress!, evaluations: &evaluations)
+            }
+            var out = [Double](repeating: 0, count: ex.pixelCount)
+            for (i, j) in ex.order.enumerated() { out[j] = model[i] }
+            return out
         }
     }
 
@@ -221,7 +300,8 @@ public struct SceneKernel: Sendable {
     }
 }
 
-/// One exposure prepared for the kernel: pixel arrays padded to whole blocks.
+/// One exposure prepared for the kernel: pixel arrays in tile order (`SceneKernel.tileOrder`),
+/// padded to whole blocks.
 struct KernelExposure: Sendable {
     var name: String
     var band: Int
@@ -231,6 +311,13 @@ struct KernelExposure: Sendable {
     var y: [Double]
     var data: [Double]
     var weight: [Double]
+    /// order[i] = the patch's index of the kernel's pixel i.
+    var order: [Int]
+    /// Per sub-block (`SceneKernel.subBlockSize` pixels): x min, x max, y min, y max of its
+    /// pixel centres (an empty box, min = +∞, for a sub-block of padding only).
+    var boxes: [Double]
+    /// x min, x max, y min, y max of all the exposure's pixel centres.
+    var bounds: [Double]
     var psf: [GaussianComponent]
     var calibration: Double
     var astrometry: [LocalAstrometry]
@@ -268,8 +355,13 @@ struct SourceGeometry {
 /// Per-call buffers: Gaussian parameters, gradient sums, the block scratch. Allocated once per
 /// `evaluate` call and reused across exposures; nothing is allocated inside the pixel loops.
 struct Workspace {
-    /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance); norm N = A/(2π√det C).
+    /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance);
+    /// norm N = A/(2π√det C); the culling radius² 2·cullingExponent·λ_max(C) (pixels²: beyond it
+    /// from the centre the exponent exceeds `cullingExponent`); 1 if the whole exposure is within
+    /// that radius (never culled there), else 0.
     var gaussians: [Double]
+    /// The Gaussians evaluated on the current block: index << 4 | first sub-block << 2 | last sub-block.
+    var active: [Int32]
     /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy², each
     /// kept as one vector of per-lane partial sums (reduced in `chainRule`, so the hot loop has no
     /// horizontal reduction, which LLVM would otherwise turn into scalar code).
@@ -282,6 +374,7 @@ struct Workspace {
 
     init(gaussians n: Int) {
         gaussians = [Double](repeating: 0, count: 8 * max(n, 1))
+        active = [Int32](repeating: 0, count: max(n, 1))
         sums = [Double](repeating: 0, count: 6 * KernelVector.scalarCount * max(n, 1))
         scratch = [Double](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
         modelBlock = [Double](repeating: 0, count: SceneKernel.blockSize)
@@ -317,6 +410,15 @@ struct Workspace {
                     gaussians[base + 3] = cxy / det
                     gaussians[base + 4] = -0.5 * cxx / det
                     gaussians[base + 5] = counts * ak * c.amplitude / (2 * Double.pi * det.squareRoot())
+                    let half = 0.5 * (cxx - cyy)
+                    let lambdaMax = 0.5 * (cxx + cyy) + (half * half + cxy * cxy).squareRoot()
+                    let r2 = 2 * SceneKernel.cullingExponent * lambdaMax
+                    gaussians[base + 6] = r2
+                    // 1 when every pixel of the exposure is within the culling radius: the Gaussian
+                    // is then evaluated on every block without per-block tests.
+                    let fx = max(abs(ex.bounds[0] - gaussians[base]), abs(ex.bounds[1] - gaussians[base]))
+                    let fy = max(abs(ex.bounds[2] - gaussians[base + 1]), abs(ex.bounds[3] - gaussians[base + 1]))
+                    gaussians[base + 7] = fx * fx + fy * fy <= r2 ? 1 : 0
                     g += 1
                 }
             }
@@ -326,8 +428,10 @@ struct Workspace {
 
     /// Renders the filled Gaussians on `ex`. With `gradient`, accumulates the six sums per
     /// Gaussian into `sums` and returns χ²; with `model`, writes the model of every (padded)
-    /// pixel there and returns 0.
-    mutating func render(_ ex: KernelExposure, gradient: Bool, model: UnsafeMutablePointer<Double>?) -> Double {
+    /// pixel there (kernel pixel order) and returns 0. With `culling`, skips Gaussian × block
+    /// pairs as described on `SceneKernel`. Adds the pairs evaluated to `evaluations`.
+    mutating func render(_ ex: KernelExposure, gradient: Bool, culling: Bool, model: UnsafeMutablePointer<Double>?,
+                         evaluations: inout Int) -> Double {
         let ng = count
         for i in 0..<(6 * KernelVector.scalarCount * ng) { sums[i] = 0 }
         return gaussians.withUnsafeBufferPointer { gp in
@@ -339,11 +443,18 @@ struct Workspace {
                                 ex.y.withUnsafeBufferPointer { yp in
                                     ex.data.withUnsafeBufferPointer { dp in
                                         ex.weight.withUnsafeBufferPointer { wp in
-                                            Self.renderBlocks(
-                                                blockCount: ex.blockCount, gaussianCount: ng, gaussians: gp.baseAddress!,
-                                                x: xp.baseAddress!, y: yp.baseAddress!, data: dp.baseAddress!,
-                                                weight: wp.baseAddress!, scratch: ep.baseAddress!, modelBlock: mp.baseAddress!,
-                                                residualBlock: rp.baseAddress!, sums: gradient ? sp.baseAddress! : nil, modelOut: model)
+                                            ex.boxes.withUnsafeBufferPointer { bp in
+                                                active.withUnsafeMutableBufferPointer { ap in
+                                                    Self.renderBlocks(
+                                                        blockCount: ex.blockCount, pixelCount: ex.pixelCount, gaussianCount: ng,
+                                                        gaussians: gp.baseAddress!, boxes: culling ? bp.baseAddress! : nil,
+                                                        active: ap.baseAddress!,
+                                                        x: xp.baseAddress!, y: yp.baseAddress!, data: dp.baseAddress!,
+                                                        weight: wp.baseAddress!, scratch: ep.baseAddress!, modelBlock: mp.baseAddress!,
+                                                        residualBlock: rp.baseAddress!, sums: gradient ? sp.baseAddress! : nil,
+                                                        modelOut: model, evaluations: &evaluations)
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -359,12 +470,22 @@ struct Workspace {
     /// evaluation 2 (dx, dy) + 7 (quadratic form) + 33 (exp, see `KernelMath.exp`) + 2 (model
     /// accumulate) = 44; gradient pass 2 (dx, dy recomputed) + 1 (r·e) + 2 (r·e·dx, r·e·dy) +
     /// 3 (three sums) + 6 (three multiply-add sums) = 14; total 58.
-    static func renderBlocks(blockCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
+    ///
+    /// With `boxes` (4 doubles per sub-block, see `KernelExposure.boxes`) a Gaussian whose centre
+    /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`) is not
+    /// evaluated on that sub-block (sub-blocks between two evaluated ones are evaluated too, so
+    /// each Gaussian runs over one contiguous range); `active` (≥ `ng` entries) lists the
+    /// Gaussians evaluated on the block with their ranges, and the scratch is indexed by
+    /// position in that list.
+    static func renderBlocks(blockCount: Int, pixelCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
+                             boxes: UnsafePointer<Double>?, active: UnsafeMutablePointer<Int32>,
                              x: UnsafePointer<Double>, y: UnsafePointer<Double>, data: UnsafePointer<Double>,
                              weight: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>,
                              modelBlock: UnsafeMutablePointer<Double>, residualBlock: UnsafeMutablePointer<Double>,
-                             sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?) -> Double {
-        let bs = SceneKernel.blockSize
+                             sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?,
+                             evaluations: inout Int) -> Double {
+        let bs = SceneKernel.blockSize, sub = SceneKernel.subBlockSize
+        let nsub = bs / sub  // 4: the sub-block masks are 4 bits
         let w = KernelVector.scalarCount
         var chi2 = KernelVector(repeating: 0)
         for block in 0..<blockCount {
@@ -372,23 +493,72 @@ struct Workspace {
             let xb = x + start, yb = y + start
             var c = 0
             while c < bs { storeVector(KernelVector(repeating: 0), modelBlock + c); c += w }
-            // Pass 1: every Gaussian on the block; keep e, accumulate the model.
-            for g in 0..<ng {
-                let p = gp + 8 * g
+            // The Gaussians this block evaluates, and on which sub-blocks.
+            var na = 0
+            if let boxes {
+                let bx = boxes + 4 * nsub * block
+                // The block's box: the union of its sub-blocks' boxes.
+                var bx0 = bx[0], bx1 = bx[1], by0 = bx[2], by1 = bx[3]
+                for k in 1..<nsub {
+                    bx0 = min(bx0, bx[4 * k]); bx1 = max(bx1, bx[4 * k + 1])
+                    by0 = min(by0, bx[4 * k + 2]); by1 = max(by1, bx[4 * k + 3])
+                }
+                for g in 0..<ng {
+                    let p = gp + 8 * g
+                    let mx = p[0], my = p[1], r2 = p[6]
+                    var mask: Int32 = 0
+                    let always = p[7] != 0
+                    if always {
+                        mask = 0xF
+                    } else {
+                        let dx = max(bx0 - mx, mx - bx1, 0), dy = max(by0 - my, my - by1, 0)
+                        if dx * dx + dy * dy > r2 { continue }  // the whole block is out of reach
+                    }
+                    for k in 0..<nsub where !always {
+                        let b = bx + 4 * k
+                        let dx = max(b[0] - mx, mx - b[1], 0), dy = max(b[2] - my, my - b[3], 0)
+                        // Cheap bound first (round approximation), then the exact minimum over the box.
+                        if dx * dx + dy * dy <= r2,
+                           minimumExponent(a: -p[2], b: -p[3], c: -p[4], x0: b[0] - mx, x1: b[1] - mx,
+                                           y0: b[2] - my, y1: b[3] - my) <= SceneKernel.cullingExponent {
+                            mask |= 1 << k
+                        }
+                    }
+                    if mask != 0 {
+                        // Evaluate the contiguous run of sub-blocks from the first kept to the last
+                        // (one loop of variable length: cheaper than a branch per sub-block).
+                        let lo = mask.trailingZeroBitCount, hi = 31 - mask.leadingZeroBitCount
+                        active[na] = Int32(truncatingIfNeeded: g) << 4 | Int32(lo << 2 | hi)
+                        na += 1
+                        for k in lo...hi { evaluations += max(0, min(sub, pixelCount - start - k * sub)) }
+                    }
+                }
+            } else {
+                for g in 0..<ng { active[g] = Int32(truncatingIfNeeded: g) << 4 | 3 }
+                na = ng
+                evaluations += ng * min(bs, pixelCount - start)
+            }
+            // Pass 1: every active Gaussian on its sub-blocks; keep e, accumulate the model.
+            for a in 0..<na {
+                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
+                let p = gp + 8 * Int(active[a] >> 4)
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
                 let fxx = KernelVector(repeating: p[2]), fxy = KernelVector(repeating: p[3])
                 let fyy = KernelVector(repeating: p[4]), norm = KernelVector(repeating: p[5])
-                let eg = scratch + g * bs
-                c = 0
-                while c < bs {
-                    let dx = loadVector(xb + c) - mx
-                    let dy = loadVector(yb + c) - my
-                    let t = madd(fxy, dy, fxx * dx)
-                    let arg = madd(dx, t, (fyy * dy) * dy)
-                    let e = KernelMath.exp(arg)
-                    storeVector(e, eg + c)
-                    storeVector(madd(norm, e, loadVector(modelBlock + c)), modelBlock + c)
-                    c += w
+                let eg = scratch + a * bs
+                do {
+                    c = lo * sub
+                    let end = (hi + 1) * sub
+                    while c < end {
+                        let dx = loadVector(xb + c) - mx
+                        let dy = loadVector(yb + c) - my
+                        let t = madd(fxy, dy, fxx * dx)
+                        let arg = madd(dx, t, (fyy * dy) * dy)
+                        let e = KernelMath.exp(arg)
+                        storeVector(e, eg + c)
+                        storeVector(madd(norm, e, loadVector(modelBlock + c)), modelBlock + c)
+                        c += w
+                    }
                 }
             }
             if let modelOut {
@@ -405,21 +575,26 @@ struct Workspace {
                 storeVector(res * wv, residualBlock + c)
                 c += w
             }
-            // Pass 2: the six gradient sums of every Gaussian from the stored values.
-            for g in 0..<ng {
+            // Pass 2: the six gradient sums of every active Gaussian from the stored values.
+            for a in 0..<na {
+                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
+                let g = Int(active[a] >> 4)
                 let p = gp + 8 * g
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
-                let eg = scratch + g * bs
+                let eg = scratch + a * bs
                 var s0 = KernelVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
-                c = 0
-                while c < bs {
-                    let dx = loadVector(xb + c) - mx
-                    let dy = loadVector(yb + c) - my
-                    let re = loadVector(residualBlock + c) * loadVector(eg + c)
-                    let rex = re * dx, rey = re * dy
-                    s0 += re; sx += rex; sy += rey
-                    sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
-                    c += w
+                do {
+                    c = lo * sub
+                    let end = (hi + 1) * sub
+                    while c < end {
+                        let dx = loadVector(xb + c) - mx
+                        let dy = loadVector(yb + c) - my
+                        let re = loadVector(residualBlock + c) * loadVector(eg + c)
+                        let rex = re * dx, rey = re * dy
+                        s0 += re; sx += rex; sy += rey
+                        sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
+                        c += w
+                    }
                 }
                 let sg = sums + 6 * w * g
                 storeVector(loadVector(sg) + s0, sg)
@@ -431,6 +606,21 @@ struct Workspace {
             }
         }
         return chi2.sum()
+    }
+
+    /// The minimum of the exponent E(dx, dy) = a dx² + b dx dy + c dy² (a, c > 0, 4ac > b²:
+    /// ½ dᵀ F d with a = ½F_xx, b = F_xy, c = ½F_yy) over the box [x0, x1] × [y0, y1] of offsets
+    /// from the centre. E is convex, so the minimum is 0 with the centre inside the box and is
+    /// otherwise on an edge, where E is a 1-D quadratic minimised by clamping its vertex. An empty
+    /// box (x0 > x1) gives +∞.
+    @inline(__always)
+    static func minimumExponent(a: Double, b: Double, c: Double, x0: Double, x1: Double, y0: Double, y1: Double) -> Double {
+        guard x0 <= x1, y0 <= y1 else { return .infinity }
+        if x0 <= 0, x1 >= 0, y0 <= 0, y1 >= 0 { return 0 }
+        func e(_ dx: Double, _ dy: Double) -> Double { (a * dx + b * dy) * dx + c * dy * dy }
+        func onX(_ x: Double) -> Double { e(x, min(max(-b * x / (2 * c), y0), y1)) }  // edge dx = x
+        func onY(_ y: Double) -> Double { e(min(max(-b * y / (2 * a), x0), x1), y) }  // edge dy = y
+        return min(min(onX(x0), onX(x1)), min(onY(y0), onY(y1)))
     }
 
     /// Adds ∂ ln L/∂θ from the sums of `render` on exposure `ex` to `gradient`.
