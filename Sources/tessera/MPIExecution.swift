@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraLinAlg
 import TesseraMPI
 import TesseraRun
 import TesseraRunners
@@ -18,6 +19,7 @@ enum MPIExecution {
             FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        BLASInfo.useCallingThreadUnlessConfigured()
         do {
             try body(comm)
         } catch {
