@@ -49,7 +49,7 @@ final class ClusterObservablesRunTests: XCTestCase {
             XCTAssertGreaterThan(e, 0)
         }
 
-        // A halo given twice (HDF5 beside FITS) is an error, not two results.
+        // Resuming finds every halo done; a halo given twice (HDF5 beside FITS) is an error, not two results.
         let resumed = try Launcher.run(["clusters", "fit", "--resume", run], ranks: 2)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("6 halos, 6 already done, 0 to fit"), resumed.stdout)

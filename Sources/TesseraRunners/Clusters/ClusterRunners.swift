@@ -127,14 +127,14 @@ public enum ClusterFitRunner {
             var inputByID: [String: String] = [:]
             for name in names {
                 guard let (id, _) = HaloInput.parseFileName(name) else { continue }
-                if let other = inputByID[id] {
+                if let other = inputByID[id], problem == nil {
                     problem = "\(c.halos): halo \(id) has two input files, \(other) and \(name); keep one"
-                    break
                 }
                 inputByID[id] = name
             }
             let inputs = inputByID.keys.sorted()
             if problem != nil {
+                // Reported below on every rank.
             } else if inputs.isEmpty {
                 problem = "\(c.halos): no halo-*.h5 or halo-*.fits files (config key 'halos')"
             } else {
