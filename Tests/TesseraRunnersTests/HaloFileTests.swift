@@ -1,15 +1,16 @@
 import ClusterFitting
 import Foundation
 import HaloProfiles
-import Testing
+import XCTest
 import TesseraFITS
 import TesseraHDF5
 import TesseraLinAlg
 @testable import TesseraRunners
 
 /// Halo input files: every observable kind through HDF5 and FITS and back, mock runs in both
-/// formats, and bad files rejected with the file and the field named.
-@Suite struct HaloFileTests {
+/// formats, and bad files rejected with the file and the field named. XCTest, so the cases run
+/// one at a time: the HDF5 library is not thread-safe.
+final class HaloFileTests: XCTestCase {
     let cosmo = try! Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
 
     func scratch() throws -> String {
@@ -42,22 +43,22 @@ import TesseraLinAlg
     }
 
     func expectSame(_ a: HaloInput, _ b: HaloInput) {
-        #expect(a.id == b.id && a.redshift == b.redshift && a.log10TrueMass == b.log10TrueMass)
+        XCTAssertTrue(a.id == b.id && a.redshift == b.redshift && a.log10TrueMass == b.log10TrueMass)
         // Files are read in the canonical order (profiles ΔΣ, γ_t, g_t, then maps κ, Σ).
         let order = ["delta_sigma", "tangential_shear", "reduced_shear", "kappa_map", "mass_map"]
         let sa = a.observables.sorted { order.firstIndex(of: $0.kind.name)! < order.firstIndex(of: $1.kind.name)! }
-        #expect(sa.map(\.kind) == b.observables.map(\.kind))
+        XCTAssertTrue(sa.map(\.kind) == b.observables.map(\.kind))
         for (x, y) in zip(sa, b.observables) {
-            #expect(x.radii == y.radii, "\(x.kind.name) radii")
-            #expect(x.values == y.values, "\(x.kind.name) values")
-            #expect(x.hasDiagonalCovariance == y.hasDiagonalCovariance, "\(x.kind.name)")
-            #expect(x.covariance == y.covariance, "\(x.kind.name) covariance")
-            #expect(x.geometry == y.geometry, "\(x.kind.name) geometry")
-            #expect(x.pixels == y.pixels, "\(x.kind.name) pixels")
+            XCTAssertTrue(x.radii == y.radii, "\(x.kind.name) radii")
+            XCTAssertTrue(x.values == y.values, "\(x.kind.name) values")
+            XCTAssertTrue(x.hasDiagonalCovariance == y.hasDiagonalCovariance, "\(x.kind.name)")
+            XCTAssertTrue(x.covariance == y.covariance, "\(x.kind.name) covariance")
+            XCTAssertTrue(x.geometry == y.geometry, "\(x.kind.name) geometry")
+            XCTAssertTrue(x.pixels == y.pixels, "\(x.kind.name) pixels")
         }
     }
 
-    @Test func everyObservableRoundTripsThroughHDF5AndFITS() throws {
+    func testEveryObservableRoundTripsThroughHDF5AndFITS() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let halo = try everyKind()
@@ -74,14 +75,14 @@ import TesseraLinAlg
             }
         }
         let fitsName = HaloInput.parseFileName("halo-00012.fits"), h5Name = HaloInput.parseFileName("halo-x.h5")
-        #expect(fitsName?.id == "00012" && fitsName?.format == .fits)
-        #expect(h5Name?.id == "x" && h5Name?.format == .hdf5)
-        #expect(HaloInput.parseFileName("halo-.h5") == nil && HaloInput.parseFileName("other.fits") == nil)
+        XCTAssertTrue(fitsName?.id == "00012" && fitsName?.format == .fits)
+        XCTAssertTrue(h5Name?.id == "x" && h5Name?.format == .hdf5)
+        XCTAssertTrue(HaloInput.parseFileName("halo-.h5") == nil && HaloInput.parseFileName("other.fits") == nil)
         let twice = HaloInput(id: "t", redshift: 0.3, observables: [halo.observables[0], halo.observables[0]])
-        #expect(throws: ClusterRunError.self) { try twice.write(to: dir + "/t.h5") }
+        XCTAssertThrowsError(try twice.write(to: dir + "/t.h5")) { XCTAssertTrue($0 is ClusterRunError) }
     }
 
-    @Test func mockWritesConfiguredObservablesInEitherFormat() throws {
+    func testMockWritesConfiguredObservablesInEitherFormat() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for format in ["hdf5", "fits"] {
@@ -95,29 +96,29 @@ import TesseraLinAlg
             for halo in halos {
                 let path = dir + "/\(format)/halos/" + HaloInput.fileName(id: halo.id, format: format == "fits" ? .fits : .hdf5)
                 let back = try HaloInput.read(path)
-                #expect(Set(back.observables.map(\.kind.name)) == Set(c.observables) && back.observables.count == 4)
+                XCTAssertTrue(Set(back.observables.map(\.kind.name)) == Set(c.observables) && back.observables.count == 4)
                 expectSame(halo, back)
             }
         }
         // The default stays one ΔΣ profile in HDF5.
         let d = ClusterMockConfiguration()
-        #expect(d.observables == ["delta_sigma"] && d.format == "hdf5")
+        XCTAssertTrue(d.observables == ["delta_sigma"] && d.format == "hdf5")
         var bad = ClusterMockConfiguration()
         bad.observables = ["shear"]
-        #expect(throws: (any Error).self) { try bad.validate() }
+        XCTAssertThrowsError(try bad.validate())
         bad.observables = ["kappa_map"]
         bad.sourceRedshift = 0.4
-        #expect(throws: (any Error).self) { try bad.validate() }
+        XCTAssertThrowsError(try bad.validate())
         bad.sourceRedshift = 1
         bad.format = "csv"
-        #expect(throws: (any Error).self) { try bad.validate() }
+        XCTAssertThrowsError(try bad.validate())
     }
 
     func message(_ body: () throws -> Void) -> String {
         do { try body(); return "no error" } catch { return "\(error)" }
     }
 
-    @Test func badFilesNameTheFileAndField() throws {
+    func testBadFilesNameTheFileAndField() throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // HDF5: a shear profile without its sources, a zero error, a source in front of the lens,
@@ -137,7 +138,7 @@ import TesseraLinAlg
             try f.write([0.01, 0.01], to: "/tangential_shear/errors")
         }
         var m = message { _ = try HaloInput.read(noSources) }
-        #expect(m.contains(noSources) && m.contains("/tangential_shear") && m.contains("source_redshift"), "\(m)")
+        XCTAssertTrue(m.contains(noSources) && m.contains("/tangential_shear") && m.contains("source_redshift"), "\(m)")
         let zeroError = try h5("b.h5") { f in
             try f.write([0.5, 1.0], to: "/reduced_shear/radii")
             try f.write([0.02, 0.01], to: "/reduced_shear/values")
@@ -145,7 +146,7 @@ import TesseraLinAlg
             try f.setAttribute("source_redshift", .double(1.0), on: "/reduced_shear")
         }
         m = message { _ = try HaloInput.read(zeroError) }
-        #expect(m.contains(zeroError) && m.contains("errors[1]"), "\(m)")
+        XCTAssertTrue(m.contains(zeroError) && m.contains("errors[1]"), "\(m)")
         let inFront = try h5("c.h5") { f in
             try f.write([0.02, 0.01, 0.01, 0.02], shape: [2, 2], to: "/kappa_map/values")
             try f.write([0.01, 0.01, 0.01, 0.01], shape: [2, 2], to: "/kappa_map/errors")
@@ -153,23 +154,23 @@ import TesseraLinAlg
             try f.setAttribute("pixel_scale", .double(0.3), on: "/kappa_map")
         }
         m = message { _ = try HaloInput.read(inFront) }
-        #expect(m.contains(inFront) && m.contains("/kappa_map") && m.contains("sourceRedshift"), "\(m)")
+        XCTAssertTrue(m.contains(inFront) && m.contains("/kappa_map") && m.contains("sourceRedshift"), "\(m)")
         let noScale = try h5("d.h5") { f in
             try f.write([1e14, 1e14, 1e14, 1e14], shape: [2, 2], to: "/mass_map/values")
             try f.write([1e13, 1e13, 1e13, 1e13], shape: [2, 2], to: "/mass_map/errors")
         }
         m = message { _ = try HaloInput.read(noScale) }
-        #expect(m.contains(noScale) && m.contains("pixel_scale"), "\(m)")
+        XCTAssertTrue(m.contains(noScale) && m.contains("pixel_scale"), "\(m)")
         let errShape = try h5("e.h5") { f in
             try f.write([1e14, 1e14, 1e14, 1e14], shape: [2, 2], to: "/mass_map/values")
             try f.write([1e13, 1e13, 1e13], to: "/mass_map/errors")
             try f.setAttribute("pixel_scale", .double(0.3), on: "/mass_map")
         }
         m = message { _ = try HaloInput.read(errShape) }
-        #expect(m.contains(errShape) && m.contains("/mass_map/errors") && m.contains("shape"), "\(m)")
+        XCTAssertTrue(m.contains(errShape) && m.contains("/mass_map/errors") && m.contains("shape"), "\(m)")
         let empty = try h5("f.h5") { _ in }
         m = message { _ = try HaloInput.read(empty) }
-        #expect(m.contains(empty) && m.contains("no observable"), "\(m)")
+        XCTAssertTrue(m.contains(empty) && m.contains("no observable"), "\(m)")
 
         // FITS: a NaN radius, a negative error, a map without its error image, a missing HALOID.
         func fits(_ name: String, id: String? = "b", _ fill: (FITSFile) throws -> Void) throws -> String {
@@ -186,31 +187,31 @@ import TesseraLinAlg
                               extname: "DELTA_SIGMA")
         }
         m = message { _ = try HaloInput.read(nanRadius) }
-        #expect(m.contains(nanRadius) && m.contains("DELTA_SIGMA") && m.contains("radii[1]"), "\(m)")
+        XCTAssertTrue(m.contains(nanRadius) && m.contains("DELTA_SIGMA") && m.contains("radii[1]"), "\(m)")
         let negative = try fits("h.fits") { f in
             let hdu = try f.appendTable([.double("RADIUS", [0.5, 1]), .double("VALUE", [0.1, 0.05]), .double("ERROR", [0.01, -0.01])],
                                         extname: "REDUCED_SHEAR")
             try f.writeKeyword("ZSOURCE", .double(1.0), hdu: hdu)
         }
         m = message { _ = try HaloInput.read(negative) }
-        #expect(m.contains(negative) && m.contains("REDUCED_SHEAR") && m.contains("errors[1]"), "\(m)")
+        XCTAssertTrue(m.contains(negative) && m.contains("REDUCED_SHEAR") && m.contains("errors[1]"), "\(m)")
         let behind = try fits("i.fits") { f in
             let hdu = try f.appendTable([.double("RADIUS", [0.5, 1]), .double("VALUE", [0.1, 0.05]), .double("ERROR", [0.01, 0.01])],
                                         extname: "TANGENTIAL_SHEAR")
             try f.writeKeyword("ZSOURCE", .double(0.2), hdu: hdu)
         }
         m = message { _ = try HaloInput.read(behind) }
-        #expect(m.contains(behind) && m.contains("TANGENTIAL_SHEAR") && m.contains("sourceRedshift"), "\(m)")
+        XCTAssertTrue(m.contains(behind) && m.contains("TANGENTIAL_SHEAR") && m.contains("sourceRedshift"), "\(m)")
         let noErrorImage = try fits("j.fits") { f in
             let hdu = try f.appendImage(FITSImage(width: 2, height: 2, pixels: [1e14, 1e14, 1e14, 1e14]), extname: "MASS_MAP")
             try f.writeKeyword("PIXSCALE", .double(0.2), hdu: hdu)
         }
         m = message { _ = try HaloInput.read(noErrorImage) }
-        #expect(m.contains(noErrorImage) && m.contains("MASS_MAP_ERR"), "\(m)")
+        XCTAssertTrue(m.contains(noErrorImage) && m.contains("MASS_MAP_ERR"), "\(m)")
         let noID = try fits("k.fits", id: nil) { f in
             try f.appendTable([.double("RADIUS", [0.5]), .double("VALUE", [1e14]), .double("ERROR", [1e13])], extname: "DELTA_SIGMA")
         }
         m = message { _ = try HaloInput.read(noID) }
-        #expect(m.contains(noID) && m.contains("HALOID"), "\(m)")
+        XCTAssertTrue(m.contains(noID) && m.contains("HALOID"), "\(m)")
     }
 }

@@ -75,7 +75,8 @@ public struct HaloInput: Sendable {
         throw ClusterRunError(file: path, message: "unknown halo file format (expected .h5 or .fits)")
     }
 
-    /// Write in the format of the path's extension (.h5 or .fits).
+    /// Write in the format of the path's extension (.h5 or .fits), atomically (a `.partial` file,
+    /// then a rename), so a reader never sees half a halo.
     public func write(to path: String) throws {
         guard !observables.isEmpty else { throw ClusterRunError(file: path, message: "halo \(id) has no observables") }
         var seen = Set<String>()
@@ -115,7 +116,8 @@ public struct HaloInput: Sendable {
     // MARK: HDF5
 
     func writeHDF5(to path: String) throws {
-        let file = try HDF5File.create(path)
+        let partial = path + ".partial"
+        let file = try HDF5File.create(partial)
         try file.setAttribute("id", .string(id))
         try file.setAttribute("redshift", .double(redshift))
         if let log10TrueMass { try file.setAttribute("log10_true_mass", .double(log10TrueMass)) }
@@ -147,6 +149,8 @@ public struct HaloInput: Sendable {
             }
         }
         try file.close()
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 
     static func readHDF5(_ path: String) throws -> HaloInput {
