@@ -20,7 +20,7 @@ enum HaloFitBenchmark {
             let t0 = Date()
             for r in 0..<repeats {
                 for halo in halos {
-                    let fit = try HaloFit.fit(observables: [halo.observable], redshift: halo.redshift, cosmology: cosmology,
+                    let fit = try HaloFit.fit(observables: halo.observables, redshift: halo.redshift, cosmology: cosmology,
                                               massPrior: .flat(lower: 12, upper: 16), method: .optimize)
                     if r == 0 { lines.append("\(halo.id),\(fit.log10Mass),\(fit.log10MassError)") }
                 }

@@ -52,7 +52,9 @@ public enum MassPrior: Sendable, Equatable {
 /// When the concentration is not fitted it follows `concentrationRelation`. When fitted, log10 c
 /// has a flat prior on `log10ConcentrationBounds`.
 ///
-/// log p(θ) = Σ_obs log N(d | model(θ), C) + log prior(log10 M) [+ log prior(log10 c)].
+/// log p(θ) = Σ_obs log N(d | model(θ), C) + log prior(log10 M) [+ log prior(log10 c)]: any
+/// combination of observables (ΔΣ, γ_t, g_t profiles, κ and Σ maps) enters as independent
+/// Gaussian terms, each with its own covariance.
 ///
 /// Gradient: by central finite differences of the log-likelihood with step `finiteDifferenceStep`
 /// (default 1e-5 in dex); the prior's gradient is exact. (With only 1–2 parameters this costs
@@ -67,8 +69,8 @@ public struct HaloLikelihood: LogDensity, Sendable {
     public let massPrior: MassPrior
     public let log10ConcentrationBounds: (lower: Double, upper: Double)
     public var finiteDifferenceStep: Double = 1e-5
-    /// Σ_crit per observable (nil for ΔΣ) [M☉/Mpc²].
-    let criticalDensities: [Double?]
+    /// Lensing efficiency (Σ_crit,eff, ⟨β²⟩/⟨β⟩²) per observable, nil for ΔΣ and Σ maps.
+    let efficiencies: [LensingEfficiency?]
 
     public var dimension: Int { fitConcentration ? 2 : 1 }
 
@@ -91,12 +93,10 @@ public struct HaloLikelihood: LogDensity, Sendable {
         guard log10ConcentrationBounds.lower < log10ConcentrationBounds.upper else {
             throw ClusterFittingError.invalidArgument(field: "log10ConcentrationBounds", reason: "lower must be < upper")
         }
-        var sc: [Double?] = []
+        var efficiencies: [LensingEfficiency?] = []
         for o in observables {
             try o.validate(lensRedshift: redshift)
-            if case let .reducedShear(zs) = o.kind {
-                sc.append(try cosmology.criticalSurfaceDensity(zLens: redshift, zSource: zs))
-            } else { sc.append(nil) }
+            efficiencies.append(try o.kind.sources.map { try $0.efficiency(zLens: redshift, cosmology: cosmology) })
         }
         self.observables = observables
         self.redshift = redshift
@@ -106,7 +106,7 @@ public struct HaloLikelihood: LogDensity, Sendable {
         self.concentrationRelation = concentrationRelation
         self.massPrior = massPrior
         self.log10ConcentrationBounds = log10ConcentrationBounds
-        self.criticalDensities = sc
+        self.efficiencies = efficiencies
     }
 
     /// Concentration at θ.
@@ -119,15 +119,7 @@ public struct HaloLikelihood: LogDensity, Sendable {
     public func model(_ theta: [Double]) throws -> [[Double]] {
         let nfw = try NFW(mass: Foundation.pow(10, theta[0]), concentration: concentration(theta), redshift: redshift,
                           massDefinition: massDefinition, cosmology: cosmology)
-        var out: [[Double]] = []
-        for (k, o) in observables.enumerated() {
-            if let sc = criticalDensities[k] {
-                out.append(try o.radii.map { try nfw.reducedTangentialShear(at: $0, criticalSurfaceDensity: sc) })
-            } else {
-                out.append(try o.radii.map { try nfw.excessSurfaceDensity(at: $0) })
-            }
-        }
-        return out
+        return try observables.enumerated().map { k, o in try o.model(nfw, efficiency: efficiencies[k]) }
     }
 
     /// Σ log N(d | model(θ), C) (no prior).

@@ -7,13 +7,13 @@ import TesseraSupport
 public enum MockNoise: Sendable, Equatable {
     /// σᵢ = fraction × |model(Rᵢ)|.
     case fractional(Double)
-    /// σᵢ = value, in the observable's units (M☉/Mpc² for ΔΣ, dimensionless for g_t).
+    /// σᵢ = value, in the observable's units (M☉/Mpc² for ΔΣ and Σ, dimensionless for γ_t, g_t, κ).
     case absolute(Double)
     /// σᵢ given per radial bin, in the observable's units (one per radius).
     case perBin([Double])
 }
 
-/// Noisy mock observables of an NFW halo, deterministic from the seed (`RandomSource(seed:)`).
+/// Noisy mock observables (ΔΣ, γ_t, g_t profiles, κ and Σ maps) of an NFW halo, deterministic from the seed (`RandomSource(seed:)`).
 /// The returned observable carries the diagonal covariance diag(σᵢ²) used to draw the noise.
 public struct MockHaloGenerator: Sendable {
     public let cosmology: Cosmology
@@ -35,25 +35,52 @@ public struct MockHaloGenerator: Sendable {
     /// at redshift `redshift`, at `radii` [physical Mpc].
     public func excessSurfaceDensity(mass: Double, concentration: Double, redshift: Double, radii: [Double],
                                      noise: MockNoise, seed: UInt64) throws -> HaloObservable {
-        let nfw = try NFW(mass: mass, concentration: concentration, redshift: redshift,
-                          massDefinition: massDefinition, cosmology: cosmology)
-        let truth = try radii.map { try nfw.excessSurfaceDensity(at: $0) }
-        let (values, errors) = try addNoise(truth, noise: noise, seed: seed)
-        return try .excessSurfaceDensity(radii: radii, values: values, errors: errors)
+        try profile(.excessSurfaceDensity, mass: mass, concentration: concentration, redshift: redshift, radii: radii,
+                    noise: noise, seed: seed)
     }
 
     /// Mock reduced tangential shear profile for sources at `sourceRedshift`.
     public func reducedShear(mass: Double, concentration: Double, redshift: Double, sourceRedshift: Double,
                              radii: [Double], noise: MockNoise, seed: UInt64) throws -> HaloObservable {
-        guard sourceRedshift > redshift else {
-            throw ClusterFittingError.sourceNotBehindLens(zLens: redshift, zSource: sourceRedshift)
+        try profile(.reducedShear(.redshift(sourceRedshift)), mass: mass, concentration: concentration, redshift: redshift,
+                    radii: radii, noise: noise, seed: seed)
+    }
+
+    /// Mock profile of any profile kind (ΔΣ, γ_t, g_t) at `radii` [physical Mpc]. Noise σᵢ is in
+    /// the observable's units; the value is the NFW model plus σᵢ · N(0, 1) from `RandomSource(seed:)`.
+    public func profile(_ kind: HaloObservable.Kind, mass: Double, concentration: Double, redshift: Double, radii: [Double],
+                        noise: MockNoise, seed: UInt64) throws -> HaloObservable {
+        let template = try HaloObservable(kind: kind, radii: radii, values: radii.map { _ in 0 }, errors: radii.map { _ in 1 })
+        let truth = try noiseless(template, mass: mass, concentration: concentration, redshift: redshift)
+        let (values, errors) = try addNoise(truth, noise: noise, seed: seed)
+        return try HaloObservable(kind: kind, radii: radii, values: values, errors: errors)
+    }
+
+    /// Mock map (κ or Σ, see `MapGeometry` for the pixel-centre model) of an NFW halo. Noise is per
+    /// pixel; `.perBin` takes one error per grid pixel (width · height). Pixels the geometry
+    /// excludes hold NaN.
+    public func map(_ kind: HaloObservable.Kind, mass: Double, concentration: Double, redshift: Double, geometry: MapGeometry,
+                    noise: MockNoise, seed: UInt64) throws -> HaloObservable {
+        let n = geometry.pixelCount
+        let template = try HaloObservable(kind: kind, geometry: geometry, values: [Double](repeating: 0, count: n),
+                                          errors: [Double](repeating: 1, count: n))
+        let truth = try noiseless(template, mass: mass, concentration: concentration, redshift: redshift)
+        var pixelNoise = noise
+        if case let .perBin(e) = noise {
+            guard e.count == n else { throw ClusterFittingError.lengthMismatch(field: "noise", expected: n, got: e.count) }
+            pixelNoise = .perBin(template.pixels.map { e[$0] })
         }
+        let (values, errors) = try addNoise(truth, noise: pixelNoise, seed: seed)
+        return try HaloObservable(kind: kind, geometry: geometry, values: template.fullMap(values)!, errors: template.fullMap(errors)!)
+    }
+
+    /// The noiseless NFW model of `observable` (its kind, radii and sources) for the given halo.
+    public func noiseless(_ observable: HaloObservable, mass: Double, concentration: Double, redshift: Double) throws -> [Double] {
         let nfw = try NFW(mass: mass, concentration: concentration, redshift: redshift,
                           massDefinition: massDefinition, cosmology: cosmology)
-        let sc = try cosmology.criticalSurfaceDensity(zLens: redshift, zSource: sourceRedshift)
-        let truth = try radii.map { try nfw.reducedTangentialShear(at: $0, criticalSurfaceDensity: sc) }
-        let (values, errors) = try addNoise(truth, noise: noise, seed: seed)
-        return try .reducedShear(radii: radii, values: values, errors: errors, sourceRedshift: sourceRedshift)
+        try observable.validate(lensRedshift: redshift)
+        let efficiency = try observable.kind.sources.map { try $0.efficiency(zLens: redshift, cosmology: cosmology) }
+        return try observable.model(nfw, efficiency: efficiency)
     }
 
     private func addNoise(_ truth: [Double], noise: MockNoise, seed: UInt64) throws -> ([Double], [Double]) {

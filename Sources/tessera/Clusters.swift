@@ -12,8 +12,8 @@ extension Tessera {
 
         struct Mock: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write mock halos (ΔΣ profiles of NFW halos with an injected bias and scatter) and truth.csv.",
-                discussion: "Keys for --config: `tessera config clusters-mock`. Output: RUN/halos/halo-<id>.h5, RUN/truth.csv and RUN/truth.fits.")
+                abstract: "Write mock halos (ΔΣ, γ_t, g_t profiles and κ, mass maps of NFW halos with an injected bias and scatter) and truth.csv.",
+                discussion: "Keys for --config: `tessera config clusters-mock`. Output: RUN/halos/halo-<id>.h5 (or .fits with format: fits), RUN/truth.csv and RUN/truth.fits.")
 
             @Option(help: "YAML configuration (optional).") var config: String?
             @Option(help: "Run directory to create.") var out: String
@@ -37,6 +37,7 @@ extension Tessera {
             static let configuration = CommandConfiguration(
                 abstract: "Fit every halo's mass (optimiser or NUTS) across MPI ranks, one result file per halo.",
                 discussion: """
+                Reads halo-<id>.h5 or halo-<id>.fits files (any mix of ΔΣ, γ_t, g_t, κ map, mass map). \\
                 Rank 0 hands halos to the other ranks and writes RUN/results/halo-<id>.h5 the moment \\
                 each fit returns, so a crash loses at most the halos in flight; --resume RUN skips \\
                 halos with a result. Ends with RUN/summary.csv and RUN/summary.fits. Keys for --config: `tessera config clusters-fit`.

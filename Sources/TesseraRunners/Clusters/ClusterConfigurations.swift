@@ -13,12 +13,21 @@ public struct ClusterMockConfiguration: Configuration, Equatable {
     public var noise = 0.25
     public var radii: [Double] = [0.3, 3.0]
     public var bins = 10
+    public var observables: [String] = ["delta_sigma"]
+    public var format = "hdf5"
+    public var sourceRedshift = 1.2
+    public var mapPixels = 24
+    public var mapPixelScale = 0.125
     public init() {}
+
+    /// The observable names `observables` accepts, in the order of their noise streams.
+    public static let observableNames = ["delta_sigma", "tangential_shear", "reduced_shear", "kappa_map", "mass_map"]
 
     public typealias Key = CodingKeys
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case count, seed, log10MassRange = "log10_mass_range", redshiftRange = "redshift_range", bias, scatter, noise
-        case radii, bins
+        case radii, bins, observables, format, sourceRedshift = "source_redshift", mapPixels = "map_pixels"
+        case mapPixelScale = "map_pixel_scale"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -29,9 +38,16 @@ public struct ClusterMockConfiguration: Configuration, Equatable {
         case .redshiftRange: return "[low, high] of the halo redshifts, drawn uniformly."
         case .bias: return "Injected bias b of M_WL = b · M_true."
         case .scatter: return "Injected log-normal scatter σ_lnM of M_WL about b · M_true."
-        case .noise: return "1σ noise of each ΔΣ bin as a fraction of the ΔΣ of the nominal mass b · M_true (without the scatter)."
-        case .radii: return "[inner, outer] radius of the ΔΣ profile, physical Mpc (log-spaced bins)."
+        case .noise:
+            return "1σ noise of each profile bin and map pixel as a fraction of the noiseless value for the nominal mass b · M_true (without the scatter)."
+        case .radii: return "[inner, outer] radius of the profiles, physical Mpc (log-spaced bins)."
         case .bins: return "Radial bins per profile."
+        case .observables:
+            return "Observables written per halo, any of delta_sigma, tangential_shear, reduced_shear, kappa_map, mass_map (each fitted as an independent Gaussian term)."
+        case .format: return "Halo file format: hdf5 (halo-<id>.h5) or fits (halo-<id>.fits); layouts in the README and HaloFiles.swift."
+        case .sourceRedshift: return "Redshift of the single source plane of the γ_t, g_t and κ observables (must exceed the largest halo redshift)."
+        case .mapPixels: return "Side of the square κ and mass maps, pixels (halo at the grid centre)."
+        case .mapPixelScale: return "Map pixel side, physical Mpc at the lens."
         }
     }
 
@@ -47,6 +63,11 @@ public struct ClusterMockConfiguration: Configuration, Equatable {
         noise = try c.decodeIfPresent(Double.self, forKey: .noise) ?? d.noise
         radii = try c.decodeIfPresent([Double].self, forKey: .radii) ?? d.radii
         bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
+        observables = try c.decodeIfPresent([String].self, forKey: .observables) ?? d.observables
+        format = try c.decodeIfPresent(String.self, forKey: .format) ?? d.format
+        sourceRedshift = try c.decodeIfPresent(Double.self, forKey: .sourceRedshift) ?? d.sourceRedshift
+        mapPixels = try c.decodeIfPresent(Int.self, forKey: .mapPixels) ?? d.mapPixels
+        mapPixelScale = try c.decodeIfPresent(Double.self, forKey: .mapPixelScale) ?? d.mapPixelScale
     }
 
     public func validate() throws {
@@ -60,6 +81,23 @@ public struct ClusterMockConfiguration: Configuration, Equatable {
         if scatter < 0 { throw InvalidConfigValue(field: "scatter", reason: "must be >= 0") }
         if noise <= 0 { throw InvalidConfigValue(field: "noise", reason: "must be > 0") }
         if bins < 2 { throw InvalidConfigValue(field: "bins", reason: "must be >= 2") }
+        if observables.isEmpty { throw InvalidConfigValue(field: "observables", reason: "give at least one observable") }
+        for name in observables where !Self.observableNames.contains(name) {
+            throw InvalidConfigValue(field: "observables", reason: "unknown '\(name)'; use \(Self.observableNames.joined(separator: ", "))")
+        }
+        if Set(observables).count != observables.count {
+            throw InvalidConfigValue(field: "observables", reason: "each observable at most once")
+        }
+        if !["hdf5", "fits"].contains(format) { throw InvalidConfigValue(field: "format", reason: "must be hdf5 or fits, got '\(format)'") }
+        if observables.contains(where: { ["tangential_shear", "reduced_shear", "kappa_map"].contains($0) }),
+           !(sourceRedshift > redshiftRange[1]) || !sourceRedshift.isFinite {
+            throw InvalidConfigValue(field: "source_redshift",
+                                     reason: "must be finite and beyond the largest halo redshift \(redshiftRange[1]) (got \(sourceRedshift))")
+        }
+        if mapPixels < 2 { throw InvalidConfigValue(field: "map_pixels", reason: "must be >= 2") }
+        if !(mapPixelScale > 0) || !mapPixelScale.isFinite {
+            throw InvalidConfigValue(field: "map_pixel_scale", reason: "must be finite and > 0")
+        }
     }
 }
 
@@ -88,7 +126,8 @@ public struct ClusterFitConfiguration: Configuration, Equatable {
 
     public static func describe(_ key: Key) -> String {
         switch key {
-        case .halos: return "Directory of halo files (halo-<id>.h5, the layout `tessera clusters mock` writes)."
+        case .halos:
+            return "Directory of halo files (halo-<id>.h5 or halo-<id>.fits, the layouts `tessera clusters mock` writes; one file per id)."
         case .method: return "optimize (L-BFGS + Laplace error) or nuts (posterior samples)."
         case .warmup: return "NUTS warm-up iterations per chain."
         case .draws: return "NUTS draws per chain."

@@ -10,17 +10,19 @@ import WorkQueue
 /// `tessera clusters mock`: mock halo files with an injected bias and scatter, plus the truth
 /// table (`truth.csv` and `truth.fits`).
 public enum ClusterMockRunner {
-    /// Writes `halos/halo-<id>.h5`, `truth.csv` and `truth.fits` into the run directory (rank 0 only).
+    /// Writes `halos/halo-<id>.h5` (or `.fits`, config `format`), `truth.csv` and `truth.fits` into
+    /// the run directory (rank 0 only). Each halo file holds the configured `observables`.
     ///
     /// `truth.fits` HDU 1 (EXTNAME TRUTH): columns ID, REDSHIFT, LOG10_TRUE_MASS and
     /// LOG10_LENSING_MASS (log10 M200c [M☉]; the lensing mass is b · M_true with the drawn
     /// log-normal scatter, the mass the profile was made with); header keywords BIAS, SCATTER
-    /// (σ_lnM), SEED and NOISE (fractional ΔΣ error) give the injected population.
+    /// (σ_lnM), SEED and NOISE (fractional error per bin or pixel) and OBSERV (the observables) give the injected population.
     public static func run(_ c: ClusterMockConfiguration, directory: String) throws -> [HaloInput] {
         let cosmology = try Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
         let generator = MockHaloGenerator(cosmology: cosmology)
         let radii = MockHaloGenerator.logSpacedRadii(from: c.radii[0], to: c.radii[1], count: c.bins)
         let halosDirectory = (directory as NSString).appendingPathComponent("halos")
+        let format: HaloInput.Format = c.format == "fits" ? .fits : .hdf5
         try FileManager.default.createDirectory(atPath: halosDirectory, withIntermediateDirectories: true)
         var rng = RandomSource(seed: c.seed)
         var truth = ["id,redshift,log10_true_mass,log10_lensing_mass"]
@@ -40,11 +42,12 @@ public enum ClusterMockRunner {
             let nominalMass = c.bias * pow(10, log10True)
             let nominal = try NFW(mass: nominalMass, concentration: ConcentrationRelation.duffy2008.concentration(
                 mass: nominalMass, redshift: z, cosmology: cosmology), redshift: z, cosmology: cosmology)
-            let errors = try radii.map { c.noise * abs(try nominal.excessSurfaceDensity(at: $0)) }
-            let observable = try generator.excessSurfaceDensity(mass: mass, concentration: concentration, redshift: z, radii: radii,
-                                                                noise: .perBin(errors), seed: c.seed &+ UInt64(i) &+ 1)
-            let halo = HaloInput(id: id, redshift: z, log10TrueMass: log10True, observable: observable)
-            try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id)))
+            let halo = HaloInput(id: id, redshift: z, log10TrueMass: log10True,
+                                 observables: try observables(c, generator: generator, radii: radii, mass: mass,
+                                                              concentration: concentration, nominalMass: nominalMass,
+                                                              nominalConcentration: nominal.parameters.concentration,
+                                                              redshift: z, seed: c.seed &+ UInt64(i) &+ 1))
+            try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id, format: format)))
             truth.append("\(id),\(z),\(log10True),\(lnLensing / log(10))")
             lensing.append(lnLensing / log(10))
             halos.append(halo)
@@ -59,9 +62,44 @@ public enum ClusterMockRunner {
             keywords: [("BIAS", .double(c.bias), "injected b of M_WL = b M_true"),
                        ("SCATTER", .double(c.scatter), "injected log-normal scatter sigma_lnM"),
                        ("SEED", .int(Int(truncatingIfNeeded: c.seed)), "mock seed"),
-                       ("NOISE", .double(c.noise), "fractional 1-sigma Delta Sigma error")])
+                       ("NOISE", .double(c.noise), "fractional 1-sigma error per bin or pixel"),
+                       ("OBSERV", .string(c.observables.joined(separator: ",")), "observables per halo")])
         try ClusterTables.writeFITS([table], to: (directory as NSString).appendingPathComponent("truth.fits"))
         return halos
+    }
+
+    /// The configured observables of one halo. Each kind k (its index in
+    /// `ClusterMockConfiguration.observableNames`) draws its noise from seed + k·2³², so ΔΣ keeps
+    /// the seed it always had and adding an observable does not change the others.
+    static func observables(_ c: ClusterMockConfiguration, generator: MockHaloGenerator, radii: [Double], mass: Double,
+                            concentration: Double, nominalMass: Double, nominalConcentration: Double, redshift z: Double,
+                            seed: UInt64) throws -> [HaloObservable] {
+        let sources = SourceSample.redshift(c.sourceRedshift)
+        let geometry = try MapGeometry(width: c.mapPixels, height: c.mapPixels, pixelScale: c.mapPixelScale)
+        return try c.observables.map { name in
+            let k = UInt64(ClusterMockConfiguration.observableNames.firstIndex(of: name)!)
+            let kindSeed = seed &+ (k << 32)
+            let kind: HaloObservable.Kind
+            switch name {
+            case "tangential_shear": kind = .tangentialShear(sources)
+            case "reduced_shear": kind = .reducedShear(sources)
+            case "kappa_map": kind = .convergenceMap(sources)
+            case "mass_map": kind = .surfaceDensityMap
+            default: kind = .excessSurfaceDensity
+            }
+            if kind.isMap {
+                let template = try HaloObservable(kind: kind, geometry: geometry, values: [Double](repeating: 0, count: geometry.pixelCount),
+                                                  errors: [Double](repeating: 1, count: geometry.pixelCount))
+                let nominal = try generator.noiseless(template, mass: nominalMass, concentration: nominalConcentration, redshift: z)
+                let errors = template.fullMap(nominal.map { c.noise * abs($0) })!.map { $0.isNaN ? 1 : $0 }
+                return try generator.map(kind, mass: mass, concentration: concentration, redshift: z, geometry: geometry,
+                                         noise: .perBin(errors), seed: kindSeed)
+            }
+            let template = try HaloObservable(kind: kind, radii: radii, values: radii.map { _ in 0 }, errors: radii.map { _ in 1 })
+            let nominal = try generator.noiseless(template, mass: nominalMass, concentration: nominalConcentration, redshift: z)
+            return try generator.profile(kind, mass: mass, concentration: concentration, redshift: z, radii: radii,
+                                         noise: .perBin(nominal.map { c.noise * abs($0) }), seed: kindSeed)
+        }
     }
 }
 
@@ -84,14 +122,26 @@ public enum ClusterFitRunner {
         var total = 0, done = 0
         var problem: String?
         if comm.isRoot {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: c.halos)) ?? []
-            let inputs = names.filter { $0.hasPrefix("halo-") && $0.hasSuffix(".h5") }.sorted()
-            if inputs.isEmpty {
-                problem = "\(c.halos): no halo-*.h5 files (config key 'halos')"
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: c.halos)) ?? []).sorted()
+            // One input per halo id, HDF5 or FITS; the result is results/halo-<id>.h5 either way.
+            var inputByID: [String: String] = [:]
+            for name in names {
+                guard let (id, _) = HaloInput.parseFileName(name) else { continue }
+                if let other = inputByID[id], problem == nil {
+                    problem = "\(c.halos): halo \(id) has two input files, \(other) and \(name); keep one"
+                }
+                inputByID[id] = name
+            }
+            let inputs = inputByID.keys.sorted()
+            if problem != nil {
+                // Reported below on every rank.
+            } else if inputs.isEmpty {
+                problem = "\(c.halos): no halo-*.h5 or halo-*.fits files (config key 'halos')"
             } else {
                 try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
-                let finished = Set(((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).filter { $0.hasSuffix(".h5") })
-                todo = inputs.filter { !finished.contains($0) }.map { (c.halos as NSString).appendingPathComponent($0) }
+                let finished = Set(((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? [])
+                    .filter { $0.hasSuffix(".h5") }.compactMap { HaloInput.parseFileName($0)?.id })
+                todo = inputs.filter { !finished.contains($0) }.map { (c.halos as NSString).appendingPathComponent(inputByID[$0]!) }
                 total = inputs.count
                 done = total - todo.count
                 log("clusters fit: \(total) halos, \(done) already done, \(todo.count) to fit (\(c.method)) on \(max(comm.size - 1, 1)) worker(s)")
@@ -114,11 +164,11 @@ public enum ClusterFitRunner {
         }) { path in
             let start = Date()
             let halo = try HaloInput.read(path)
-            guard HaloInput.fileName(id: halo.id) == (path as NSString).lastPathComponent else {
+            guard HaloInput.parseFileName((path as NSString).lastPathComponent)?.id == halo.id else {
                 throw ClusterFittingError.invalidArgument(field: "id", reason: "\(path) holds id '\(halo.id)', which does not match its file name")
             }
             let index = stableIndex(halo.id)
-            let fit = try HaloFit.fit(observables: [halo.observable], redshift: halo.redshift, cosmology: cosmology,
+            let fit = try HaloFit.fit(observables: halo.observables, redshift: halo.redshift, cosmology: cosmology,
                                       fitConcentration: c.fitConcentration,
                                       massPrior: .flat(lower: c.log10MassRange[0], upper: c.log10MassRange[1]),
                                       method: method, seed: c.seed &+ index)
