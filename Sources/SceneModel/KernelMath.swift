@@ -10,9 +10,10 @@ typealias KernelVector = SIMD4<Double>
 /// Integer lanes of the same width, for building 2ⁿ in `KernelMath.exp`.
 typealias KernelBits = SIMD4<UInt64>
 
-/// a · b + c, fused when the build enables FMA (see `KernelVector`).
+/// a · b + c, fused when the build enables FMA (see `KernelVector`); for the double and the
+/// single-precision (`FloatVector`) lanes alike.
 @inline(__always)
-func madd(_ a: KernelVector, _ b: KernelVector, _ c: KernelVector) -> KernelVector {
+func madd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: FloatingPoint {
     #if TESSERA_FMA
     return c.addingProduct(a, b)
     #else
@@ -20,14 +21,21 @@ func madd(_ a: KernelVector, _ b: KernelVector, _ c: KernelVector) -> KernelVect
     #endif
 }
 
+/// Unaligned vector loads; the lane type follows from the pointer (Double → `KernelVector`,
+/// Float → `FloatVector`).
 @inline(__always)
 func loadVector(_ p: UnsafePointer<Double>) -> KernelVector {
     UnsafeRawPointer(p).loadUnaligned(as: KernelVector.self)
 }
 
 @inline(__always)
-func storeVector(_ v: KernelVector, _ p: UnsafeMutablePointer<Double>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: KernelVector.self)
+func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
+    UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
+}
+
+@inline(__always)
+func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
 enum KernelMath {

@@ -7,24 +7,7 @@
 typealias FloatVector = SIMD8<Float>
 typealias FloatBits = SIMD8<UInt32>
 
-@inline(__always)
-func madd(_ a: FloatVector, _ b: FloatVector, _ c: FloatVector) -> FloatVector {
-    #if TESSERA_FMA
-    return c.addingProduct(a, b)
-    #else
-    return a * b + c
-    #endif
-}
-
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
-    UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
-}
-
-@inline(__always)
-func storeVector(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: FloatVector.self)
-}
+// `madd`, `loadVector` and `storeVector` (KernelMath.swift) serve these lanes too.
 
 extension KernelMath {
     /// Below this exp is flushed to 0 (exp(−87) ≈ 1.6e−38, just above Float's smallest normal).
