@@ -127,8 +127,14 @@ public enum SceneFitRunner {
 
         // Every rank opens the results file together (collective), creating it on a fresh run.
         let results: HDF5File
-        let capacity = sources.count * (target / draws + c.maxAttempts) + 1
-        if resume && FileManager.default.fileExists(atPath: resultsPath) {
+        // Patch rows: every check-in gives at least one source `draws` iterations, failures use
+        // up to max_attempts numbers per source, and each resume skips the numbers lost in flight.
+        let capacity = sources.count * (target / draws + c.maxAttempts) + 4096
+        let resuming = try comm.broadcast(message: comm.isRoot ? resume && FileManager.default.fileExists(atPath: statePath) : nil)
+        if resuming && !FileManager.default.fileExists(atPath: resultsPath) {
+            throw RunStartError(message: "\(resultsPath): missing, but \(statePath) records finished patches; the run directory is incomplete and cannot be resumed")
+        }
+        if resuming {
             results = try HDF5File.open(resultsPath, mode: .readWrite, communicator: comm)
         } else {
             results = try HDF5File.create(resultsPath, communicator: comm)
@@ -337,6 +343,12 @@ public enum SceneFitRunner {
             "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
         ]
         let row = task.region.patchID
+        let capacity = try results.dataset("/patches/patch_id").shape()[0]
+        guard row < capacity else {
+            // Only after very many resumes: the record is lost, the fit itself is kept.
+            FileHandle.standardError.write(Data("warning: patch \(row) has no row in /patches (capacity \(capacity)); its record is not written\n".utf8))
+            return outcome()
+        }
         for (name, integer) in patchFields {
             let ds = try results.dataset("/patches/\(name)")
             if integer {
@@ -348,10 +360,14 @@ public enum SceneFitRunner {
         let maxActive = try results.dataset("/patches/active_ids").shape()[1]
         let ids = (task.active.map(\.id) + Array(repeating: -1, count: maxActive)).prefix(maxActive)
         try results.dataset("/patches/active_ids").write(Array(ids), start: [row, 0], count: [1, maxActive])
-        return RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, draws: fit.chain.count,
+        return outcome()
+
+        func outcome() -> RegionOutcome {
+            RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, draws: fit.chain.count,
                              stepSize: stats?.stepSize ?? .nan, divergences: stats?.divergences ?? 0,
                              meanAccept: record["mean_accept"]!, logLikelihood: fit.logLikelihood, chi2: fit.chi2,
                              pixels: patch.pixelCount, exposures: patch.exposureNames.count, evaluations: fit.evaluations, rank: rank)
+        }
     }
 
     static func nameOf(_ p: SourceParameter, _ bands: [String]) -> String {
