@@ -16,10 +16,10 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var targetAcceptance = 0.8
     public var denseMetric = true
     public var optimizerIterations = 300
-    public var activeRadius = 0.8
-    public var fixedRadius = 2.5
+    public var activeRadius = 0.5
+    public var fixedRadius = 1.5
     public var roi = 1.0
-    public var maxActive = 8
+    public var maxActive = 4
     public var sersicRange: [Double] = [0.8, 6]
     public var qRange: [Double] = [0.2, 1]
     public var rhalfRange: [Double] = [0.03, 1.5]
