@@ -180,15 +180,20 @@ enum KernelBenchmark {
                                            calibration: 1.1, astrometry: [LocalAstrometry](repeating: a, count: samplingSources.count)))
         }
         let blank = Patch(bands: ["F200W", "F444W"], plane: TangentPlane(ra0: 53.1, dec0: -27.8), exposures: exposures)
-        let isPoint = [Bool](repeating: false, count: samplingSources.count)
+        return (try noisyKernel(blank, sources: samplingSources, sersic: sersic), blank.pixelCount)
+    }
+
+    /// The kernel over `blank`'s pixels with data = the sources' model plus uniform noise in ±2 counts.
+    static func noisyKernel(_ blank: Patch, sources: [PatchSource], sersic: SersicMixture) throws -> SceneKernel {
+        let isPoint = sources.map(\.isPoint)
         let truth = try SceneKernel(patch: blank, sersic: sersic, isPoint: isPoint)
-        let models = truth.modelImages(truth.parameters(of: samplingSources))
+        let models = truth.modelImages(truth.parameters(of: sources))
         var patch = blank
         var rng = SystemRandomNumberGenerator()
         for e in patch.exposures.indices {
             patch.exposures[e].data = models[e].map { $0 + 2 * Double.random(in: -1...1, using: &rng) }
         }
-        return (try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint), patch.pixelCount)
+        return try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
     }
 
     /// Galaxies scattered over the central ±1.2 arcsec (pixel scale 0.04″: 64 px = 2.56″).
@@ -228,15 +233,7 @@ enum KernelBenchmark {
                                            calibration: 1.3, astrometry: [LocalAstrometry](repeating: a, count: sources.count)))
         }
         let blank = Patch(bands: ["F200W", "F444W"], plane: TangentPlane(ra0: 53.1, dec0: -27.8), exposures: exposures)
-        let isPoint = [Bool](repeating: false, count: sources.count)
-        let truth = try SceneKernel(patch: blank, sersic: sersic, isPoint: isPoint)
-        let models = truth.modelImages(truth.parameters(of: sources))
-        var patch = blank
-        var rng = SystemRandomNumberGenerator()
-        for e in patch.exposures.indices {
-            patch.exposures[e].data = models[e].map { $0 + 2 * Double.random(in: -1...1, using: &rng) }
-        }
-        return try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
+        return try noisyKernel(blank, sources: sources, sersic: sersic)
     }
 
     /// The clock the core actually runs at (boost included), from the time of a chain of

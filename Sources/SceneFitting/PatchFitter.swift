@@ -81,14 +81,10 @@ public enum PatchFitter {
         // Block-diagonal starting metric: the scene's covariances where known, else the Laplace
         // covariance's blocks, else a unit block.
         var metric = Matrix.identity(layout.count)
+        let laplaceBlocks = covariance.map { blocks($0, layout) }
         for s in 0..<layout.sourceCount {
             let o = layout.offsets[s], n = blockSize(layout, s)
-            let block: [Double]? = known[s] ?? covariance.map { c in
-                var b = [Double](repeating: 0, count: n * n)
-                for i in 0..<n { for j in 0..<n { b[i * n + j] = c[o + i, o + j] } }
-                return b
-            }
-            if let b = block, b.count == n * n {
+            if let b = known[s] ?? laplaceBlocks?[s], b.count == n * n {
                 for i in 0..<n { for j in 0..<n { metric[o + i, o + j] = b[i * n + j] } }
             }
         }

@@ -6,11 +6,6 @@ import TesseraMPI
 import TesseraRun
 import TesseraRunners
 
-/// The bundled Sérsic mixture table, or the one a configuration names.
-func loadSersicTable(_ path: String?) throws -> SersicMixture {
-    try path.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
-}
-
 extension Tessera {
     struct MockScene: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,7 +28,7 @@ extension Tessera {
                                                    libraries: LibraryInfo.versions(), communicator: comm)
                 try context.finishing {
                     if comm.isRoot {
-                        let output = try MockSceneRunner.run(c, directory: context.directory, sersic: try loadSersicTable(nil))
+                        let output = try MockSceneRunner.run(c, directory: context.directory, sersic: try SersicMixture.bundled())
                         print("mock-scene: \(output.truth.sources.count) sources, \(output.images.count) exposures in \(context.file("images"))")
                     }
                 }

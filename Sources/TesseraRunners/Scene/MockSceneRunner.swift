@@ -41,7 +41,6 @@ public enum MockSceneRunner {
 
         var images: [String] = []
         let n = c.imageSize
-        let xs = (0..<(n * n)).map { Double($0 % n) }, ys = (0..<(n * n)).map { Double($0 / n) }
         for (b, band) in c.bands.enumerated() {
             for k in 0..<c.exposuresPerBand {
                 let name = "\(band)-\(k)"
@@ -52,13 +51,8 @@ public enum MockSceneRunner {
                 let wcs = try WCS(crval1: c.center[0], crval2: c.center[1],
                                   crpix1: Double(n + 1) / 2 + dx, crpix2: Double(n + 1) / 2 + dy,
                                   cd11: -s * cos(theta), cd12: s * sin(theta), cd21: s * sin(theta), cd22: s * cos(theta))
-                let astrometry = truth.sources.map { PatchBuilder.localAstrometry($0, wcs: wcs, plane: plane) }
-                let exposure = PatchExposure(name: name, band: b, x: xs, y: ys, data: [Double](repeating: 0, count: n * n),
-                                             inverseError: [Double](repeating: 1, count: n * n), psf: psfs[band]!,
-                                             calibration: c.calibration, astrometry: astrometry)
-                let patch = Patch(bands: c.bands, plane: plane, exposures: [exposure])
-                let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: truth.sources.map(\.isPoint))
-                let model = kernel.modelImages(kernel.parameters(of: truth.sources.map { PatchSource($0, plane: plane) }))[0]
+                let model = try PatchBuilder.renderExposure(truth.sources, bands: c.bands, band: b, wcs: wcs, width: n, height: n,
+                                                            psf: psfs[band]!, calibration: c.calibration, sersic: sersic)
                 var sci = [Double](repeating: 0, count: n * n), unc = sci
                 for i in 0..<(n * n) {
                     let variance = c.skySigma * c.skySigma + (c.gain > 0 ? max(model[i], 0) / c.gain : 0)

@@ -54,6 +54,22 @@ public struct PatchBuilder {
         Self.localAstrometry(s, wcs: w, plane: plane)
     }
 
+    /// Model counts of `sources` on every pixel of a `width` × `height` exposure (row-major by
+    /// y), each source linearised through the exposure's WCS at its own position: what
+    /// `mock-scene` renders and `postprocess` subtracts.
+    public static func renderExposure(_ sources: [Source], bands: [String], band: Int, wcs: WCS, width: Int, height: Int,
+                                      psf: PSFMixture, calibration: Double, sersic: SersicMixture) throws -> [Double] {
+        let plane = TangentPlane(ra0: wcs.crval1, dec0: wcs.crval2)
+        let n = width * height
+        let exposure = PatchExposure(name: "render", band: band, x: (0..<n).map { Double($0 % width) }, y: (0..<n).map { Double($0 / width) },
+                                     data: [Double](repeating: 0, count: n), inverseError: [Double](repeating: 1, count: n),
+                                     psf: psf, calibration: calibration,
+                                     astrometry: sources.map { localAstrometry($0, wcs: wcs, plane: plane) })
+        let kernel = try SceneKernel(patch: Patch(bands: bands, plane: plane, exposures: [exposure]), sersic: sersic,
+                                     isPoint: sources.map(\.isPoint))
+        return kernel.modelImages(kernel.parameters(of: sources.map { PatchSource($0, plane: plane) }))[0]
+    }
+
     /// The exposure's TAN WCS linearised at the source's position.
     public static func localAstrometry(_ s: Source, wcs w: WCS, plane: TangentPlane) -> LocalAstrometry {
         let p = w.skyToPixel(ra: s.ra, dec: s.dec)

@@ -57,8 +57,7 @@ public enum PostprocessRunner {
                     if ess.isFinite { minESS = min(minESS, ess) }
                 }
             } else {
-                let values = s.flux + [s.ra, s.dec] + (s.isPoint ? [] : [s.q, s.pa, s.sersic, s.rhalf])
-                for (name, v) in zip(names, values) { row["\(name)_median"] = v }
+                for (name, v) in zip(names, SceneFitRunner.catalogValues(s)) { row["\(name)_median"] = v }
             }
             rows.append(row)
         }
@@ -95,22 +94,16 @@ public enum PostprocessRunner {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let store = try PixelStore(path: c.pixelStore)
         let psfs = try PSFStore(contentsOf: URL(fileURLWithPath: c.psfStore))
-        let sersic = try c.sersicTable.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
+        let sersic = try c.sersicMixture()
         var written: [String] = []
         for e in store.exposures {
             guard let band = c.bands.firstIndex(of: e.band) else { continue }
             let wcs = try e.wcs
             let (data, ierr) = try store.readAll(exposure: e)
-            let plane = TangentPlane(ra0: wcs.crval1, dec0: wcs.crval2)
             let n = e.width * e.height
-            let xs = (0..<n).map { Double($0 % e.width) }, ys = (0..<n).map { Double($0 / e.width) }
-            let exposure = PatchExposure(name: e.name, band: band, x: xs, y: ys, data: [Double](repeating: 0, count: n),
-                                         inverseError: [Double](repeating: 1, count: n), psf: try psfs.psf(band: e.psfBand, exposure: e.name),
-                                         calibration: e.calibration,
-                                         astrometry: sources.map { PatchBuilder.localAstrometry($0, wcs: wcs, plane: plane) })
-            let kernel = try SceneKernel(patch: Patch(bands: c.bands, plane: plane, exposures: [exposure]), sersic: sersic,
-                                         isPoint: sources.map(\.isPoint))
-            let model = kernel.modelImages(kernel.parameters(of: sources.map { PatchSource($0, plane: plane) }))[0]
+            let model = try PatchBuilder.renderExposure(sources, bands: c.bands, band: band, wcs: wcs, width: e.width, height: e.height,
+                                                        psf: try psfs.psf(band: e.psfBand, exposure: e.name),
+                                                        calibration: e.calibration, sersic: sersic)
             let residual = (0..<n).map { Float(Double(data[$0]) - model[$0]) }
             let chi = (0..<n).map { ierr[$0] > 0 ? Float((Double(data[$0]) - model[$0]) * Double(ierr[$0])) : 0 }
             let path = (dir as NSString).appendingPathComponent("\(e.name).fits")

@@ -1,3 +1,4 @@
+import Foundation
 import SceneFitting
 import SceneModel
 import TesseraRun
@@ -114,6 +115,11 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if qRange[1] > 1 { throw InvalidConfigValue(field: "q_range", reason: "q cannot exceed 1") }
         if positionHalfWidth <= 0 { throw InvalidConfigValue(field: "position_half_width", reason: "must be > 0 arcsec") }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+    }
+
+    /// The Sérsic mixture table `sersic_table` names, or the bundled one.
+    public func sersicMixture() throws -> SersicMixture {
+        try sersicTable.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
     }
 
     public var bounds: ParameterBounds {

@@ -45,21 +45,12 @@ public enum SceneFitRunner {
         var chainOffsets: [Int]
     }
 
-    /// What a worker returns.
+    /// What a worker returns (its sampler statistics and timing go to the patch's row in results.h5).
     struct RegionOutcome: Codable, Sendable {
         var sources: [Source]
         var covariances: [[Double]]
         /// Per active source: posterior (or Laplace) standard deviation per catalog column.
         var uncertainties: [[String: Double]]
-        var draws: Int
-        var stepSize: Double
-        var divergences: Int
-        var meanAccept: Double
-        var logLikelihood: Double
-        var chi2: Double
-        var pixels: Int
-        var exposures: Int
-        var evaluations: Int
         var rank: Int
     }
 
@@ -79,12 +70,17 @@ public enum SceneFitRunner {
         bands + ["ra", "dec"] + (isPoint ? [] : ["q", "pa", "sersic", "rhalf"])
     }
 
+    /// A source's values in `columnNames` order (fluxes, ra, dec [deg], then the shape).
+    public static func catalogValues(_ s: Source) -> [Double] {
+        s.flux + [s.ra, s.dec] + (s.isPoint ? [] : [s.q, s.pa, s.sersic, s.rhalf])
+    }
+
     public static func run(_ c: SceneFitConfiguration, mode: FitSettings.Mode, context: RunContext, resume: Bool,
                            log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws -> Summary {
         let comm = context.communicator
         let start = Date()
         let catalog = try SceneCatalog.read(c.catalog, bands: c.bands)
-        let sersic = try c.sersicTable.map { try SersicMixture.load(contentsOf: URL(fileURLWithPath: $0)) } ?? SersicMixture.bundled()
+        let sersic = try c.sersicMixture()
         let builder = try PatchBuilder(store: try PixelStore(path: c.pixelStore), psfs: try PSFStore(contentsOf: URL(fileURLWithPath: c.psfStore)),
                                        bands: c.bands, sersic: sersic, defaultROI: c.roi)
         let target = mode == .sample ? c.targetIterations : 1
@@ -173,7 +169,7 @@ public enum SceneFitRunner {
                 regionsDone += 1
                 drawsDone += draws * task.active.count
                 let elapsed = Date().timeIntervalSince(start)
-                progress.show(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone, perPatch: draws,
+                progress.show(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone,
                                            elapsed: elapsed), elapsed: elapsed, final: !scene.undone)
             },
             fail: { scene, task, message in
@@ -220,7 +216,7 @@ public enum SceneFitRunner {
         return Summary(sources: sources.count, regions: regions, flagged: flaggedCount, seconds: Date().timeIntervalSince(start))
     }
 
-    static func progressText(mode: FitSettings.Mode, scene: SuperScene, regions: Int, draws: Int, perPatch: Int, elapsed: Double) -> String {
+    static func progressText(mode: FitSettings.Mode, scene: SuperScene, regions: Int, draws: Int, elapsed: Double) -> String {
         let remaining = scene.sources.indices.reduce(0) { $0 + (scene.flagged.contains($1) ? 0 : max(0, scene.targetIterations - scene.iterations[$1])) }
         let rate = elapsed > 0 ? Double(draws) / elapsed : 0
         let perRegion = regions > 0 ? Double(draws) / Double(regions) : 1
@@ -292,18 +288,15 @@ public enum SceneFitRunner {
                                       covariances: task.covariances, settings: settings, seed: seed, stream: UInt64(task.region.patchID))
         let finalSources = patch.kernel.sources(from: fit.final)
         let updated = task.active.indices.map { finalSources[$0].source(id: task.active[$0].id, plane: patch.plane) }
-        // Catalog-unit rows (ra/dec in degrees) for every draw of every active source.
-        func row(_ x: [Double], _ s: Int) -> [Double] {
-            let p = patch.kernel.sources(from: x)[s]
-            let sky = patch.plane.sky(xi: p.xi, eta: p.eta)
-            return p.flux + [sky.ra, sky.dec] + (p.isPoint ? [] : [p.q, p.pa, p.sersic, p.rhalf])
-        }
+        // Every draw's sources, decoded once for all active sources.
+        let drawSources = fit.chain.map { patch.kernel.sources(from: $0) }
         var uncertainties: [[String: Double]] = []
         for s in 0..<layout.sourceCount {
             let names = columnNames(bands: bands, isPoint: task.active[s].isPoint)
             var u: [String: Double] = [:]
             if mode == .sample, fit.chain.count >= 2 {
-                let rows = fit.chain.map { row($0, s) }
+                // Catalog-unit rows (ra/dec in degrees) for every draw of this source.
+                let rows = drawSources.map { catalogValues($0[s].source(id: task.active[s].id, plane: patch.plane)) }
                 try results.dataset("/chains/\(task.active[s].id)").write(rows.flatMap { $0 }, start: [task.chainOffsets[s], 0],
                                                                           count: [rows.count, names.count])
                 if let st = fit.stats {
@@ -342,12 +335,13 @@ public enum SceneFitRunner {
             "seconds": Date().timeIntervalSince(t0), "log_likelihood": fit.logLikelihood, "chi2": fit.chi2,
             "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
         ]
+        let outcome = RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, rank: rank)
         let row = task.region.patchID
         let capacity = try results.dataset("/patches/patch_id").shape()[0]
         guard row < capacity else {
             // Only after very many resumes: the record is lost, the fit itself is kept.
             FileHandle.standardError.write(Data("warning: patch \(row) has no row in /patches (capacity \(capacity)); its record is not written\n".utf8))
-            return outcome()
+            return outcome
         }
         for (name, integer) in patchFields {
             let ds = try results.dataset("/patches/\(name)")
@@ -360,14 +354,7 @@ public enum SceneFitRunner {
         let maxActive = try results.dataset("/patches/active_ids").shape()[1]
         let ids = (task.active.map(\.id) + Array(repeating: -1, count: maxActive)).prefix(maxActive)
         try results.dataset("/patches/active_ids").write(Array(ids), start: [row, 0], count: [1, maxActive])
-        return outcome()
-
-        func outcome() -> RegionOutcome {
-            RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, draws: fit.chain.count,
-                             stepSize: stats?.stepSize ?? .nan, divergences: stats?.divergences ?? 0,
-                             meanAccept: record["mean_accept"]!, logLikelihood: fit.logLikelihood, chi2: fit.chi2,
-                             pixels: patch.pixelCount, exposures: patch.exposureNames.count, evaluations: fit.evaluations, rank: rank)
-        }
+        return outcome
     }
 
     static func nameOf(_ p: SourceParameter, _ bands: [String]) -> String {
