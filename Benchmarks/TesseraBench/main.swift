@@ -3,6 +3,7 @@ import Foundation
 // Benchmarks for the performance figures the issues name. Build and run in release:
 //   swift run -c release tessera-bench interpolator
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
+//   swift run -c release tessera-bench scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]]
 //   swift run -c release tessera-bench halos
 //   swift run -c release tessera-bench kernel [SECONDS]
 //     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
@@ -25,7 +26,12 @@ case "nuts":
 case "halofits" where arguments.count > 1:
     HaloFitBenchmark.run(halos: arguments[1], repeats: arguments.count > 2 ? Int(arguments[2]) ?? 1 : 1,
                          output: arguments.count > 3 ? arguments[3] : nil)
+case "scatter":
+    ScatterBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 250 : 250,
+                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20,
+                         size: arguments.count > 3 ? Double(arguments[3]) ?? 25 : 25,
+                         referenceSeeds: arguments.count > 4 ? Int(arguments[4]) ?? 2 : 2)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
     exit(2)
 }

@@ -35,12 +35,13 @@ public enum MagnificationMapBenchmark {
     public static func run(kappa: Double = 0.45, gamma: Double = 0.45, s: Double = 0.5, sizeRE: Double = 25,
                            pixels: Int = 1000, seed: UInt64 = 1,
                            raysPerPixel: Double = MapSettings.defaultRaysPerPixel,
-                           accuracy: DeflectionAccuracy = DeflectionAccuracy()) throws -> Result {
+                           accuracy: DeflectionAccuracy = DeflectionAccuracy(),
+                           compensateMeanField: Bool = true) throws -> Result {
         let clock = ContinuousClock()
         let t0 = clock.now
         let model = try MacroModel(kappa: kappa, gamma: gamma, smoothFraction: s)
         let settings = MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel),
-                                   seed: seed, accuracy: accuracy)
+                                   seed: seed, accuracy: accuracy, compensateMeanField: compensateMeanField)
         let shooter = try RayShooter(model: model, settings: settings)
         let t1 = clock.now
         var counts = [UInt32](repeating: 0, count: pixels * pixels)

@@ -66,7 +66,8 @@ extension MagnificationMap {
             }
             out.append(MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: starCount, seed: seed,
                                         raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
-                                        sourceProfile: profile, deflectionErrorBound: deflectionErrorBound))
+                                        sourceProfile: profile, deflectionErrorBound: deflectionErrorBound,
+                                        compensation: compensation))
         }
         return out
     }

@@ -22,10 +22,13 @@ public struct MagnificationMap: Sendable, Equatable {
     /// Largest a-posteriori bound on the far-field deflection error of any ray, in Einstein
     /// radii (nil when not recorded). Compare with the pixel size.
     public let deflectionErrorBound: Double?
+    /// The star field's realised mean convergence and shear that the lens equation cancelled
+    /// (nil: none; see `MeanFieldCompensation`).
+    public let compensation: MeanFieldCompensation?
 
     public init(geometry: MapGeometry, pixels: [Float], model: MacroModel, starCount: Int, seed: UInt64?,
                 raysShot: Int, raysPerPixelUnlensed: Double, sourceProfile: SourceProfile? = nil,
-                deflectionErrorBound: Double? = nil) {
+                deflectionErrorBound: Double? = nil, compensation: MeanFieldCompensation? = nil) {
         precondition(pixels.count == geometry.pixels * geometry.pixels, "pixels must have pixels² entries")
         self.geometry = geometry
         self.pixels = pixels
@@ -36,6 +39,7 @@ public struct MagnificationMap: Sendable, Equatable {
         self.raysPerPixelUnlensed = raysPerPixelUnlensed
         self.sourceProfile = sourceProfile
         self.deflectionErrorBound = deflectionErrorBound
+        self.compensation = compensation
     }
 
     /// Pixels per side (columns).

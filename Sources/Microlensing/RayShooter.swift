@@ -27,6 +27,10 @@ public struct RayShooter: Sendable {
     public let stars: StarField
     public let accuracy: DeflectionAccuracy
     public let rayDensity: RayDensity
+    /// The star field's realised mean shear over the map's pre-image, cancelled in the lens
+    /// equation (nil: none), see `MeanFieldCompensation`. `deflection(x:y:)` returns the stars'
+    /// raw α*, without it.
+    public let compensation: MeanFieldCompensation?
     /// Spacing of the ray grid in Einstein radii.
     public let raySpacing: Double
     /// Rays per side of the grid.
@@ -65,19 +69,27 @@ public struct RayShooter: Sendable {
         let geometry = try MapGeometry(sizeRE: settings.sizeRE, pixels: settings.pixels)
         let region = try ShootingRegion(model: model, map: geometry, massFunction: settings.massFunction,
                                         lightLoss: settings.lightLoss)
+        let preimage = StarField.Rectangle(halfWidthX: geometry.halfSize / abs(model.lambdaX),
+                                           halfWidthY: geometry.halfSize / abs(model.lambdaY))
         let stars = try StarField(kappaStar: model.kappaStar, radius: region.starFieldRadius,
-                                  massFunction: settings.massFunction, seed: settings.seed)
+                                  massFunction: settings.massFunction, seed: settings.seed,
+                                  conditionedOn: settings.compensateMeanField ? preimage : nil)
+        let compensation = settings.compensateMeanField && stars.count > 0
+            ? try MeanFieldCompensation(stars: stars, model: model, map: geometry) : nil
         try self.init(model: model, geometry: geometry, region: region, stars: stars,
-                      rayDensity: settings.rayDensity, accuracy: settings.accuracy)
+                      rayDensity: settings.rayDensity, accuracy: settings.accuracy, compensation: compensation)
     }
 
     /// A shooter for explicit pieces (e.g. a hand-made star field). The lens equation uses the
-    /// model's κ_s and γ only; the stars supply their own convergence.
+    /// model's κ_s and γ only; the stars supply their own convergence, corrected by
+    /// `compensation` when one is given.
     public init(model: MacroModel, geometry: MapGeometry, region: ShootingRegion, stars: StarField,
-                rayDensity: RayDensity, accuracy: DeflectionAccuracy = DeflectionAccuracy()) throws {
+                rayDensity: RayDensity, accuracy: DeflectionAccuracy = DeflectionAccuracy(),
+                compensation: MeanFieldCompensation? = nil) throws {
         try rayDensity.validate()
         try accuracy.validate()
         self.model = model
+        self.compensation = compensation
         self.geometry = geometry
         self.region = region
         self.stars = stars
@@ -153,7 +165,7 @@ public struct RayShooter: Sendable {
         let px = counts.map { Float(Double($0) * scale) }
         return MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: stars.count,
                                 seed: stars.seed, raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
-                                deflectionErrorBound: deflectionErrorBound)
+                                deflectionErrorBound: deflectionErrorBound, compensation: compensation)
     }
 
     /// Shoots the rays of cell rows `band` (a sub-range of 0..<cellRows), adding hits to `counts`.
@@ -173,6 +185,9 @@ public struct RayShooter: Sendable {
         let invPix = 1 / geometry.pixelSize
         let h = geometry.halfSize
         let (a1, a2) = model.smoothCoefficients
+        // Lens equation y = C·x − (α* − Γ·x) with Γ the compensation's shear: it enters conj(α*)
+        // as the analytic term conj(γ)·z = conj(γ)·z_c + conj(γ)·w in a cell's local expansion.
+        let g1 = compensation?.gamma1 ?? 0, g2 = compensation?.gamma2 ?? 0
 
         let padded = Self.paddedRowLength(b)
         let wx = UnsafeMutablePointer<Double>.allocate(capacity: padded)
@@ -205,6 +220,10 @@ public struct RayShooter: Sendable {
                                                            openingAngle: accuracy.openingAngle, binomial: binomial,
                                                            cr: cr, ci: ci, scratch: &scratch)
                         maxBound = max(maxBound, bound)
+                        // − conj(γ)(z_c + w), conj(γ) = γ₁ − iγ₂.
+                        cr[0] -= g1 * xc + g2 * yc
+                        ci[0] -= g1 * yc - g2 * xc
+                        if p >= 1 { cr[1] -= g1; ci[1] += g2 }
                         near.gather(grid: grid, cellX: cxc, cellY: cy, centerX: xc, centerY: yc)
                     }
                     let uBase = (a1 * xc + h) * invPix

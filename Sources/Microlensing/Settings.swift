@@ -56,6 +56,10 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
     public var lightLoss: Double
     /// Far/near deflection settings.
     public var accuracy: DeflectionAccuracy
+    /// Fix the star mass in the map's pre-image to its expectation and cancel the stars'
+    /// realised mean shear there (`MeanFieldCompensation`), so that the map is a sample at
+    /// exactly the model's (κ, γ).
+    public var compensateMeanField: Bool
 
     /// 16 = 4×4 rays per unlensed pixel: a pixel of magnification μ gets ~16μ hits.
     public static let defaultRaysPerPixel = 16.0
@@ -68,7 +72,8 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
     public init(sizeRE: Double = 25, pixels: Int = 1000,
                 rayDensity: RayDensity = .perSourcePixel(MapSettings.defaultRaysPerPixel),
                 seed: UInt64 = 1, massFunction: MassFunction = .unit,
-                lightLoss: Double = MapSettings.defaultLightLoss, accuracy: DeflectionAccuracy = DeflectionAccuracy()) {
+                lightLoss: Double = MapSettings.defaultLightLoss, accuracy: DeflectionAccuracy = DeflectionAccuracy(),
+                compensateMeanField: Bool = true) {
         self.sizeRE = sizeRE
         self.pixels = pixels
         self.rayDensity = rayDensity
@@ -76,5 +81,6 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
         self.massFunction = massFunction
         self.lightLoss = lightLoss
         self.accuracy = accuracy
+        self.compensateMeanField = compensateMeanField
     }
 }

@@ -18,6 +18,10 @@ import Darwin
 ///   ≥ the requested radius; for a mass spectrum it differs from it by a relative
 ///   ~σ_m/(2⟨m⟩√N).
 /// - Positions are uniform in the disk (stream 1): r = R*·√u, φ = 2πv.
+/// - Optionally the mass inside a centred rectangle (a map's pre-image) is fixed to its
+///   expectation κ*·A/π instead of left to Poisson noise (`conditionedOn`): two-stratum sampling,
+///   uniform positions inside the rectangle and in the rest of the disk, with the expected
+///   density in both. See `MeanFieldCompensation` for why.
 ///
 /// Explicit fields (any positions, e.g. a single star for tests) can be built with
 /// `init(x:y:mass:radius:)`; their κ* is Σm/R².
@@ -47,9 +51,30 @@ public struct StarField: Sendable, Equatable {
         return n <= 0 ? 0 : Int((n * (1 - 1e-12)).rounded(.up))
     }
 
+    /// A centred rectangle [−halfWidthX, halfWidthX] × [−halfWidthY, halfWidthY] (Einstein radii).
+    public struct Rectangle: Sendable, Equatable, Hashable, Codable {
+        public var halfWidthX: Double, halfWidthY: Double
+        public init(halfWidthX: Double, halfWidthY: Double) {
+            self.halfWidthX = halfWidthX
+            self.halfWidthY = halfWidthY
+        }
+        public var area: Double { 4 * halfWidthX * halfWidthY }
+        func contains(_ x: Double, _ y: Double) -> Bool { abs(x) < halfWidthX && abs(y) < halfWidthY }
+    }
+
     /// A random field of surface density `kappaStar` covering at least (for fixed masses) a disk
     /// of radius `radius`.
-    public init(kappaStar: Double, radius: Double, massFunction: MassFunction = .unit, seed: UInt64) throws {
+    ///
+    /// `conditionedOn`: a rectangle inside the disk whose star mass is fixed to its expectation
+    /// M_A = κ*·A/π (the mean over fields) rather than drawn. The stars, in draw order, go inside
+    /// while the running mass C + u·mᵢ (one uniform u per field) is below M_A: for unit masses the
+    /// rectangle gets ⌊M_A⌋ or ⌈M_A⌉ stars, with probabilities that make the mean exactly M_A
+    /// (systematic rounding); for a mass spectrum the mass inside is M_A to within about one
+    /// star. Positions are uniform inside the rectangle and uniform in the disk outside it, so
+    /// the density is κ*/π everywhere on average and the field is Poisson-like (binomial) at
+    /// every scale within each of the two regions.
+    public init(kappaStar: Double, radius: Double, massFunction: MassFunction = .unit, seed: UInt64,
+                conditionedOn rectangle: Rectangle? = nil) throws {
         try MicrolensingError.require(kappaStar.isFinite && kappaStar >= 0, "kappaStar", kappaStar, "must be finite and >= 0")
         try MicrolensingError.require(radius.isFinite && radius > 0, "starFieldRadius", radius, "must be finite and > 0")
         try massFunction.validate()
@@ -65,11 +90,36 @@ public struct StarField: Sendable, Equatable {
         let r = n > 0 ? (total / kappaStar).squareRoot() : radius
         var posRNG = RandomSource(seed: seed, stream: 1)
         var xs = [Double](repeating: 0, count: n), ys = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            let rr = r * posRNG.uniform().squareRoot()
-            let phi = 2 * Double.pi * posRNG.uniform()
-            xs[i] = rr * cos(phi)
-            ys[i] = rr * sin(phi)
+        if let rect = rectangle, n > 0 {
+            try MicrolensingError.require(rect.halfWidthX > 0 && rect.halfWidthY > 0, "conditioningRectangle",
+                                          min(rect.halfWidthX, rect.halfWidthY), "half-widths must be > 0")
+            let corner = (rect.halfWidthX * rect.halfWidthX + rect.halfWidthY * rect.halfWidthY).squareRoot()
+            try MicrolensingError.require(corner < r, "conditioningRectangle", corner,
+                                          "half-diagonal must lie inside the star field's radius \(r)")
+            let target = kappaStar * rect.area / Double.pi
+            let u = posRNG.uniform()
+            var cumulative = 0.0
+            for i in 0..<n {
+                if cumulative + u * m[i] < target {
+                    xs[i] = rect.halfWidthX * (2 * posRNG.uniform() - 1)
+                    ys[i] = rect.halfWidthY * (2 * posRNG.uniform() - 1)
+                } else {
+                    repeat {
+                        let rr = r * posRNG.uniform().squareRoot()
+                        let phi = 2 * Double.pi * posRNG.uniform()
+                        xs[i] = rr * cos(phi)
+                        ys[i] = rr * sin(phi)
+                    } while rect.contains(xs[i], ys[i])
+                }
+                cumulative += m[i]
+            }
+        } else {
+            for i in 0..<n {
+                let rr = r * posRNG.uniform().squareRoot()
+                let phi = 2 * Double.pi * posRNG.uniform()
+                xs[i] = rr * cos(phi)
+                ys[i] = rr * sin(phi)
+            }
         }
         self.x = xs
         self.y = ys

@@ -14,10 +14,14 @@ extension Tessera {
             abstract: "Make one microlensing magnification map by inverse ray shooting.",
             discussion: """
             Stars of mass 1 fill a disk around the shooting region with κ* = (1 − s)κ; the rest, \\
-            κ_s = sκ, is smooth. The map holds the magnification itself (not divided by \\
-            μ_theory = 1/|(1 − κ)² − γ²|). HDF5 output: /magnification [pixels, pixels] (row = y, \\
-            column = x, the shear axis) with κ, γ, s, size, star count, seed and ray counts as \\
-            attributes, plus /histogram/pdf [source size, bin] of log10(μ/μ_theory) and its edges. \\
+            κ_s = sκ, is smooth. By default the star mass in the map's pre-image is fixed to its \\
+            expectation and the stars' realised mean shear there is cancelled by an external \\
+            shear, so the map is a sample at exactly (κ, γ) rather than at (κ, γ) plus Poisson \\
+            noise; --no-mean-field-compensation turns that off. The \\
+            map holds the magnification itself (not divided by μ_theory = 1/|(1 − κ)² − γ²|). \\
+            HDF5 output: /magnification [pixels, pixels] (row = y, column = x, the shear axis) \\
+            with κ, γ, s, size, star count, seed, ray counts and the compensation as attributes, \\
+            plus /histogram/pdf [source size, bin] of log10(μ/μ_theory) and its edges. \\
             FITS output: the map as the primary image with the same facts as header keywords.
             """)
 
@@ -39,6 +43,9 @@ extension Tessera {
         @Option(name: .customLong("mass-function"), help: "Stellar masses: unit, salpeter or kroupa.") var massFunction = "unit"
         @Option(name: .customLong("mass-min"), help: "Minimum stellar mass in M☉ (salpeter, kroupa).") var massMin = 0.08
         @Option(name: .customLong("mass-max"), help: "Maximum stellar mass in M☉ (salpeter, kroupa).") var massMax = 1.0
+        @Flag(inversion: .prefixedNo,
+              help: "Fix the star mass in the map's pre-image to its expectation and cancel the stars' mean shear there, so the map is a sample at exactly (κ, γ).")
+        var meanFieldCompensation = true
         @Option(help: "Output file: .h5 (HDF5) or .fits.") var out: String
 
         func run() throws {
@@ -52,7 +59,7 @@ extension Tessera {
                 }
                 let masses = try TableCellComputer.massFunction(massFunction, range: [massMin, massMax])
                 let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed,
-                                                          massFunction: masses)
+                                                          massFunction: masses, compensateMeanField: meanFieldCompensation)
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
                                                        profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins)
                 let map = output.map
@@ -65,6 +72,10 @@ extension Tessera {
                     ("mean_magnification", .double(map.mean)), ("theory_magnification", .double(map.theoreticalMagnification)),
                     ("seconds", .double(output.seconds)), ("tessera_version", .string(TesseraVersion.string)),
                     ("git_commit", .string(version.commit ?? "unknown")), ("created", .string(Timestamp.iso8601())),
+                    ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)),
+                    ("preimage_kappa_star", .double(map.compensation?.realisedKappa ?? .nan)),
+                    ("cancelled_shear1", .double(map.compensation?.gamma1 ?? 0)),
+                    ("cancelled_shear2", .double(map.compensation?.gamma2 ?? 0)),
                 ]
                 if out.hasSuffix(".fits") || out.hasSuffix(".fit") {
                     try writeFITS(map: map, facts: facts)
@@ -96,7 +107,9 @@ extension Tessera {
             let keys = ["kappa": "KAPPA", "gamma": "GAMMA", "s": "SMOOTHF", "size_re": "SIZE_RE", "pixels": "NPIX",
                         "stars": "NSTARS", "seed": "SEED", "rays_shot": "NRAYS", "rays_per_pixel_unlensed": "RAYSPPX",
                         "mean_magnification": "MU_MEAN", "theory_magnification": "MU_TH", "seconds": "SECONDS",
-                        "tessera_version": "TESSVER", "git_commit": "GITCOMM", "created": "DATE"]
+                        "tessera_version": "TESSVER", "git_commit": "GITCOMM", "created": "DATE",
+                        "compensate_mean_field": "MFCOMP", "preimage_kappa_star": "MFKAPPA",
+                        "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2"]
             for (name, value) in facts {
                 guard let key = keys[name] else { continue }
                 switch value {

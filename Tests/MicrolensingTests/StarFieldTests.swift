@@ -77,3 +77,56 @@ final class StarFieldTests: XCTestCase {
         XCTAssertEqual(rm.halfWidthY, 12.5 / 0.3, accuracy: 1e-9)
     }
 }
+
+final class ConditionedStarFieldTests: XCTestCase {
+    /// Unit masses: the rectangle gets ⌊M_A⌋ or ⌈M_A⌉ stars (M_A = κ*·A/π), ⌈M_A⌉ with
+    /// probability frac(M_A); the rest of the disk keeps the expected density.
+    func testRectangleGetsItsExpectedStarCount() throws {
+        let rect = StarField.Rectangle(halfWidthX: 40, halfWidthY: 6)
+        let kappaStar = 0.225
+        let expected = kappaStar * rect.area / Double.pi   // 68.75
+        var ceilings = 0
+        for seed in 1...200 as ClosedRange<UInt64> {
+            let f = try StarField(kappaStar: kappaStar, radius: 60, seed: seed, conditionedOn: rect)
+            let inside = (0..<f.count).filter { abs(f.x[$0]) < 40 && abs(f.y[$0]) < 6 }.count
+            XCTAssertTrue(inside == Int(expected) || inside == Int(expected) + 1, "seed \(seed): \(inside)")
+            if inside == Int(expected) + 1 { ceilings += 1 }
+            XCTAssertTrue((0..<f.count).allSatisfy { f.x[$0] * f.x[$0] + f.y[$0] * f.y[$0] <= f.radius * f.radius })
+            XCTAssertEqual(f.count, try StarField(kappaStar: kappaStar, radius: 60, seed: seed).count)
+        }
+        let p = expected - expected.rounded(.down)
+        XCTAssertEqual(Double(ceilings) / 200, p, accuracy: 4 * (p * (1 - p) / 200).squareRoot())
+    }
+
+    /// Outside the rectangle positions stay uniform: equal counts in the two halves of the rest of
+    /// the disk and the expected share beyond half the radius.
+    func testOutsideStaysUniform() throws {
+        let rect = StarField.Rectangle(halfWidthX: 20, halfWidthY: 5)
+        let f = try StarField(kappaStar: 0.5, radius: 120, seed: 11, conditionedOn: rect)
+        let outside = (0..<f.count).filter { !(abs(f.x[$0]) < 20 && abs(f.y[$0]) < 5) }
+        let right = outside.filter { f.x[$0] > 0 }.count
+        let far = outside.filter { f.x[$0] * f.x[$0] + f.y[$0] * f.y[$0] > f.radius * f.radius / 4 }.count
+        let n = Double(outside.count)
+        let farShare = 0.75 * Double.pi * f.radius * f.radius / (Double.pi * f.radius * f.radius - rect.area)
+        XCTAssertEqual(Double(right) / n, 0.5, accuracy: 5 * (0.25 / n).squareRoot())
+        XCTAssertEqual(Double(far) / n, farShare, accuracy: 5 * (farShare * (1 - farShare) / n).squareRoot())
+    }
+
+    /// With a mass spectrum the mass inside is κ*·A/π to within about one star.
+    func testMassInsideWithMassSpectrum() throws {
+        let rect = StarField.Rectangle(halfWidthX: 30, halfWidthY: 10)
+        let mf = MassFunction.salpeter(minimum: 0.1, maximum: 2)
+        for seed in 1...20 as ClosedRange<UInt64> {
+            let f = try StarField(kappaStar: 0.3, radius: 80, massFunction: mf, seed: seed, conditionedOn: rect)
+            let mass = (0..<f.count).filter { abs(f.x[$0]) < 30 && abs(f.y[$0]) < 10 }.map { f.mass[$0] }.reduce(0, +)
+            XCTAssertEqual(mass, 0.3 * rect.area / Double.pi, accuracy: 2, "seed \(seed)")
+        }
+    }
+
+    func testRectangleMustLieInsideTheField() {
+        XCTAssertThrowsError(try StarField(kappaStar: 0.3, radius: 10, seed: 1,
+                                           conditionedOn: .init(halfWidthX: 9, halfWidthY: 9))) { error in
+            XCTAssertTrue("\(error)".contains("conditioningRectangle"), "\(error)")
+        }
+    }
+}

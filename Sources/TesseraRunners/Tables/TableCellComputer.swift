@@ -16,9 +16,9 @@ public enum TableCellComputer {
 
     /// Map settings of a cell from the grid configuration.
     public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64,
-                                massFunction: MassFunction = .unit) -> MapSettings {
+                                massFunction: MassFunction = .unit, compensateMeanField: Bool = true) -> MapSettings {
         MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed,
-                    massFunction: massFunction)
+                    massFunction: massFunction, compensateMeanField: compensateMeanField)
     }
 
     /// A mass function by name ("unit", "salpeter", "kroupa") with [minimum, maximum] in M☉.
@@ -64,7 +64,8 @@ public enum TableCellComputer {
     public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration) throws -> CellResult {
         let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
                           settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
-                                             massFunction: try massFunction(c.massFunction, range: c.massRange)),
+                                             massFunction: try massFunction(c.massFunction, range: c.massRange),
+                                             compensateMeanField: c.compensateMeanField),
                           sourceSizes: c.sourceSizes, profile: c.sourceProfile,
                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
         return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,
