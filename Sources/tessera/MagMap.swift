@@ -63,42 +63,18 @@ extension Tessera {
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
                                                        profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins)
                 let map = output.map
-                let version = SourceVersion.detect()
-                let facts: [(String, HDF5AttributeValue)] = [
-                    ("kappa", .double(kappa)), ("gamma", .double(gamma)), ("s", .double(s)), ("size_re", .double(sizeRE)),
-                    ("pixels", .int(Int64(pixels))), ("mass_function", .string(massFunction)),
-                    ("mass_range", .doubles(massFunction == "unit" ? [1, 1] : [massMin, massMax])), ("stars", .int(Int64(map.starCount))), ("seed", .int(Int64(bitPattern: seed))),
-                    ("rays_shot", .int(Int64(map.raysShot))), ("rays_per_pixel_unlensed", .double(map.raysPerPixelUnlensed)),
-                    ("mean_magnification", .double(map.mean)), ("theory_magnification", .double(map.theoreticalMagnification)),
-                    ("seconds", .double(output.seconds)), ("tessera_version", .string(TesseraVersion.string)),
-                    ("git_commit", .string(version.commit ?? "unknown")), ("created", .string(Timestamp.iso8601())),
-                    ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)),
-                    ("preimage_kappa_star", .double(map.compensation?.realisedKappa ?? .nan)),
-                    ("cancelled_shear1", .double(map.compensation?.gamma1 ?? 0)),
-                    ("cancelled_shear2", .double(map.compensation?.gamma2 ?? 0)),
-                ]
+                let facts = MagnificationMapFile.facts(map: map, massFunction: massFunction, massRange: [massMin, massMax],
+                                                       seconds: output.seconds)
                 if out.hasSuffix(".fits") || out.hasSuffix(".fit") {
                     try writeFITS(map: map, facts: facts)
                 } else {
-                    try writeHDF5(map: map, pdf: output.pdf, range: range, facts: facts)
+                    try MagnificationMapFile.write(map: map, pdf: output.pdf, sourceSizes: sourceSizes, sourceProfile: sourceProfile,
+                                                   logMuRange: range[0]...range[1], bins: bins, facts: facts, to: out)
                 }
                 print(String(format: "magmap: %d×%d pixels, %d stars, %d rays in %.2f s; mean μ = %.5g (theory %.5g, %+.3f%%) -> %@",
                              pixels, pixels, map.starCount, map.raysShot, output.seconds, map.mean, map.theoreticalMagnification,
                              100 * map.relativeMeanError, out))
             }
-        }
-
-        func writeHDF5(map: MagnificationMap, pdf: [Double], range: [Double], facts: [(String, HDF5AttributeValue)]) throws {
-            let file = try HDF5File.create(out)
-            try file.write(map.pixels, shape: [pixels, pixels], to: "/magnification",
-                           layout: DatasetLayout(chunks: [min(pixels, 256), min(pixels, 256)], compression: 4))
-            for (name, value) in facts { try file.setAttribute(name, value, on: "/magnification") }
-            try file.write(pdf, shape: [sourceSizes.count, bins], to: "/histogram/pdf")
-            try file.write((0...bins).map { range[0] + (range[1] - range[0]) * Double($0) / Double(bins) }, to: "/histogram/log_mu_edges")
-            try file.write(sourceSizes, to: "/histogram/source_sizes")
-            try file.setAttribute("variable", .string("log10(mu/mu_theory)"), on: "/histogram/pdf")
-            try file.setAttribute("source_profile", .string(sourceProfile), on: "/histogram/pdf")
-            try file.close()
         }
 
         func writeFITS(map: MagnificationMap, facts: [(String, HDF5AttributeValue)]) throws {

@@ -41,7 +41,8 @@ extension Tessera {
                     libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
                 try context.finishing {
                     let summary = try TabulationRunner.run(configuration, context: context) { cell in
-                        try TableCellComputer.compute(cell, configuration: configuration)
+                        try TableCellComputer.compute(cell, configuration: configuration,
+                                                      mapDirectory: configuration.keepMaps ? context.file("maps") : nil)
                     }
                     if !summary.failed.isEmpty { throw TabulationIncomplete(failedCells: summary.failed) }
                 }

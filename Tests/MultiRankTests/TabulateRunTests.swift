@@ -3,7 +3,8 @@ import XCTest
 import TesseraHDF5
 
 /// `mpirun -np 4 tessera tabulate` on a small grid, killed partway (SIGKILL to every process of
-/// the job), resumed, and checked against the same cells computed one by one with `tessera magmap`.
+/// the job), resumed, and checked against the same cells computed one by one with `tessera magmap`,
+/// histograms and kept maps alike.
 final class TabulateRunTests: XCTestCase {
     let grid = """
     sim_id: killtest
@@ -20,6 +21,7 @@ final class TabulateRunTests: XCTestCase {
     log_mu_range: [-1.5, 1.5]
     bins: 24
     seed: 7
+    keep_maps: true
     """
 
     var directory: String!
@@ -70,6 +72,8 @@ final class TabulateRunTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/checkpoint/" + name)), data, "\(name) was rewritten")
         }
         XCTAssertEqual(checkpointCount(run), computable)
+        let maps = try FileManager.default.contentsOfDirectory(atPath: run + "/maps")
+        XCTAssertEqual(maps.filter { $0.hasSuffix(".h5") }.count, computable, "\(maps)")
 
         // The table: every computable cell present, the critical cell skipped.
         let table = try HDF5File.open(run + "/table.h5")
@@ -100,7 +104,15 @@ final class TabulateRunTests: XCTestCase {
             XCTAssertEqual(single.status, 0, single.stderr)
             let file = try HDF5File.open(out)
             let alone = try file.read(Double.self, from: "/histogram/pdf")
+            let aloneMap = try file.read(Float.self, from: "/magnification")
             try file.close()
+            // The map the tabulation kept (keep_maps) is the one magmap makes alone.
+            let kept = try HDF5File.open(run + String(format: "/maps/cell-%06d.h5", cell))
+            let keptMap = try kept.read(Float.self, from: "/magnification")
+            XCTAssertEqual(try kept.attribute("seed", of: "/magnification"), .int(seeds[cell]))
+            try kept.close()
+            XCTAssertEqual(keptMap.shape, [24, 24])
+            XCTAssertEqual(keptMap.values, aloneMap.values, "cell \(cell): kept map differs from its single-cell map")
             XCTAssertEqual(alone.shape, [2, 24])
             XCTAssertEqual(alone.values, Array(pdf.values[(cell * 48)..<((cell + 1) * 48)]), "cell \(cell) differs from its single-cell map")
             // These 4-Einstein-radius maps are far too small for the mean to match theory (the

@@ -60,14 +60,29 @@ public enum TableCellComputer {
         return Output(map: map, pdf: pdf, seconds: Date().timeIntervalSince(start))
     }
 
-    /// One cell of a tabulation.
-    public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration) throws -> CellResult {
+    /// The file a kept map of cell `index` goes to, inside the run's `maps/` directory.
+    public static func mapPath(directory: String, index: Int) -> String {
+        (directory as NSString).appendingPathComponent(String(format: "cell-%06d.h5", index))
+    }
+
+    /// One cell of a tabulation; with `mapDirectory` its point-source map is also saved there
+    /// (`MagnificationMapFile`, named by `mapPath`).
+    public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration,
+                               mapDirectory: String? = nil) throws -> CellResult {
         let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
                           settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
                                              massFunction: try massFunction(c.massFunction, range: c.massRange),
                                              compensateMeanField: c.compensateMeanField),
                           sourceSizes: c.sourceSizes, profile: c.sourceProfile,
                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
+        if let mapDirectory {
+            try FileManager.default.createDirectory(atPath: mapDirectory, withIntermediateDirectories: true)
+            try MagnificationMapFile.write(map: out.map, pdf: out.pdf, sourceSizes: c.sourceSizes, sourceProfile: c.sourceProfile,
+                                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins,
+                                           facts: MagnificationMapFile.facts(map: out.map, massFunction: c.massFunction,
+                                                                             massRange: c.massRange, seconds: out.seconds),
+                                           to: mapPath(directory: mapDirectory, index: cell.index))
+        }
         return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,
                           theoryMagnification: out.map.theoreticalMagnification, rays: Int64(out.map.raysShot),
                           stars: Int64(out.map.starCount), seed: cell.seed, seconds: out.seconds, rank: 0)

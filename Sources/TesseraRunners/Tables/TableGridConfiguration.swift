@@ -21,6 +21,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
     public var massRange: [Double] = [0.08, 1.0]
     public var maxAttempts = 3
     public var compensateMeanField = true
+    public var keepMaps = false
 
     public init() {}
 
@@ -30,7 +31,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case criticalMargin = "critical_margin", sizeRE = "size_re", pixels, raysPerPixel = "rays_per_pixel"
         case sourceSizes = "source_sizes", sourceProfile = "source_profile", logMuRange = "log_mu_range", bins, seed
         case massFunction = "mass_function", massRange = "mass_range", maxAttempts = "max_attempts"
-        case compensateMeanField = "compensate_mean_field"
+        case compensateMeanField = "compensate_mean_field", keepMaps = "keep_maps"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -55,6 +56,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
             return "Stellar masses: unit (all 1 M☉), salpeter (dN/dm ∝ m^−2.35) or kroupa (Kroupa 2001), within mass_range."
         case .massRange: return "[minimum, maximum] stellar mass in M☉ for salpeter and kroupa (ignored for unit)."
         case .maxAttempts: return "Attempts per cell before it is marked failed (a failed cell is retried on resume)."
+        case .keepMaps:
+            return "Also save each cell's point-source map as maps/cell-NNNNNN.h5 in the run directory (the `tessera magmap` HDF5 layout; 4 bytes per pixel)."
         case .compensateMeanField:
             return "Fix each star field's mass in the map's pre-image to its expectation and cancel the stars' mean shear there (Poisson noise that shifts a single map's mean by several per cent near the critical line), so every map is a sample at exactly its (κ, γ)."
         }
@@ -81,6 +84,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         massRange = try c.decodeIfPresent([Double].self, forKey: .massRange) ?? d.massRange
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         compensateMeanField = try c.decodeIfPresent(Bool.self, forKey: .compensateMeanField) ?? d.compensateMeanField
+        keepMaps = try c.decodeIfPresent(Bool.self, forKey: .keepMaps) ?? d.keepMaps
     }
 
     public func validate() throws {
