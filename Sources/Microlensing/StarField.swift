@@ -90,6 +90,11 @@ public struct StarField: Sendable, Equatable {
         let r = n > 0 ? (total / kappaStar).squareRoot() : radius
         var posRNG = RandomSource(seed: seed, stream: 1)
         var xs = [Double](repeating: 0, count: n), ys = [Double](repeating: 0, count: n)
+        func uniformInDisk() -> (Double, Double) {
+            let rr = r * posRNG.uniform().squareRoot()
+            let phi = 2 * Double.pi * posRNG.uniform()
+            return (rr * cos(phi), rr * sin(phi))
+        }
         if let rect = rectangle, n > 0 {
             try MicrolensingError.require(rect.halfWidthX > 0 && rect.halfWidthY > 0, "conditioningRectangle",
                                           min(rect.halfWidthX, rect.halfWidthY), "half-widths must be > 0")
@@ -104,22 +109,12 @@ public struct StarField: Sendable, Equatable {
                     xs[i] = rect.halfWidthX * (2 * posRNG.uniform() - 1)
                     ys[i] = rect.halfWidthY * (2 * posRNG.uniform() - 1)
                 } else {
-                    repeat {
-                        let rr = r * posRNG.uniform().squareRoot()
-                        let phi = 2 * Double.pi * posRNG.uniform()
-                        xs[i] = rr * cos(phi)
-                        ys[i] = rr * sin(phi)
-                    } while rect.contains(xs[i], ys[i])
+                    repeat { (xs[i], ys[i]) = uniformInDisk() } while rect.contains(xs[i], ys[i])
                 }
                 cumulative += m[i]
             }
         } else {
-            for i in 0..<n {
-                let rr = r * posRNG.uniform().squareRoot()
-                let phi = 2 * Double.pi * posRNG.uniform()
-                xs[i] = rr * cos(phi)
-                ys[i] = rr * sin(phi)
-            }
+            for i in 0..<n { (xs[i], ys[i]) = uniformInDisk() }
         }
         self.x = xs
         self.y = ys
