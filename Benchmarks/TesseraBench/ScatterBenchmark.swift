@@ -85,9 +85,10 @@ enum ScatterBenchmark {
                 let mean = errors.reduce(0, +) / Double(seeds)
                 let rms = (errors.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(seeds - 1, 1))).squareRoot()
                 let worst = errors.map(abs).max() ?? 0
+                let within = errors.filter { abs($0) <= 0.005 }.count
                 let pooled = zip(hA, hB).map { $0 + $1 }
-                print(String(format: "%@: mean error %+.3f%% ± %.3f%%, scatter %.3f%% rms, worst %.3f%%, %.2f s per map; CDF distance to reference %.4f, between seed halves %.4f",
-                             name, 100 * mean, 100 * rms / Double(seeds).squareRoot(), 100 * rms, 100 * worst,
+                print(String(format: "%@: mean error %+.3f%% ± %.3f%%, scatter %.3f%% rms, worst %.3f%%, %d of %d maps within 0.5%%, %.2f s per map; CDF distance to reference %.4f, between seed halves %.4f",
+                             name, 100 * mean, 100 * rms / Double(seeds).squareRoot(), 100 * rms, 100 * worst, within, seeds,
                              seconds / Double(seeds), cdfDistance(pooled, reference), cdfDistance(hA, hB)))
             }
         } catch {
