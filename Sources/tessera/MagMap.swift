@@ -77,8 +77,11 @@ extension Tessera {
             }
         }
 
+        /// Written under a temporary name and renamed, as the HDF5 map is.
         func writeFITS(map: MagnificationMap, facts: [(String, HDF5AttributeValue)]) throws {
-            let file = try FITSFile(creatingAt: out, overwrite: true)
+            let partial = out + ".partial"
+            defer { try? FileManager.default.removeItem(atPath: partial) }
+            let file = try FITSFile(creatingAt: partial, overwrite: true)
             _ = try file.appendImage(FITSImage(width: pixels, height: pixels, pixels: map.pixels), extname: nil)
             let keys = ["kappa": "KAPPA", "gamma": "GAMMA", "s": "SMOOTHF", "size_re": "SIZE_RE", "pixels": "NPIX",
                         "stars": "NSTARS", "seed": "SEED", "rays_shot": "NRAYS", "rays_per_pixel_unlensed": "RAYSPPX",
@@ -96,6 +99,8 @@ extension Tessera {
                 }
             }
             try file.close()
+            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+            try FileManager.default.moveItem(atPath: partial, toPath: out)
         }
     }
 }

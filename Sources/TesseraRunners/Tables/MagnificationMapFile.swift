@@ -16,11 +16,12 @@ import TesseraSupport
 /// under the final name.
 public enum MagnificationMapFile {
     /// The map's provenance: macro model, geometry, stars, seed, rays, means, the mean-field
-    /// compensation, timing and software version.
+    /// compensation (its pre-image κ* and cancelled shear only when it was applied), timing and
+    /// software version.
     public static func facts(map: MagnificationMap, massFunction: String, massRange: [Double],
                              seconds: Double) -> [(String, HDF5AttributeValue)] {
         let version = SourceVersion.detect()
-        return [
+        var facts: [(String, HDF5AttributeValue)] = [
             ("kappa", .double(map.kappa)), ("gamma", .double(map.gamma)), ("s", .double(map.smoothFraction)),
             ("size_re", .double(map.sizeRE)), ("pixels", .int(Int64(map.width))), ("mass_function", .string(massFunction)),
             ("mass_range", .doubles(massFunction == "unit" ? [1, 1] : massRange)), ("stars", .int(Int64(map.starCount))),
@@ -30,10 +31,12 @@ public enum MagnificationMapFile {
             ("seconds", .double(seconds)), ("tessera_version", .string(TesseraVersion.string)),
             ("git_commit", .string(version.commit ?? "unknown")), ("created", .string(Timestamp.iso8601())),
             ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)),
-            ("preimage_kappa_star", .double(map.compensation?.realisedKappa ?? .nan)),
-            ("cancelled_shear1", .double(map.compensation?.gamma1 ?? 0)),
-            ("cancelled_shear2", .double(map.compensation?.gamma2 ?? 0)),
         ]
+        if let c = map.compensation {
+            facts += [("preimage_kappa_star", .double(c.realisedKappa)), ("cancelled_shear1", .double(c.gamma1)),
+                      ("cancelled_shear2", .double(c.gamma2))]
+        }
+        return facts
     }
 
     /// Writes the map and its histograms (`pdf` flattened [size][bin]) to `path`.
