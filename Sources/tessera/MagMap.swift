@@ -46,6 +46,7 @@ extension Tessera {
         @Flag(inversion: .prefixedNo,
               help: "Fix the star mass in the map's pre-image to its expectation and cancel the stars' mean shear there, so the map is a sample at exactly (κ, γ).")
         var meanFieldCompensation = true
+        @Option(help: "Threads shooting rays (bands of the map; the result does not depend on it).") var threads = 1
         @Option(help: "Output file: .h5 (HDF5) or .fits.") var out: String
 
         func run() throws {
@@ -57,11 +58,15 @@ extension Tessera {
                 guard ["gaussian", "disk"].contains(sourceProfile) else {
                     throw ConfigError.invalidValue(file: "command line", field: "--source-profile", reason: "must be gaussian or disk")
                 }
+                guard threads >= 1 else {
+                    throw ConfigError.invalidValue(file: "command line", field: "--threads", reason: "must be >= 1, got \(threads)")
+                }
                 let masses = try TableCellComputer.massFunction(massFunction, range: [massMin, massMax])
                 let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed,
                                                           massFunction: masses, compensateMeanField: meanFieldCompensation)
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
-                                                       profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins)
+                                                       profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins,
+                                                       threads: threads)
                 let map = output.map
                 let facts = MagnificationMapFile.facts(map: map, massFunction: massFunction, massRange: [massMin, massMax],
                                                        seconds: output.seconds)

@@ -137,6 +137,16 @@ final class RayShooterTests: XCTestCase {
         XCTAssertLessThan(full.deflectionErrorBound!, 1e-3 * full.geometry.pixelSize)
     }
 
+    /// Threads shoot bands of cell rows into their own counts: the map is the single-threaded one.
+    func testThreadedMapEqualsSingleThreaded() throws {
+        let model = try MacroModel(kappa: 0.45, gamma: 0.45, smoothFraction: 0.5)
+        let settings = MapSettings(sizeRE: 5, pixels: 16, rayDensity: .perSourcePixel(9), seed: 8)
+        let one = try makeMagnificationMap(model: model, settings: settings)
+        for threads in [2, 3, 1000] {
+            XCTAssertEqual(try makeMagnificationMap(model: model, settings: settings, threads: threads), one, "threads \(threads)")
+        }
+    }
+
     func testMapMetadataAndReproducibility() throws {
         let a = try map(0.45, 0.45, 0.5, size: 5, pixels: 10, rays: 4, seed: 77)
         let b = try map(0.45, 0.45, 0.5, size: 5, pixels: 10, rays: 4, seed: 77)

@@ -48,4 +48,18 @@ final class MagMapCommandTests: XCTestCase {
             XCTAssertEqual(fitsPixels, h5Pixels, "the two formats hold the same map")
         }
     }
+
+    func testThreadsGiveTheSameMapAndBadValuesAreRejected() throws {
+        let one = directory + "/one.h5", two = directory + "/two.h5"
+        XCTAssertEqual(try magmap([], out: one).status, 0)
+        let r = try magmap(["--threads", "2"], out: two)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try HDF5File.open(one), b = try HDF5File.open(two)
+        XCTAssertEqual(try a.read(Float.self, from: "/magnification").values, try b.read(Float.self, from: "/magnification").values)
+        try a.close(); try b.close()
+        let bad = try magmap(["--threads", "0"], out: directory + "/bad.h5")
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--threads"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/bad.h5"))
+    }
 }

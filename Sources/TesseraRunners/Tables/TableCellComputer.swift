@@ -46,10 +46,10 @@ public enum TableCellComputer {
 
     /// Shoot the map and histogram it for every source size.
     public static func run(kappa: Double, gamma: Double, s: Double, settings: MapSettings, sourceSizes: [Double],
-                           profile: String, logMuRange: ClosedRange<Double>, bins: Int) throws -> Output {
+                           profile: String, logMuRange: ClosedRange<Double>, bins: Int, threads: Int = 1) throws -> Output {
         let start = Date()
         let model = try MacroModel(kappa: kappa, gamma: gamma, smoothFraction: s)
-        let map = try makeMagnificationMap(model: model, settings: settings)
+        let map = try makeMagnificationMap(model: model, settings: settings, threads: threads)
         let profiles = sourceSizes.compactMap { self.profile(profile, size: $0) }
         var convolved = try map.convolved(withEach: profiles)[...]
         var pdf: [Double] = []
