@@ -48,10 +48,8 @@ enum ScatterBenchmark {
 
     static func map(size: Double, pixels: Int, seed: UInt64, compensate: Bool) throws -> MagnificationMap {
         let model = try MacroModel(kappa: 0.45, gamma: 0.45, smoothFraction: 0.5)
-        let settings = MapSettings(sizeRE: size, pixels: pixels, seed: seed, compensateMeanField: compensate)
-        let shooter = try RayShooter(model: model, settings: settings)
-        let counts = shooter.shoot()
-        return shooter.makeMap(counts: counts, deflectionErrorBound: nil)
+        return try makeMagnificationMap(model: model, settings: MapSettings(sizeRE: size, pixels: pixels, seed: seed,
+                                                                            compensateMeanField: compensate))
     }
 
     static func run(pixels: Int, seeds: Int, size: Double = 25, referenceScale: Int = 4, referenceSeeds: Int = 2) {
