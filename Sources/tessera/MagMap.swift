@@ -84,28 +84,26 @@ extension Tessera {
 
         /// Written under a temporary name and renamed, as the HDF5 map is.
         func writeFITS(map: MagnificationMap, facts: [(String, HDF5AttributeValue)]) throws {
-            let partial = out + ".partial"
-            defer { try? FileManager.default.removeItem(atPath: partial) }
-            let file = try FITSFile(creatingAt: partial, overwrite: true)
-            _ = try file.appendImage(FITSImage(width: pixels, height: pixels, pixels: map.pixels), extname: nil)
-            let keys = ["kappa": "KAPPA", "gamma": "GAMMA", "s": "SMOOTHF", "size_re": "SIZE_RE", "pixels": "NPIX",
-                        "stars": "NSTARS", "seed": "SEED", "rays_shot": "NRAYS", "rays_per_pixel_unlensed": "RAYSPPX",
-                        "mean_magnification": "MU_MEAN", "theory_magnification": "MU_TH", "seconds": "SECONDS",
-                        "tessera_version": "TESSVER", "git_commit": "GITCOMM", "created": "DATE",
-                        "compensate_mean_field": "MFCOMP", "preimage_kappa_star": "MFKAPPA",
-                        "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2"]
-            for (name, value) in facts {
-                guard let key = keys[name] else { continue }
-                switch value {
-                case let .double(x): try file.writeKeyword(key, .double(x), comment: name, hdu: 0)
-                case let .int(i): try file.writeKeyword(key, .int(Int(i)), comment: name, hdu: 0)
-                case let .string(text): try file.writeKeyword(key, .string(String(text.prefix(60))), comment: name, hdu: 0)
-                default: break
+            try writeReplacing(out) { partial in
+                let file = try FITSFile(creatingAt: partial, overwrite: true)
+                _ = try file.appendImage(FITSImage(width: pixels, height: pixels, pixels: map.pixels), extname: nil)
+                let keys = ["kappa": "KAPPA", "gamma": "GAMMA", "s": "SMOOTHF", "size_re": "SIZE_RE", "pixels": "NPIX",
+                            "stars": "NSTARS", "seed": "SEED", "rays_shot": "NRAYS", "rays_per_pixel_unlensed": "RAYSPPX",
+                            "mean_magnification": "MU_MEAN", "theory_magnification": "MU_TH", "seconds": "SECONDS",
+                            "tessera_version": "TESSVER", "git_commit": "GITCOMM", "created": "DATE",
+                            "compensate_mean_field": "MFCOMP", "preimage_kappa_star": "MFKAPPA",
+                            "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2"]
+                for (name, value) in facts {
+                    guard let key = keys[name] else { continue }
+                    switch value {
+                    case let .double(x): try file.writeKeyword(key, .double(x), comment: name, hdu: 0)
+                    case let .int(i): try file.writeKeyword(key, .int(Int(i)), comment: name, hdu: 0)
+                    case let .string(text): try file.writeKeyword(key, .string(String(text.prefix(60))), comment: name, hdu: 0)
+                    default: break
+                    }
                 }
+                try file.close()
             }
-            try file.close()
-            if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
-            try FileManager.default.moveItem(atPath: partial, toPath: out)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
+import TesseraSupport
 
 /// The halo membership of the bins of a fit run: `bins.csv` (`id,bin`, grouped bin by bin) as
 /// `tessera clusters bin` writes it.
@@ -243,49 +244,48 @@ public enum ClusterEnsembleRunner {
 
     static func write(_ bins: [BinResult], configuration c: ClusterEnsembleConfiguration, output: String) throws {
         let h5Path = (output as NSString).appendingPathComponent("ensemble.h5")
-        let partial = h5Path + ".partial"
-        let h5 = try HDF5File.create(partial)
-        try h5.setAttribute("max_samples", .int(Int64(c.maxSamples)))
-        try h5.setAttribute("ln_bias_prior_mean", .double(c.lnBiasPrior[0]))
-        try h5.setAttribute("ln_bias_prior_sigma", .double(c.lnBiasPrior[1]))
-        try h5.setAttribute("ln_scatter_prior_mean", .double(c.lnScatterPrior[0]))
-        try h5.setAttribute("ln_scatter_prior_sigma", .double(c.lnScatterPrior[1]))
-        try h5.writeStrings(bins.map(\.label), to: "/bin_labels")
         var csv = ["bin,halos,sampled_halos,gaussian_halos,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
                    + "scatter_median,scatter_lo68,scatter_hi68,scatter_lo95,scatter_hi95,r_hat_ln_bias,r_hat_ln_scatter,"
                    + "ess_ln_bias,ess_ln_scatter,divergences"]
         var samples = ["bin,chain,draw,bias,scatter,log_likelihood"]
-        for b in bins {
-            let r = b.result, g = "/bins/\(b.label)"
-            let chains = r.draws.count, draws = r.draws.first?.count ?? 0
-            try h5.write(r.draws.flatMap { $0.map { $0[0] } }, shape: [chains, draws], to: g + "/ln_bias")
-            try h5.write(r.draws.flatMap { $0.map { $0[1] } }, shape: [chains, draws], to: g + "/ln_scatter")
-            try h5.write(b.logLikelihood.flatMap { $0 }, shape: [chains, draws], to: g + "/log_likelihood")
-            try h5.writeStrings(b.haloIDs, to: g + "/halo_ids")
-            let attributes: [(String, HDF5AttributeValue)] = [
-                ("halos", .int(Int64(b.haloIDs.count))), ("sampled_halos", .int(Int64(b.sampledHalos))),
-                ("gaussian_halos", .int(Int64(b.gaussianHalos))), ("bias_median", .double(r.biasMedian)),
-                ("bias_lo68", .double(r.biasInterval68.lower)), ("bias_hi68", .double(r.biasInterval68.upper)),
-                ("scatter_median", .double(r.scatterMedian)), ("scatter_lo68", .double(r.scatterInterval68.lower)),
-                ("scatter_hi68", .double(r.scatterInterval68.upper)), ("divergences", .int(Int64(r.divergences))),
-                ("r_hat_max", .double(r.rHat.max() ?? .nan)),
-            ]
-            for (name, value) in attributes { try h5.setAttribute(name, value, on: g) }
-            let f = ClusterTables.field
-            csv.append([b.label, "\(b.haloIDs.count)", "\(b.sampledHalos)", "\(b.gaussianHalos)",
-                        f(r.biasMedian), f(r.biasInterval68.lower), f(r.biasInterval68.upper), f(r.biasInterval95.lower), f(r.biasInterval95.upper),
-                        f(r.scatterMedian), f(r.scatterInterval68.lower), f(r.scatterInterval68.upper),
-                        f(r.scatterInterval95.lower), f(r.scatterInterval95.upper), f(r.rHat[0]), f(r.rHat[1]),
-                        f(r.effectiveSampleSize[0]), f(r.effectiveSampleSize[1]), "\(r.divergences)"].joined(separator: ","))
-            for (ci, chain) in r.draws.enumerated() {
-                for (di, d) in chain.enumerated() {
-                    samples.append("\(b.label),\(ci),\(di),\(exp(d[0])),\(exp(d[1])),\(b.logLikelihood[ci][di])")
+        try writeReplacing(h5Path) { partial in
+            let h5 = try HDF5File.create(partial)
+            try h5.setAttribute("max_samples", .int(Int64(c.maxSamples)))
+            try h5.setAttribute("ln_bias_prior_mean", .double(c.lnBiasPrior[0]))
+            try h5.setAttribute("ln_bias_prior_sigma", .double(c.lnBiasPrior[1]))
+            try h5.setAttribute("ln_scatter_prior_mean", .double(c.lnScatterPrior[0]))
+            try h5.setAttribute("ln_scatter_prior_sigma", .double(c.lnScatterPrior[1]))
+            try h5.writeStrings(bins.map(\.label), to: "/bin_labels")
+            for b in bins {
+                let r = b.result, g = "/bins/\(b.label)"
+                let chains = r.draws.count, draws = r.draws.first?.count ?? 0
+                try h5.write(r.draws.flatMap { $0.map { $0[0] } }, shape: [chains, draws], to: g + "/ln_bias")
+                try h5.write(r.draws.flatMap { $0.map { $0[1] } }, shape: [chains, draws], to: g + "/ln_scatter")
+                try h5.write(b.logLikelihood.flatMap { $0 }, shape: [chains, draws], to: g + "/log_likelihood")
+                try h5.writeStrings(b.haloIDs, to: g + "/halo_ids")
+                let attributes: [(String, HDF5AttributeValue)] = [
+                    ("halos", .int(Int64(b.haloIDs.count))), ("sampled_halos", .int(Int64(b.sampledHalos))),
+                    ("gaussian_halos", .int(Int64(b.gaussianHalos))), ("bias_median", .double(r.biasMedian)),
+                    ("bias_lo68", .double(r.biasInterval68.lower)), ("bias_hi68", .double(r.biasInterval68.upper)),
+                    ("scatter_median", .double(r.scatterMedian)), ("scatter_lo68", .double(r.scatterInterval68.lower)),
+                    ("scatter_hi68", .double(r.scatterInterval68.upper)), ("divergences", .int(Int64(r.divergences))),
+                    ("r_hat_max", .double(r.rHat.max() ?? .nan)),
+                ]
+                for (name, value) in attributes { try h5.setAttribute(name, value, on: g) }
+                let f = ClusterTables.field
+                csv.append([b.label, "\(b.haloIDs.count)", "\(b.sampledHalos)", "\(b.gaussianHalos)",
+                            f(r.biasMedian), f(r.biasInterval68.lower), f(r.biasInterval68.upper), f(r.biasInterval95.lower), f(r.biasInterval95.upper),
+                            f(r.scatterMedian), f(r.scatterInterval68.lower), f(r.scatterInterval68.upper),
+                            f(r.scatterInterval95.lower), f(r.scatterInterval95.upper), f(r.rHat[0]), f(r.rHat[1]),
+                            f(r.effectiveSampleSize[0]), f(r.effectiveSampleSize[1]), "\(r.divergences)"].joined(separator: ","))
+                for (ci, chain) in r.draws.enumerated() {
+                    for (di, d) in chain.enumerated() {
+                        samples.append("\(b.label),\(ci),\(di),\(exp(d[0])),\(exp(d[1])),\(b.logLikelihood[ci][di])")
+                    }
                 }
             }
+            try h5.close()
         }
-        try h5.close()
-        try? FileManager.default.removeItem(atPath: h5Path)
-        try FileManager.default.moveItem(atPath: partial, toPath: h5Path)
         try ClusterTables.writeCSV(csv, to: (output as NSString).appendingPathComponent("ensemble.csv"))
         try ClusterTables.writeCSV(samples, to: (output as NSString).appendingPathComponent("ensemble_samples.csv"))
     }

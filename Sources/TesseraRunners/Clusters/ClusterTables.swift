@@ -1,5 +1,6 @@
 import Foundation
 import TesseraFITS
+import TesseraSupport
 
 /// A small comma-separated table with a header line (the runs' `summary.csv`, `bins.csv`).
 /// Fields hold no commas (ids and labels are checked where written). Errors name the file,
@@ -74,16 +75,14 @@ struct FITSTableHDU {
 enum ClusterTables {
     /// Write FITS tables atomically: a temporary file, then a rename.
     static func writeFITS(_ hdus: [FITSTableHDU], to path: String) throws {
-        let partial = path + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        let file = try FITSFile(creatingAt: partial, overwrite: true)
-        for hdu in hdus {
-            let index = try file.appendTable(hdu.columns, extname: hdu.extname)
-            for (key, value, comment) in hdu.keywords { try file.writeKeyword(key, value, comment: comment, hdu: index) }
+        try writeReplacing(path) { partial in
+            let file = try FITSFile(creatingAt: partial, overwrite: true)
+            for hdu in hdus {
+                let index = try file.appendTable(hdu.columns, extname: hdu.extname)
+                for (key, value, comment) in hdu.keywords { try file.writeKeyword(key, value, comment: comment, hdu: index) }
+            }
+            try file.close()
         }
-        try file.close()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 
     /// Write a CSV file atomically.

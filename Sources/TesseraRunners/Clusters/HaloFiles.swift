@@ -3,6 +3,7 @@ import Foundation
 import TesseraFITS
 import TesseraHDF5
 import TesseraLinAlg
+import TesseraSupport
 
 /// One halo's weak-lensing data, as `tessera clusters fit` reads it: any combination of a ΔΣ
 /// profile, a γ_t profile, a g_t profile, a κ map and a projected mass (Σ) map, from
@@ -116,41 +117,40 @@ public struct HaloInput: Sendable {
     // MARK: HDF5
 
     func writeHDF5(to path: String) throws {
-        let partial = path + ".partial"
-        let file = try HDF5File.create(partial)
-        try file.setAttribute("id", .string(id))
-        try file.setAttribute("redshift", .double(redshift))
-        if let log10TrueMass { try file.setAttribute("log10_true_mass", .double(log10TrueMass)) }
-        for o in observables {
-            let g = "/" + o.kind.name
-            if let geometry = o.geometry {
-                let shape = [geometry.height, geometry.width]
-                try file.write(o.fullMap(o.values)!, shape: shape, to: g + "/values")
-                try file.write(o.fullMap(o.errors)!, shape: shape, to: g + "/errors")
-                if let mask = geometry.mask { try file.write(mask.map { Int32($0 ? 1 : 0) }, shape: shape, to: g + "/mask") }
-                try file.setAttribute("pixel_scale", .double(geometry.pixelScale), on: g)
-                try file.setAttribute("centre", .doubles([geometry.centreX, geometry.centreY]), on: g)
-                if geometry.minimumRadius > 0 { try file.setAttribute("min_radius", .double(geometry.minimumRadius), on: g) }
-            } else {
-                try file.write(o.radii, to: g + "/radii")
-                try file.write(o.values, to: g + "/values")
-                if o.hasDiagonalCovariance {
-                    try file.write(o.errors, to: g + "/errors")
+        try writeReplacing(path) { partial in
+            let file = try HDF5File.create(partial)
+            try file.setAttribute("id", .string(id))
+            try file.setAttribute("redshift", .double(redshift))
+            if let log10TrueMass { try file.setAttribute("log10_true_mass", .double(log10TrueMass)) }
+            for o in observables {
+                let g = "/" + o.kind.name
+                if let geometry = o.geometry {
+                    let shape = [geometry.height, geometry.width]
+                    try file.write(o.fullMap(o.values)!, shape: shape, to: g + "/values")
+                    try file.write(o.fullMap(o.errors)!, shape: shape, to: g + "/errors")
+                    if let mask = geometry.mask { try file.write(mask.map { Int32($0 ? 1 : 0) }, shape: shape, to: g + "/mask") }
+                    try file.setAttribute("pixel_scale", .double(geometry.pixelScale), on: g)
+                    try file.setAttribute("centre", .doubles([geometry.centreX, geometry.centreY]), on: g)
+                    if geometry.minimumRadius > 0 { try file.setAttribute("min_radius", .double(geometry.minimumRadius), on: g) }
                 } else {
-                    try file.write(o.covariance.values, shape: [o.radii.count, o.radii.count], to: g + "/covariance")
+                    try file.write(o.radii, to: g + "/radii")
+                    try file.write(o.values, to: g + "/values")
+                    if o.hasDiagonalCovariance {
+                        try file.write(o.errors, to: g + "/errors")
+                    } else {
+                        try file.write(o.covariance.values, shape: [o.radii.count, o.radii.count], to: g + "/covariance")
+                    }
+                }
+                switch o.kind.sources {
+                case let .redshift(zs)?: try file.setAttribute("source_redshift", .double(zs), on: g)
+                case let .betaMoments(b, b2)?:
+                    try file.setAttribute("beta", .double(b), on: g)
+                    try file.setAttribute("beta_squared", .double(b2), on: g)
+                case nil: break
                 }
             }
-            switch o.kind.sources {
-            case let .redshift(zs)?: try file.setAttribute("source_redshift", .double(zs), on: g)
-            case let .betaMoments(b, b2)?:
-                try file.setAttribute("beta", .double(b), on: g)
-                try file.setAttribute("beta_squared", .double(b2), on: g)
-            case nil: break
-            }
+            try file.close()
         }
-        try file.close()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 
     static func readHDF5(_ path: String) throws -> HaloInput {
@@ -253,58 +253,56 @@ public struct HaloInput: Sendable {
     static func extname(_ kindName: String) -> String { kindName.uppercased() }
 
     func writeFITS(to path: String) throws {
-        let partial = path + ".partial"
-        try? FileManager.default.removeItem(atPath: partial)
-        let file = try FITSFile(creatingAt: partial, overwrite: true)
-        // Profiles first: a table cannot be HDU 0, so the file then opens with an empty primary HDU.
-        let ordered = observables.filter { !$0.kind.isMap } + observables.filter { $0.kind.isMap }
-        func sourceKeywords(_ o: HaloObservable, hdu: Int) throws {
-            switch o.kind.sources {
-            case let .redshift(zs)?: try file.writeKeyword("ZSOURCE", .double(zs), comment: "source redshift", hdu: hdu)
-            case let .betaMoments(b, b2)?:
-                try file.writeKeyword("BETA", .double(b), comment: "<beta> = <D_ls/D_s> of the sources", hdu: hdu)
-                try file.writeKeyword("BETA2", .double(b2), comment: "<beta^2> of the sources", hdu: hdu)
-            case nil: break
+        try writeReplacing(path) { partial in
+            let file = try FITSFile(creatingAt: partial, overwrite: true)
+            // Profiles first: a table cannot be HDU 0, so the file then opens with an empty primary HDU.
+            let ordered = observables.filter { !$0.kind.isMap } + observables.filter { $0.kind.isMap }
+            func sourceKeywords(_ o: HaloObservable, hdu: Int) throws {
+                switch o.kind.sources {
+                case let .redshift(zs)?: try file.writeKeyword("ZSOURCE", .double(zs), comment: "source redshift", hdu: hdu)
+                case let .betaMoments(b, b2)?:
+                    try file.writeKeyword("BETA", .double(b), comment: "<beta> = <D_ls/D_s> of the sources", hdu: hdu)
+                    try file.writeKeyword("BETA2", .double(b2), comment: "<beta^2> of the sources", hdu: hdu)
+                case nil: break
+                }
             }
-        }
-        for o in ordered {
-            let name = Self.extname(o.kind.name)
-            if let geometry = o.geometry {
-                let unit = o.kind == .surfaceDensityMap ? "Msun/Mpc2" : ""
-                let hdu = try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: o.fullMap(o.values)!),
-                                               extname: name)
-                try file.writeKeyword("PIXSCALE", .double(geometry.pixelScale), comment: "pixel side, physical Mpc at the lens", hdu: hdu)
-                try file.writeKeyword("CRPIX1", .double(geometry.centreX + 1), comment: "halo centre x (1-based pixels)", hdu: hdu)
-                try file.writeKeyword("CRPIX2", .double(geometry.centreY + 1), comment: "halo centre y (1-based pixels)", hdu: hdu)
-                if geometry.minimumRadius > 0 {
-                    try file.writeKeyword("RMIN", .double(geometry.minimumRadius), comment: "Mpc; nearer pixels not fitted", hdu: hdu)
-                }
-                if !unit.isEmpty { try file.writeKeyword("BUNIT", .string(unit), hdu: hdu) }
-                try sourceKeywords(o, hdu: hdu)
-                try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: o.fullMap(o.errors)!),
-                                     extname: name + "_ERR")
-                if let mask = geometry.mask {
-                    try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: mask.map { $0 ? 1.0 : 0.0 }),
-                                         extname: name + "_MASK")
-                }
-            } else {
-                var columns: [FITSColumn] = [.double("RADIUS", o.radii, unit: "Mpc"),
-                                             .double("VALUE", o.values, unit: o.kind == .excessSurfaceDensity ? "Msun/Mpc2" : nil)]
-                if o.hasDiagonalCovariance {
-                    columns.append(.double("ERROR", o.errors, unit: o.kind == .excessSurfaceDensity ? "Msun/Mpc2" : nil))
+            for o in ordered {
+                let name = Self.extname(o.kind.name)
+                if let geometry = o.geometry {
+                    let unit = o.kind == .surfaceDensityMap ? "Msun/Mpc2" : ""
+                    let hdu = try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: o.fullMap(o.values)!),
+                                                   extname: name)
+                    try file.writeKeyword("PIXSCALE", .double(geometry.pixelScale), comment: "pixel side, physical Mpc at the lens", hdu: hdu)
+                    try file.writeKeyword("CRPIX1", .double(geometry.centreX + 1), comment: "halo centre x (1-based pixels)", hdu: hdu)
+                    try file.writeKeyword("CRPIX2", .double(geometry.centreY + 1), comment: "halo centre y (1-based pixels)", hdu: hdu)
+                    if geometry.minimumRadius > 0 {
+                        try file.writeKeyword("RMIN", .double(geometry.minimumRadius), comment: "Mpc; nearer pixels not fitted", hdu: hdu)
+                    }
+                    if !unit.isEmpty { try file.writeKeyword("BUNIT", .string(unit), hdu: hdu) }
+                    try sourceKeywords(o, hdu: hdu)
+                    try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: o.fullMap(o.errors)!),
+                                         extname: name + "_ERR")
+                    if let mask = geometry.mask {
+                        try file.appendImage(FITSImage(width: geometry.width, height: geometry.height, pixels: mask.map { $0 ? 1.0 : 0.0 }),
+                                             extname: name + "_MASK")
+                    }
                 } else {
-                    columns.append(.doubleVector("COVAR", values: o.covariance.values, width: o.radii.count))
+                    var columns: [FITSColumn] = [.double("RADIUS", o.radii, unit: "Mpc"),
+                                                 .double("VALUE", o.values, unit: o.kind == .excessSurfaceDensity ? "Msun/Mpc2" : nil)]
+                    if o.hasDiagonalCovariance {
+                        columns.append(.double("ERROR", o.errors, unit: o.kind == .excessSurfaceDensity ? "Msun/Mpc2" : nil))
+                    } else {
+                        columns.append(.doubleVector("COVAR", values: o.covariance.values, width: o.radii.count))
+                    }
+                    let hdu = try file.appendTable(columns, extname: name)
+                    try sourceKeywords(o, hdu: hdu)
                 }
-                let hdu = try file.appendTable(columns, extname: name)
-                try sourceKeywords(o, hdu: hdu)
             }
+            try file.writeKeyword("HALOID", .string(id), comment: "halo id", hdu: 0)
+            try file.writeKeyword("REDSHIFT", .double(redshift), comment: "lens redshift", hdu: 0)
+            if let log10TrueMass { try file.writeKeyword("LOGMTRUE", .double(log10TrueMass), comment: "log10 true M200c [Msun]", hdu: 0) }
+            try file.close()
         }
-        try file.writeKeyword("HALOID", .string(id), comment: "halo id", hdu: 0)
-        try file.writeKeyword("REDSHIFT", .double(redshift), comment: "lens redshift", hdu: 0)
-        if let log10TrueMass { try file.writeKeyword("LOGMTRUE", .double(log10TrueMass), comment: "log10 true M200c [Msun]", hdu: 0) }
-        try file.close()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 
     static func readFITS(_ path: String) throws -> HaloInput {
@@ -424,24 +422,23 @@ public struct HaloFitRecord: Codable, Sendable {
 
     /// Write atomically (temporary name, then rename): a crash never leaves half a result.
     public func write(to path: String) throws {
-        let partial = path + ".partial"
-        let h5 = try HDF5File.create(partial)
-        for (name, value) in [("id", HDF5AttributeValue.string(id)), ("input", .string(file)), ("redshift", .double(redshift)),
-                              ("method", .string(method)), ("divergences", .int(Int64(divergences))),
-                              ("optimizer_converged", .int(optimizerConverged ? 1 : 0)), ("seconds", .double(seconds)),
-                              ("rank", .int(Int64(rank)))] {
-            try h5.setAttribute(name, value)
+        try writeReplacing(path) { partial in
+            let h5 = try HDF5File.create(partial)
+            for (name, value) in [("id", HDF5AttributeValue.string(id)), ("input", .string(file)), ("redshift", .double(redshift)),
+                                  ("method", .string(method)), ("divergences", .int(Int64(divergences))),
+                                  ("optimizer_converged", .int(optimizerConverged ? 1 : 0)), ("seconds", .double(seconds)),
+                                  ("rank", .int(Int64(rank)))] {
+                try h5.setAttribute(name, value)
+            }
+            if let log10TrueMass { try h5.setAttribute("log10_true_mass", .double(log10TrueMass)) }
+            try h5.writeStrings(parameterNames, to: "/parameter_names")
+            try h5.write(estimate, to: "/estimate")
+            try h5.write(covariance, shape: [estimate.count, estimate.count], to: "/covariance")
+            try h5.write(rHat, to: "/diagnostics/r_hat")
+            try h5.write(effectiveSampleSize, to: "/diagnostics/ess")
+            if !log10MassSamples.isEmpty { try h5.write(log10MassSamples, to: "/samples/log10_mass") }
+            try h5.close()
         }
-        if let log10TrueMass { try h5.setAttribute("log10_true_mass", .double(log10TrueMass)) }
-        try h5.writeStrings(parameterNames, to: "/parameter_names")
-        try h5.write(estimate, to: "/estimate")
-        try h5.write(covariance, shape: [estimate.count, estimate.count], to: "/covariance")
-        try h5.write(rHat, to: "/diagnostics/r_hat")
-        try h5.write(effectiveSampleSize, to: "/diagnostics/ess")
-        if !log10MassSamples.isEmpty { try h5.write(log10MassSamples, to: "/samples/log10_mass") }
-        try h5.close()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 
     /// Read a result file back (for the summary and `--resume`).

@@ -2,6 +2,7 @@ import Foundation
 import SceneModel
 import TesseraFITS
 import TesseraHDF5
+import TesseraSupport
 
 /// What the pixel store records about one exposure (forcepho's "metadata store").
 public struct ExposureInfo: Sendable, Codable, Equatable {
@@ -108,104 +109,101 @@ public final class PixelStore {
     public static func build(images: [String], output: String, scienceHDU: Int = 1, uncertaintyHDU: Int = 2,
                              maskHDU: Int? = nil, weights: Bool = false, log: (String) -> Void = { _ in }) throws -> [Ingested] {
         guard !images.isEmpty else { throw SceneInputError(file: output, field: "images", message: "no exposures given") }
-        let tmp = output + ".partial"
-        try? FileManager.default.removeItem(atPath: tmp)
-        let store = try HDF5File.create(tmp)
         var results: [Ingested] = []
-        var names = Set<String>()
-        var bands: [String] = []
-        do {
-            for path in images {
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw SceneInputError(file: path, field: nil, message: "exposure file does not exist")
-                }
-                let fits = try FITSFile(path: path)
-                defer { try? fits.close() }
-                let header = try fits.readHeader(hdu: scienceHDU)
-                let wcs = try WCS(header: header)
-                let sci = try fits.readImage(Double.self, hdu: scienceHDU)
-                let unc = try fits.readImage(Double.self, hdu: uncertaintyHDU)
-                guard sci.shape.count == 2, unc.shape == sci.shape else {
-                    throw SceneInputError(file: path, field: "HDU \(uncertaintyHDU)", message: "uncertainty image shape \(unc.shape) differs from science \(sci.shape)")
-                }
-                var mask: FITSImage<Double>?
-                if let m = maskHDU {
-                    mask = try fits.readImage(Double.self, hdu: m)
-                    guard mask!.shape == sci.shape else {
-                        throw SceneInputError(file: path, field: "HDU \(m)", message: "mask shape differs from science")
+        try writeReplacing(output) { tmp in
+            let store = try HDF5File.create(tmp)
+            var names = Set<String>()
+            var bands: [String] = []
+            do {
+                for path in images {
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        throw SceneInputError(file: path, field: nil, message: "exposure file does not exist")
                     }
-                }
-                guard let band = try header.string(ifPresent: "FILTER") else {
-                    throw SceneInputError(file: path, field: "FILTER", message: "science header has no FILTER keyword (the band)")
-                }
-                let calibration: Double
-                if let c = try header.double(ifPresent: "CALIB") {
-                    calibration = c
-                } else if let zp = try header.double(ifPresent: "ABMAG") ?? header.double(ifPresent: "ZP") {
-                    calibration = Foundation.pow(10, -0.4 * (31.4 - zp))
-                } else {
-                    throw SceneInputError(file: path, field: "CALIB", message: "science header has neither CALIB nor ABMAG/ZP (flux calibration)")
-                }
-                guard calibration > 0, calibration.isFinite else {
-                    throw SceneInputError(file: path, field: "CALIB", message: "calibration must be positive, got \(calibration)")
-                }
-                let sky = try header.double(ifPresent: "SKY") ?? 0
-                var name = try header.string(ifPresent: "EXPNAME") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                name = name.replacingOccurrences(of: "/", with: "_")
-                guard names.insert(name).inserted else {
-                    throw SceneInputError(file: path, field: "EXPNAME", message: "exposure name '\(name)' appears twice")
-                }
-                if !bands.contains(band) { bands.append(band) }
-                let w = sci.width, h = sci.height
-                var data = [Float](repeating: 0, count: w * h), ierr = data
-                var dropped = 0
-                for y in 0..<h {
-                    for x in 0..<w {
-                        let v = sci[x, y], u = unc[x, y]
-                        let iv: Double = weights ? (u > 0 && u.isFinite ? u.squareRoot() : 0) : (u > 0 && u.isFinite ? 1 / u : 0)
-                        let masked = mask.map { $0[x, y] != 0 } ?? false
-                        let i = y * w + x
-                        if v.isFinite, iv > 0, iv.isFinite, !masked {
-                            data[i] = Float(v - sky); ierr[i] = Float(iv)
-                        } else {
-                            dropped += 1
+                    let fits = try FITSFile(path: path)
+                    defer { try? fits.close() }
+                    let header = try fits.readHeader(hdu: scienceHDU)
+                    let wcs = try WCS(header: header)
+                    let sci = try fits.readImage(Double.self, hdu: scienceHDU)
+                    let unc = try fits.readImage(Double.self, hdu: uncertaintyHDU)
+                    guard sci.shape.count == 2, unc.shape == sci.shape else {
+                        throw SceneInputError(file: path, field: "HDU \(uncertaintyHDU)", message: "uncertainty image shape \(unc.shape) differs from science \(sci.shape)")
+                    }
+                    var mask: FITSImage<Double>?
+                    if let m = maskHDU {
+                        mask = try fits.readImage(Double.self, hdu: m)
+                        guard mask!.shape == sci.shape else {
+                            throw SceneInputError(file: path, field: "HDU \(m)", message: "mask shape differs from science")
                         }
                     }
+                    guard let band = try header.string(ifPresent: "FILTER") else {
+                        throw SceneInputError(file: path, field: "FILTER", message: "science header has no FILTER keyword (the band)")
+                    }
+                    let calibration: Double
+                    if let c = try header.double(ifPresent: "CALIB") {
+                        calibration = c
+                    } else if let zp = try header.double(ifPresent: "ABMAG") ?? header.double(ifPresent: "ZP") {
+                        calibration = Foundation.pow(10, -0.4 * (31.4 - zp))
+                    } else {
+                        throw SceneInputError(file: path, field: "CALIB", message: "science header has neither CALIB nor ABMAG/ZP (flux calibration)")
+                    }
+                    guard calibration > 0, calibration.isFinite else {
+                        throw SceneInputError(file: path, field: "CALIB", message: "calibration must be positive, got \(calibration)")
+                    }
+                    let sky = try header.double(ifPresent: "SKY") ?? 0
+                    var name = try header.string(ifPresent: "EXPNAME") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                    name = name.replacingOccurrences(of: "/", with: "_")
+                    guard names.insert(name).inserted else {
+                        throw SceneInputError(file: path, field: "EXPNAME", message: "exposure name '\(name)' appears twice")
+                    }
+                    if !bands.contains(band) { bands.append(band) }
+                    let w = sci.width, h = sci.height
+                    var data = [Float](repeating: 0, count: w * h), ierr = data
+                    var dropped = 0
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            let v = sci[x, y], u = unc[x, y]
+                            let iv: Double = weights ? (u > 0 && u.isFinite ? u.squareRoot() : 0) : (u > 0 && u.isFinite ? 1 / u : 0)
+                            let masked = mask.map { $0[x, y] != 0 } ?? false
+                            let i = y * w + x
+                            if v.isFinite, iv > 0, iv.isFinite, !masked {
+                                data[i] = Float(v - sky); ierr[i] = Float(iv)
+                            } else {
+                                dropped += 1
+                            }
+                        }
+                    }
+                    let g = "/exposures/\(name)"
+                    try store.write(data, shape: [h, w], to: "\(g)/data")
+                    try store.write(ierr, shape: [h, w], to: "\(g)/ierr")
+                    let info = ExposureInfo(name: name, band: band, width: w, height: h, calibration: calibration, sky: sky,
+                                            psfBand: band, sourceFile: path, crval1: wcs.crval1, crval2: wcs.crval2,
+                                            crpix1: wcs.crpix1, crpix2: wcs.crpix2, cd11: wcs.cd11, cd12: wcs.cd12,
+                                            cd21: wcs.cd21, cd22: wcs.cd22)
+                    for (k, v) in [("width", Double(w)), ("height", Double(h)), ("calibration", calibration), ("sky", sky),
+                                   ("crval1", wcs.crval1), ("crval2", wcs.crval2), ("crpix1", wcs.crpix1), ("crpix2", wcs.crpix2),
+                                   ("cd11", wcs.cd11), ("cd12", wcs.cd12), ("cd21", wcs.cd21), ("cd22", wcs.cd22)] {
+                        try store.setAttribute(k, .double(v), on: g)
+                    }
+                    try store.setAttribute("band", .string(band), on: g)
+                    try store.setAttribute("psf_band", .string(band), on: g)
+                    try store.setAttribute("source_file", .string(path), on: g)
+                    try store.setAttribute("dropped_pixels", .int(Int64(dropped)), on: g)
+                    let used = w * h - dropped
+                    if used == 0 {
+                        log("warning: \(path): every pixel is masked, NaN or zero-weight; the exposure is kept but contributes nothing")
+                    } else if dropped > 0 {
+                        log("\(path): dropped \(dropped) of \(w * h) pixels (NaN, zero weight or masked)")
+                    }
+                    results.append(Ingested(info: info, dropped: dropped, used: used))
                 }
-                let g = "/exposures/\(name)"
-                try store.write(data, shape: [h, w], to: "\(g)/data")
-                try store.write(ierr, shape: [h, w], to: "\(g)/ierr")
-                let info = ExposureInfo(name: name, band: band, width: w, height: h, calibration: calibration, sky: sky,
-                                        psfBand: band, sourceFile: path, crval1: wcs.crval1, crval2: wcs.crval2,
-                                        crpix1: wcs.crpix1, crpix2: wcs.crpix2, cd11: wcs.cd11, cd12: wcs.cd12,
-                                        cd21: wcs.cd21, cd22: wcs.cd22)
-                for (k, v) in [("width", Double(w)), ("height", Double(h)), ("calibration", calibration), ("sky", sky),
-                               ("crval1", wcs.crval1), ("crval2", wcs.crval2), ("crpix1", wcs.crpix1), ("crpix2", wcs.crpix2),
-                               ("cd11", wcs.cd11), ("cd12", wcs.cd12), ("cd21", wcs.cd21), ("cd22", wcs.cd22)] {
-                    try store.setAttribute(k, .double(v), on: g)
-                }
-                try store.setAttribute("band", .string(band), on: g)
-                try store.setAttribute("psf_band", .string(band), on: g)
-                try store.setAttribute("source_file", .string(path), on: g)
-                try store.setAttribute("dropped_pixels", .int(Int64(dropped)), on: g)
-                let used = w * h - dropped
-                if used == 0 {
-                    log("warning: \(path): every pixel is masked, NaN or zero-weight; the exposure is kept but contributes nothing")
-                } else if dropped > 0 {
-                    log("\(path): dropped \(dropped) of \(w * h) pixels (NaN, zero weight or masked)")
-                }
-                results.append(Ingested(info: info, dropped: dropped, used: used))
+                try store.setAttribute("format", .string(format))
+                try store.setAttribute("bands", .string(bands.joined(separator: ",")))
+                try store.close()
+            } catch {
+                try? store.close()
+                throw error
             }
-            try store.setAttribute("format", .string(format))
-            try store.setAttribute("bands", .string(bands.joined(separator: ",")))
-            try store.close()
-        } catch {
-            try? store.close()
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw error
         }
-        if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-        try FileManager.default.moveItem(atPath: tmp, toPath: output)
         return results
     }
 }

@@ -44,25 +44,23 @@ public enum MagnificationMapFile {
                              logMuRange: ClosedRange<Double>, bins: Int, facts: [(String, HDF5AttributeValue)],
                              to path: String) throws {
         let n = map.width
-        let partial = path + ".partial"
-        let file = try HDF5File.create(partial)
-        do {
-            try file.write(map.pixels, shape: [n, n], to: "/magnification",
-                           layout: DatasetLayout(chunks: [min(n, 256), min(n, 256)], compression: 4))
-            for (name, value) in facts { try file.setAttribute(name, value, on: "/magnification") }
-            try file.write(pdf, shape: [sourceSizes.count, bins], to: "/histogram/pdf")
-            let (lo, hi) = (logMuRange.lowerBound, logMuRange.upperBound)
-            try file.write((0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }, to: "/histogram/log_mu_edges")
-            try file.write(sourceSizes, to: "/histogram/source_sizes")
-            try file.setAttribute("variable", .string("log10(mu/mu_theory)"), on: "/histogram/pdf")
-            try file.setAttribute("source_profile", .string(sourceProfile), on: "/histogram/pdf")
-            try file.close()
-        } catch {
-            try? file.close()
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
+        try writeReplacing(path) { partial in
+            let file = try HDF5File.create(partial)
+            do {
+                try file.write(map.pixels, shape: [n, n], to: "/magnification",
+                               layout: DatasetLayout(chunks: [min(n, 256), min(n, 256)], compression: 4))
+                for (name, value) in facts { try file.setAttribute(name, value, on: "/magnification") }
+                try file.write(pdf, shape: [sourceSizes.count, bins], to: "/histogram/pdf")
+                let (lo, hi) = (logMuRange.lowerBound, logMuRange.upperBound)
+                try file.write((0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }, to: "/histogram/log_mu_edges")
+                try file.write(sourceSizes, to: "/histogram/source_sizes")
+                try file.setAttribute("variable", .string("log10(mu/mu_theory)"), on: "/histogram/pdf")
+                try file.setAttribute("source_profile", .string(sourceProfile), on: "/histogram/pdf")
+                try file.close()
+            } catch {
+                try? file.close()
+                throw error
+            }
         }
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
     }
 }
