@@ -1,6 +1,7 @@
 import Foundation
 import SceneModel
 import TesseraHDF5
+import TesseraSupport
 
 /// Errors reading or writing a PSF store, each naming the store file and what is wrong.
 public enum PSFStoreError: Error, Equatable, CustomStringConvertible {
@@ -111,8 +112,7 @@ public struct PSFStore: Sendable {
             if let e = bands[band] { try e.mixture.validate(name: "band \(band) in \(target)") }
             for (name, e) in exposures[band] ?? [:] { try e.mixture.validate(name: "band \(band) exposure \(name) in \(target)") }
         }
-        let partial = target + ".partial"
-        do {
+        try writeReplacing(target) { partial in
             let file = try HDF5File.create(partial)
             try file.setAttribute("format", .string(Self.format))
             for band in bandNames {
@@ -123,13 +123,6 @@ public struct PSFStore: Sendable {
                 }
             }
             try file.close()
-            // rename(2) replaces an existing file atomically.
-            guard rename(partial, target) == 0 else {
-                throw PSFStoreError.invalidEntry(file: target, group: "/", reason: "cannot rename \(partial) to it (errno \(errno))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
         }
     }
 
