@@ -223,7 +223,7 @@ public struct RayShooter: Sendable {
                         // − conj(γ)(z_c + w), conj(γ) = γ₁ − iγ₂.
                         cr[0] -= g1 * xc + g2 * yc
                         ci[0] -= g1 * yc - g2 * xc
-                        if p >= 1 { cr[1] -= g1; ci[1] += g2 }
+                        cr[1] -= g1; ci[1] += g2   // p ≥ 1 (DeflectionAccuracy.validate)
                         near.gather(grid: grid, cellX: cxc, cellY: cy, centerX: xc, centerY: yc)
                     }
                     let uBase = (a1 * xc + h) * invPix
