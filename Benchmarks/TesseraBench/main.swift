@@ -4,6 +4,7 @@ import Foundation
 //   swift run -c release tessera-bench interpolator
 //   swift run -c release tessera-bench magmap [PIXELS [SEEDS]]
 //   swift run -c release tessera-bench scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]]
+//   swift run -c release tessera-bench margin [PIXELS [SEEDS [COMPENSATE 1|0 [FIELD_RADIUS]]]]
 //   swift run -c release tessera-bench halos
 //   swift run -c release tessera-bench kernel [SECONDS]
 //     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
@@ -31,7 +32,12 @@ case "scatter":
                          seeds: arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20,
                          size: arguments.count > 3 ? Double(arguments[3]) ?? 25 : 25,
                          referenceSeeds: arguments.count > 4 ? Int(arguments[4]) ?? 2 : 2)
+case "margin":
+    MarginBenchmark.run(pixels: arguments.count > 1 ? Int(arguments[1]) ?? 250 : 250,
+                        seeds: arguments.count > 2 ? Int(arguments[2]) ?? 10 : 10,
+                        compensate: arguments.count > 3 ? arguments[3] != "0" : true,
+                        fieldRadius: arguments.count > 4 ? Double(arguments[4]) : nil)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
     exit(2)
 }

@@ -67,7 +67,7 @@ extension MagnificationMap {
             out.append(MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: starCount, seed: seed,
                                         raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
                                         sourceProfile: profile, deflectionErrorBound: deflectionErrorBound,
-                                        compensation: compensation))
+                                        compensation: compensation, stars: stars, region: region))
         }
         return out
     }

@@ -165,7 +165,8 @@ public struct RayShooter: Sendable {
         let px = counts.map { Float(Double($0) * scale) }
         return MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: stars.count,
                                 seed: stars.seed, raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
-                                deflectionErrorBound: deflectionErrorBound, compensation: compensation)
+                                deflectionErrorBound: deflectionErrorBound, compensation: compensation,
+                                stars: stars, region: region)
     }
 
     /// Shoots the rays of cell rows `band` (a sub-range of 0..<cellRows), adding hits to `counts`.

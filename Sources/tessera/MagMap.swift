@@ -46,6 +46,9 @@ extension Tessera {
         @Flag(inversion: .prefixedNo,
               help: "Fix the star mass in the map's pre-image to its expectation and cancel the stars' mean shear there, so the map is a sample at exactly (κ, γ).")
         var meanFieldCompensation = true
+        @Option(name: .customLong("light-loss"),
+                help: "Light loss ε sizing the shooting region: rays are shot out to a source-plane margin √(κ*⟨m²⟩/(⟨m⟩ε)) around the map's macro pre-image; smaller is wider and slower.")
+        var lightLoss = MapSettings.defaultLightLoss
         @Option(help: "Threads shooting rays (bands of the map; the result does not depend on it).") var threads = 1
         @Option(help: "Output file: .h5 (HDF5) or .fits.") var out: String
 
@@ -58,18 +61,22 @@ extension Tessera {
                 guard ["gaussian", "disk"].contains(sourceProfile) else {
                     throw ConfigError.invalidValue(file: "command line", field: "--source-profile", reason: "must be gaussian or disk")
                 }
+                guard lightLoss > 0 && lightLoss < 1 else {
+                    throw ConfigError.invalidValue(file: "command line", field: "--light-loss", reason: "must lie in (0, 1), got \(lightLoss)")
+                }
                 guard threads >= 1 else {
                     throw ConfigError.invalidValue(file: "command line", field: "--threads", reason: "must be >= 1, got \(threads)")
                 }
                 let masses = try TableCellComputer.massFunction(massFunction, range: [massMin, massMax])
                 let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed,
-                                                          massFunction: masses, compensateMeanField: meanFieldCompensation)
+                                                          massFunction: masses, lightLoss: lightLoss,
+                                                          compensateMeanField: meanFieldCompensation)
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
                                                        profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins,
                                                        threads: threads)
                 let map = output.map
                 let facts = MagnificationMapFile.facts(map: map, massFunction: massFunction, massRange: [massMin, massMax],
-                                                       seconds: output.seconds)
+                                                       lightLoss: lightLoss, seconds: output.seconds)
                 if out.hasSuffix(".fits") || out.hasSuffix(".fit") {
                     try writeFITS(map: map, facts: facts)
                 } else {
@@ -92,7 +99,9 @@ extension Tessera {
                             "mean_magnification": "MU_MEAN", "theory_magnification": "MU_TH", "seconds": "SECONDS",
                             "tessera_version": "TESSVER", "git_commit": "GITCOMM", "created": "DATE",
                             "compensate_mean_field": "MFCOMP", "preimage_kappa_star": "MFKAPPA",
-                            "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2"]
+                            "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2", "light_loss": "LIGHTLOS",
+                            "source_margin": "SRCMARG", "shooting_half_width_x": "SHOOTWX", "shooting_half_width_y": "SHOOTWY",
+                            "star_field_radius": "STARRAD"]
                 for (name, value) in facts {
                     guard let key = keys[name] else { continue }
                     switch value {
@@ -101,6 +110,12 @@ extension Tessera {
                     case let .string(text): try file.writeKeyword(key, .string(String(text.prefix(60))), comment: name, hdu: 0)
                     default: break
                     }
+                }
+                if let stars = map.stars, stars.count > 0 {
+                    _ = try file.appendTable([FITSColumn(name: "X", data: .double(stars.x), unit: "R_E"),
+                                              FITSColumn(name: "Y", data: .double(stars.y), unit: "R_E"),
+                                              FITSColumn(name: "MASS", data: .double(stars.mass), unit: "M_sun")],
+                                             extname: "STARS")
                 }
                 try file.close()
             }

@@ -49,6 +49,51 @@ final class MagMapCommandTests: XCTestCase {
         }
     }
 
+    /// The file tells how the map was made: its star field (HDF5 /stars, FITS STARS table), the
+    /// light loss and the shooting rectangle it implies, and the star field's radius.
+    func testTheFileHoldsItsStarFieldAndShootingRegion() throws {
+        let h5 = directory + "/stars.h5", fits = directory + "/stars.fits"
+        for out in [h5, fits] {
+            let r = try magmap(["--light-loss", "0.001"], out: out)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let file = try HDF5File.open(h5)
+        func double(_ name: String) throws -> Double {
+            guard case let .double(v) = try file.attribute(name, of: "/magnification") else {
+                XCTFail("attribute \(name) is missing or not a double")
+                return .nan
+            }
+            return v
+        }
+        guard case let .int(count) = try file.attribute("stars", of: "/magnification") else { return XCTFail("no star count") }
+        let x = try file.read(Double.self, from: "/stars/x").values, y = try file.read(Double.self, from: "/stars/y").values
+        let mass = try file.read(Double.self, from: "/stars/mass").values
+        guard case let .double(radius) = try file.attribute("radius", of: "/stars/x") else { return XCTFail("no radius") }
+        XCTAssertEqual(x.count, Int(count))
+        XCTAssertEqual(y.count, x.count)
+        XCTAssertEqual(mass, [Double](repeating: 1, count: x.count))
+        XCTAssertTrue(zip(x, y).allSatisfy { $0 * $0 + $1 * $1 <= radius * radius * (1 + 1e-12) })
+        XCTAssertEqual(try double("light_loss"), 0.001)
+        // D = √(κ*/ε) = √(0.225/0.001) = 15 θ_E; half-widths (h + D)/|λ| with h = 5, λ = 0.1 and 1.
+        XCTAssertEqual(try double("source_margin"), 15, accuracy: 1e-12)
+        XCTAssertEqual(try double("shooting_half_width_x"), 200, accuracy: 1e-9)
+        XCTAssertEqual(try double("shooting_half_width_y"), 20, accuracy: 1e-9)
+        XCTAssertEqual(try double("star_field_radius"), radius)
+        // κ* = Σm/R² of the disk the stars fill.
+        XCTAssertEqual(Double(x.count) / (radius * radius), 0.225, accuracy: 1e-12)
+        try file.close()
+
+        let table = try FITSFile(path: fits)
+        let hdu = try table.moveToHDU(named: "STARS")
+        XCTAssertEqual(try table.readColumn("X", as: Double.self, hdu: hdu.index), x)
+        XCTAssertEqual(try table.readColumn("MASS", as: Double.self, hdu: hdu.index), mass)
+        XCTAssertEqual(try table.readHeader(hdu: 0).double("LIGHTLOS"), 0.001)
+
+        let bad = try magmap(["--light-loss", "1.5"], out: directory + "/bad.h5")
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--light-loss"), bad.stderr)
+    }
+
     func testThreadsGiveTheSameMapAndBadValuesAreRejected() throws {
         let one = directory + "/one.h5", two = directory + "/two.h5"
         XCTAssertEqual(try magmap([], out: one).status, 0)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Microlensing
 import TesseraMPI
 import TesseraRun
 @testable import TesseraRunners
@@ -100,5 +101,18 @@ final class TableInterpolatorTests: XCTestCase {
         XCTAssertEqual(table.present, [true, true, false, false])
         XCTAssertEqual(table.pdf(at: try table.point(kappa: 0.2, gamma: 0.6, s: 0, sourceSize: 1)), [14, 15, 16, 17])
         XCTAssertThrowsError(try table.point(kappa: 0.3, gamma: 0.1, s: 0))  // needs missing cell 2
+    }
+
+    /// The grid's light loss reaches every cell's map settings and is checked, naming the key.
+    func testGridLightLossReachesTheMapsAndIsValidated() throws {
+        let config = try ConfigLoader.parse(TableGridConfiguration.self, yaml: "light_loss: 0.001\n", file: "grid.yaml")
+        XCTAssertEqual(config.lightLoss, 0.001)
+        XCTAssertEqual(TableGridConfiguration().lightLoss, MapSettings.defaultLightLoss)
+        let settings = TableCellComputer.settings(sizeRE: 10, pixels: 20, raysPerPixel: 4, seed: 1, lightLoss: config.lightLoss)
+        XCTAssertEqual(settings.lightLoss, 0.001)
+        XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "light_loss: 1.5\n", file: "grid.yaml")) {
+            XCTAssertTrue("\($0)".contains("light_loss"), "\($0)")
+            XCTAssertTrue("\($0)".contains("grid.yaml"), "\($0)")
+        }
     }
 }

@@ -10,7 +10,10 @@ import TesseraSupport
 /// - `/magnification` [pixels, pixels], float32: μ per pixel (row = y, column = x, the shear
 ///   axis; not divided by μ_theory), with the map's facts as attributes (`facts`);
 /// - `/histogram/pdf` [source size, bin]: density per unit log10(μ/μ_theory), with
-///   `/histogram/log_mu_edges` and `/histogram/source_sizes`.
+///   `/histogram/log_mu_edges` and `/histogram/source_sizes`;
+/// - `/stars/x`, `/stars/y` (Einstein radii) and `/stars/mass` (M☉): the star field that made
+///   the map, with its disk radius as attribute `radius` of `/stars/x`, so that any other code
+///   can re-shoot or check the map (`Benchmarks/map_mean_crosscheck.py` does).
 ///
 /// Written to a temporary name and renamed, so a killed job never leaves a half-written map
 /// under the final name.
@@ -18,7 +21,7 @@ public enum MagnificationMapFile {
     /// The map's provenance: macro model, geometry, stars, seed, rays, means, the mean-field
     /// compensation (its pre-image κ* and cancelled shear only when it was applied), timing and
     /// software version.
-    public static func facts(map: MagnificationMap, massFunction: String, massRange: [Double],
+    public static func facts(map: MagnificationMap, massFunction: String, massRange: [Double], lightLoss: Double,
                              seconds: Double) -> [(String, HDF5AttributeValue)] {
         let version = SourceVersion.detect()
         var facts: [(String, HDF5AttributeValue)] = [
@@ -30,8 +33,13 @@ public enum MagnificationMapFile {
             ("mean_magnification", .double(map.mean)), ("theory_magnification", .double(map.theoreticalMagnification)),
             ("seconds", .double(seconds)), ("tessera_version", .string(TesseraVersion.string)),
             ("git_commit", .string(version.commit ?? "unknown")), ("created", .string(Timestamp.iso8601())),
-            ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)),
+            ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)), ("light_loss", .double(lightLoss)),
         ]
+        if let r = map.region {
+            facts += [("source_margin", .double(r.sourceMargin)), ("shooting_half_width_x", .double(r.halfWidthX)),
+                      ("shooting_half_width_y", .double(r.halfWidthY))]
+        }
+        if let stars = map.stars { facts.append(("star_field_radius", .double(stars.radius))) }
         if let c = map.compensation {
             facts += [("preimage_kappa_star", .double(c.realisedKappa)), ("cancelled_shear1", .double(c.gamma1)),
                       ("cancelled_shear2", .double(c.gamma2))]
@@ -56,6 +64,13 @@ public enum MagnificationMapFile {
                 try file.write(sourceSizes, to: "/histogram/source_sizes")
                 try file.setAttribute("variable", .string("log10(mu/mu_theory)"), on: "/histogram/pdf")
                 try file.setAttribute("source_profile", .string(sourceProfile), on: "/histogram/pdf")
+                if let stars = map.stars, stars.count > 0 {
+                    try file.write(stars.x, to: "/stars/x")
+                    try file.write(stars.y, to: "/stars/y")
+                    try file.write(stars.mass, to: "/stars/mass")
+                    try file.setAttribute("radius", .double(stars.radius), on: "/stars/x")
+                    try file.setAttribute("units", .string("Einstein radii of 1 M_sun; mass in M_sun"), on: "/stars/x")
+                }
                 try file.close()
             } catch {
                 try? file.close()

@@ -89,7 +89,7 @@ public enum MagnificationTableFile {
             ("pixels", .int(Int64(config.pixels))), ("rays_per_pixel", .double(config.raysPerPixel)),
             ("source_profile", .string(config.sourceProfile)), ("seed", .int(Int64(bitPattern: config.seed))),
             ("critical_margin", .double(config.criticalMargin)), ("created", .string(Timestamp.iso8601())),
-            ("compensate_mean_field", .int(config.compensateMeanField ? 1 : 0)),
+            ("compensate_mean_field", .int(config.compensateMeanField ? 1 : 0)), ("light_loss", .double(config.lightLoss)),
         ]
         for (name, value) in attributes { try file.setAttribute(name, value) }
         [pdf, status, edges].forEach { $0.close() }

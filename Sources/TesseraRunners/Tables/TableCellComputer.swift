@@ -16,9 +16,10 @@ public enum TableCellComputer {
 
     /// Map settings of a cell from the grid configuration.
     public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64,
-                                massFunction: MassFunction = .unit, compensateMeanField: Bool = true) -> MapSettings {
+                                massFunction: MassFunction = .unit, lightLoss: Double = MapSettings.defaultLightLoss,
+                                compensateMeanField: Bool = true) -> MapSettings {
         MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed,
-                    massFunction: massFunction, compensateMeanField: compensateMeanField)
+                    massFunction: massFunction, lightLoss: lightLoss, compensateMeanField: compensateMeanField)
     }
 
     /// A mass function by name ("unit", "salpeter", "kroupa") with [minimum, maximum] in M☉.
@@ -72,7 +73,7 @@ public enum TableCellComputer {
         let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
                           settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
                                              massFunction: try massFunction(c.massFunction, range: c.massRange),
-                                             compensateMeanField: c.compensateMeanField),
+                                             lightLoss: c.lightLoss, compensateMeanField: c.compensateMeanField),
                           sourceSizes: c.sourceSizes, profile: c.sourceProfile,
                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
         if let mapDirectory {
@@ -80,7 +81,8 @@ public enum TableCellComputer {
             try MagnificationMapFile.write(map: out.map, pdf: out.pdf, sourceSizes: c.sourceSizes, sourceProfile: c.sourceProfile,
                                            logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins,
                                            facts: MagnificationMapFile.facts(map: out.map, massFunction: c.massFunction,
-                                                                             massRange: c.massRange, seconds: out.seconds),
+                                                                             massRange: c.massRange, lightLoss: c.lightLoss,
+                                                                             seconds: out.seconds),
                                            to: mapPath(directory: mapDirectory, index: cell.index))
         }
         return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,

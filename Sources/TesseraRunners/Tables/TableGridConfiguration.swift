@@ -20,6 +20,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
     public var massFunction = "unit"
     public var massRange: [Double] = [0.08, 1.0]
     public var maxAttempts = 3
+    public var lightLoss = 0.01
     public var compensateMeanField = true
     public var keepMaps = false
 
@@ -31,7 +32,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case criticalMargin = "critical_margin", sizeRE = "size_re", pixels, raysPerPixel = "rays_per_pixel"
         case sourceSizes = "source_sizes", sourceProfile = "source_profile", logMuRange = "log_mu_range", bins, seed
         case massFunction = "mass_function", massRange = "mass_range", maxAttempts = "max_attempts"
-        case compensateMeanField = "compensate_mean_field", keepMaps = "keep_maps"
+        case lightLoss = "light_loss", compensateMeanField = "compensate_mean_field", keepMaps = "keep_maps"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -56,6 +57,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
             return "Stellar masses: unit (all 1 M☉), salpeter (dN/dm ∝ m^−2.35) or kroupa (Kroupa 2001), within mass_range."
         case .massRange: return "[minimum, maximum] stellar mass in M☉ for salpeter and kroupa (ignored for unit)."
         case .maxAttempts: return "Attempts per cell before it is marked failed (a failed cell is retried on resume)."
+        case .lightLoss:
+            return "Light loss ε that sizes each shooting region: rays are shot out to a source-plane margin D = √(κ*⟨m²⟩/(⟨m⟩ε)) around the map's macro pre-image (a map's mean is then low by about √(κ*ε)/size_re); smaller is wider and slower."
         case .keepMaps:
             return "Also save each cell's point-source map as maps/cell-NNNNNN.h5 in the run directory (the `tessera magmap` HDF5 layout; 4 bytes per pixel)."
         case .compensateMeanField:
@@ -83,6 +86,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         massFunction = try c.decodeIfPresent(String.self, forKey: .massFunction) ?? d.massFunction
         massRange = try c.decodeIfPresent([Double].self, forKey: .massRange) ?? d.massRange
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        lightLoss = try c.decodeIfPresent(Double.self, forKey: .lightLoss) ?? d.lightLoss
         compensateMeanField = try c.decodeIfPresent(Bool.self, forKey: .compensateMeanField) ?? d.compensateMeanField
         keepMaps = try c.decodeIfPresent(Bool.self, forKey: .keepMaps) ?? d.keepMaps
     }
@@ -118,6 +122,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "mass_function", reason: "\(error)")
         }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+        if !(lightLoss > 0 && lightLoss < 1) { throw InvalidConfigValue(field: "light_loss", reason: "must lie in (0, 1), got \(lightLoss)") }
     }
 
     /// One cell of the lattice, in storage order (κ slowest, s fastest).
