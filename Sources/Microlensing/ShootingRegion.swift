@@ -32,7 +32,10 @@
 /// 3. Star field radius: the rectangle's half-diagonal plus 10 Einstein radii of the
 ///    mass-weighted mean star, R* = √(Wx² + Wy²) + 10·√(⟨m²⟩/⟨m⟩), so every ray has stars on all
 ///    sides out to well beyond the distance (a few θ_E) that shapes the local caustic network;
-///    the mean deflection of the disk is exactly κ*·x only inside it.
+///    the mean deflection of the disk is exactly κ*·x only inside it. Stars beyond R* would add
+///    a nearly uniform deflection (which only translates the pattern) and a tidal field (whose
+///    mean over the pre-image `MeanFieldCompensation` cancels): cutting a 612 θ_E field to R*
+///    leaves the pooled μ distribution unchanged (`tessera-bench margin`).
 public struct ShootingRegion: Sendable, Equatable, Hashable, Codable {
     /// Half-width of the shooting rectangle along x (the shear axis), Einstein radii.
     public let halfWidthX: Double
