@@ -21,6 +21,7 @@ final class TabulateRunTests: XCTestCase {
     log_mu_range: [-1.5, 1.5]
     bins: 24
     seed: 7
+    light_loss: 0.005
     keep_maps: true
     """
 
@@ -89,6 +90,7 @@ final class TabulateRunTests: XCTestCase {
         let means = try table.read(Double.self, from: "/cells/mean_magnification").values
         let theory = try table.read(Double.self, from: "/cells/theory_magnification").values
         XCTAssertEqual(try table.attribute("table_version"), .string("test-1"))
+        XCTAssertEqual(try table.attribute("light_loss"), .double(0.005))
         try table.close()
         let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/metadata.json"))) as! [String: Any]
         XCTAssertEqual(metadata["status"] as? String, "finished")
@@ -100,16 +102,19 @@ final class TabulateRunTests: XCTestCase {
             let single = try Launcher.run(["magmap", "--kappa", "\(kappa[cell])", "--gamma", "\(gamma[cell])", "--s", "\(s[cell])",
                                            "--size-re", "4", "--pixels", "24", "--rays-per-pixel", "16", "--seed", "\(seeds[cell])",
                                            "--source-size", "0", "--source-size", "0.2", "--source-profile", "gaussian",
-                                           "--log-mu-range=-1.5,1.5", "--bins", "24", "--out", out])
+                                           "--log-mu-range=-1.5,1.5", "--bins", "24", "--light-loss", "0.005", "--out", out])
             XCTAssertEqual(single.status, 0, single.stderr)
             let file = try HDF5File.open(out)
             let alone = try file.read(Double.self, from: "/histogram/pdf")
             let aloneMap = try file.read(Float.self, from: "/magnification")
+            let aloneStars = try file.read(Double.self, from: "/stars/x").values
             try file.close()
             // The map the tabulation kept (keep_maps) is the one magmap makes alone.
             let kept = try HDF5File.open(run + String(format: "/maps/cell-%06d.h5", cell))
             let keptMap = try kept.read(Float.self, from: "/magnification")
             XCTAssertEqual(try kept.attribute("seed", of: "/magnification"), .int(seeds[cell]))
+            XCTAssertEqual(try kept.attribute("light_loss", of: "/magnification"), .double(0.005))
+            XCTAssertEqual(try kept.read(Double.self, from: "/stars/x").values, aloneStars, "cell \(cell): kept star field")
             try kept.close()
             XCTAssertEqual(keptMap.shape, [24, 24])
             XCTAssertEqual(keptMap.values, aloneMap.values, "cell \(cell): kept map differs from its single-cell map")
