@@ -5,7 +5,7 @@ public enum MagnificationMapBenchmark {
         public let seconds: Double
         /// Seconds spent building the star field, tree and cell grid.
         public let setupSeconds: Double
-        /// Seconds in the ray loop.
+        /// Seconds in the ray (or polygon) loop.
         public let shootSeconds: Double
         public let rays: Int
         public let stars: Int
@@ -36,25 +36,33 @@ public enum MagnificationMapBenchmark {
                            pixels: Int = 1000, seed: UInt64 = 1,
                            raysPerPixel: Double = MapSettings.defaultRaysPerPixel,
                            accuracy: DeflectionAccuracy = DeflectionAccuracy(),
-                           compensateMeanField: Bool = true) throws -> Result {
+                           compensateMeanField: Bool = true, method: MapMethod = .rayShooting) throws -> Result {
         let clock = ContinuousClock()
         let t0 = clock.now
         let model = try MacroModel(kappa: kappa, gamma: gamma, smoothFraction: s)
         let settings = MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel),
-                                   seed: seed, accuracy: accuracy, compensateMeanField: compensateMeanField)
+                                   seed: seed, accuracy: accuracy, compensateMeanField: compensateMeanField, method: method)
         let shooter = try RayShooter(model: model, settings: settings)
         let t1 = clock.now
-        var counts = [UInt32](repeating: 0, count: pixels * pixels)
-        let bound = shooter.shoot(cellRows: 0..<shooter.cellRows, into: &counts)
-        let t2 = clock.now
-        let map = shooter.makeMap(counts: counts, deflectionErrorBound: bound)
+        let map: MagnificationMap, t2: ContinuousClock.Instant
+        if method == .polygonMapping {
+            var sums = [Double](repeating: 0, count: pixels * pixels)
+            let bound = shooter.mapPolygons(cellRows: 0..<shooter.cellRows, into: &sums)
+            t2 = clock.now
+            map = shooter.makePolygonMap(sums: sums, deflectionErrorBound: bound)
+        } else {
+            var counts = [UInt32](repeating: 0, count: pixels * pixels)
+            let bound = shooter.shoot(cellRows: 0..<shooter.cellRows, into: &counts)
+            t2 = clock.now
+            map = shooter.makeMap(counts: counts, deflectionErrorBound: bound)
+        }
         let t3 = clock.now
         func secs(_ d: Duration) -> Double {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         return Result(seconds: secs(t3 - t0), setupSeconds: secs(t1 - t0), shootSeconds: secs(t2 - t1),
                       rays: shooter.raysShot, stars: shooter.stars.count, mean: map.mean,
-                      theory: model.theoreticalMagnification, deflectionErrorBound: bound,
+                      theory: model.theoreticalMagnification, deflectionErrorBound: map.deflectionErrorBound ?? 0,
                       pixelSize: map.geometry.pixelSize)
     }
 }

@@ -67,7 +67,7 @@ extension MagnificationMap {
             out.append(MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: starCount, seed: seed,
                                         raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
                                         sourceProfile: profile, deflectionErrorBound: deflectionErrorBound,
-                                        compensation: compensation, stars: stars, region: region))
+                                        compensation: compensation, stars: stars, region: region, method: method))
         }
         return out
     }

@@ -31,11 +31,13 @@ public struct MagnificationMap: Sendable, Equatable {
     /// The image-plane rectangle the rays were shot from and the star field's radius (nil when
     /// not recorded).
     public let region: ShootingRegion?
+    /// How the lens mapping became magnification (ray counts or mapped polygons).
+    public let method: MapMethod
 
     public init(geometry: MapGeometry, pixels: [Float], model: MacroModel, starCount: Int, seed: UInt64?,
                 raysShot: Int, raysPerPixelUnlensed: Double, sourceProfile: SourceProfile? = nil,
                 deflectionErrorBound: Double? = nil, compensation: MeanFieldCompensation? = nil,
-                stars: StarField? = nil, region: ShootingRegion? = nil) {
+                stars: StarField? = nil, region: ShootingRegion? = nil, method: MapMethod = .rayShooting) {
         precondition(pixels.count == geometry.pixels * geometry.pixels, "pixels must have pixels² entries")
         self.geometry = geometry
         self.pixels = pixels
@@ -49,6 +51,7 @@ public struct MagnificationMap: Sendable, Equatable {
         self.compensation = compensation
         self.stars = stars
         self.region = region
+        self.method = method
     }
 
     /// Pixels per side (columns).

@@ -12,6 +12,10 @@
 //   MultipoleTree           Barnes–Hut quadtree with complex multipoles and a stated error bound
 //   LocalExpansion          far field of a cell as a Taylor series (M2L/P2L from the tree)
 //   RayShooter              the hierarchical inverse-ray-shooting loop (far Taylor + near direct)
+//   PolygonMapping          inverse polygon mapping over the same grid (MapMethod), with
+//   TriangleDeposit         the triangle-to-pixel area kernel
+//   MeanFieldCompensation   the star field's realised κ and mean shear over the map's pre-image
+//   MakeMap                 one map from settings, optionally in concurrent bands
 //   MagnificationMap        the result: magnification per source pixel plus provenance
 //   MagnificationHistogram  log10 μ distribution of a map
 //   FFT, SourceProfile, Convolution   finite-source maps by padded FFT convolution

@@ -186,9 +186,6 @@ public struct RayShooter: Sendable {
         let invPix = 1 / geometry.pixelSize
         let h = geometry.halfSize
         let (a1, a2) = model.smoothCoefficients
-        // Lens equation y = C·x − (α* − Γ·x) with Γ the compensation's shear: it enters conj(α*)
-        // as the analytic term conj(γ)·z = conj(γ)·z_c + conj(γ)·w in a cell's local expansion.
-        let g1 = compensation?.gamma1 ?? 0, g2 = compensation?.gamma2 ?? 0
 
         let padded = Self.paddedRowLength(b)
         let wx = UnsafeMutablePointer<Double>.allocate(capacity: padded)
@@ -216,17 +213,8 @@ public struct RayShooter: Sendable {
                 for cxc in 0..<cellColumns {
                     let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
                     let colsHere = min(b, raysX - cxc * b)
-                    if let tree, let grid {
-                        let bound = tree.farFieldExpansion(cellX: cxc, cellY: cy, grid: grid, radius: rCell,
-                                                           openingAngle: accuracy.openingAngle, binomial: binomial,
-                                                           cr: cr, ci: ci, scratch: &scratch)
-                        maxBound = max(maxBound, bound)
-                        // − conj(γ)(z_c + w), conj(γ) = γ₁ − iγ₂.
-                        cr[0] -= g1 * xc + g2 * yc
-                        ci[0] -= g1 * yc - g2 * xc
-                        cr[1] -= g1; ci[1] += g2   // p ≥ 1 (DeflectionAccuracy.validate)
-                        near.gather(grid: grid, cellX: cxc, cellY: cy, centerX: xc, centerY: yc)
-                    }
+                    maxBound = max(maxBound, prepareCell(cellX: cxc, cellY: cy, centerX: xc, centerY: yc, radius: rCell,
+                                                         cr: cr, ci: ci, scratch: &scratch, near: &near))
                     let uBase = (a1 * xc + h) * invPix
                     for r in 0..<rowsHere {
                         let y0 = (Double(r) + 0.5) * d - 0.5 * l
@@ -248,6 +236,28 @@ public struct RayShooter: Sendable {
             }
         }
         return maxBound
+    }
+
+    /// Sets up one cell: its far-field local expansion in `cr`, `ci` (with the compensation's
+    /// shear), and its near stars. Returns the expansion's a-posteriori error bound (0 without
+    /// stars, when the coefficients stay 0 and `near` empty).
+    ///
+    /// Lens equation y = C·x − (α* − Γ·x) with Γ the compensation's shear: it enters conj(α*)
+    /// as the analytic term conj(γ)·z = conj(γ)·z_c + conj(γ)·w in a cell's local expansion.
+    func prepareCell(cellX: Int, cellY: Int, centerX xc: Double, centerY yc: Double, radius: Double,
+                     cr: UnsafeMutablePointer<Double>, ci: UnsafeMutablePointer<Double>,
+                     scratch: inout LocalExpansionScratch, near: inout NearStars) -> Double {
+        guard let tree, let grid else { return 0 }
+        let bound = tree.farFieldExpansion(cellX: cellX, cellY: cellY, grid: grid, radius: radius,
+                                           openingAngle: accuracy.openingAngle, binomial: binomial,
+                                           cr: cr, ci: ci, scratch: &scratch)
+        let g1 = compensation?.gamma1 ?? 0, g2 = compensation?.gamma2 ?? 0
+        // − conj(γ)(z_c + w), conj(γ) = γ₁ − iγ₂.
+        cr[0] -= g1 * xc + g2 * yc
+        ci[0] -= g1 * yc - g2 * xc
+        cr[1] -= g1; ci[1] += g2   // p ≥ 1 (DeflectionAccuracy.validate)
+        near.gather(grid: grid, cellX: cellX, cellY: cellY, centerX: xc, centerY: yc)
+        return bound
     }
 
     /// Row buffers hold a multiple of 8 values (the Horner loop works on 8 rays at a time).

@@ -60,6 +60,8 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
     /// realised mean shear there (`MeanFieldCompensation`), so that the map is a sample at
     /// exactly the model's (κ, γ).
     public var compensateMeanField: Bool
+    /// Ray counting or polygon mapping over the same image-plane grid (`MapMethod`).
+    public var method: MapMethod
 
     /// 16 = 4×4 rays per unlensed pixel: a pixel of magnification μ gets ~16μ hits.
     public static let defaultRaysPerPixel = 16.0
@@ -73,7 +75,7 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
                 rayDensity: RayDensity = .perSourcePixel(MapSettings.defaultRaysPerPixel),
                 seed: UInt64 = 1, massFunction: MassFunction = .unit,
                 lightLoss: Double = MapSettings.defaultLightLoss, accuracy: DeflectionAccuracy = DeflectionAccuracy(),
-                compensateMeanField: Bool = true) {
+                compensateMeanField: Bool = true, method: MapMethod = .rayShooting) {
         self.sizeRE = sizeRE
         self.pixels = pixels
         self.rayDensity = rayDensity
@@ -82,5 +84,6 @@ public struct MapSettings: Sendable, Equatable, Hashable, Codable {
         self.lightLoss = lightLoss
         self.accuracy = accuracy
         self.compensateMeanField = compensateMeanField
+        self.method = method
     }
 }

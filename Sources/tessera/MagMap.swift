@@ -49,6 +49,8 @@ extension Tessera {
         @Option(name: .customLong("light-loss"),
                 help: "Light loss ε sizing the shooting region: rays are shot out to a source-plane margin √(κ*⟨m²⟩/(⟨m⟩ε)) around the map's macro pre-image; smaller is wider and slower.")
         var lightLoss = MapSettings.defaultLightLoss
+        @Option(help: "irs (inverse ray shooting: rays counted per pixel) or ipm (inverse polygon mapping over the same grid: no counting noise; --rays-per-pixel 1 is enough).")
+        var method = "irs"
         @Option(help: "Threads shooting rays (bands of the map; the result does not depend on it).") var threads = 1
         @Option(help: "Output file: .h5 (HDF5) or .fits.") var out: String
 
@@ -64,13 +66,16 @@ extension Tessera {
                 guard lightLoss > 0 && lightLoss < 1 else {
                     throw ConfigError.invalidValue(file: "command line", field: "--light-loss", reason: "must lie in (0, 1), got \(lightLoss)")
                 }
+                guard let mapMethod = MapMethod(rawValue: method) else {
+                    throw ConfigError.invalidValue(file: "command line", field: "--method", reason: "must be irs or ipm, got '\(method)'")
+                }
                 guard threads >= 1 else {
                     throw ConfigError.invalidValue(file: "command line", field: "--threads", reason: "must be >= 1, got \(threads)")
                 }
                 let masses = try TableCellComputer.massFunction(massFunction, range: [massMin, massMax])
                 let settings = TableCellComputer.settings(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, seed: seed,
                                                           massFunction: masses, lightLoss: lightLoss,
-                                                          compensateMeanField: meanFieldCompensation)
+                                                          compensateMeanField: meanFieldCompensation, method: mapMethod)
                 let output = try TableCellComputer.run(kappa: kappa, gamma: gamma, s: s, settings: settings, sourceSizes: sourceSizes,
                                                        profile: sourceProfile, logMuRange: range[0]...range[1], bins: bins,
                                                        threads: threads)
@@ -101,7 +106,7 @@ extension Tessera {
                             "compensate_mean_field": "MFCOMP", "preimage_kappa_star": "MFKAPPA",
                             "cancelled_shear1": "MFGAMMA1", "cancelled_shear2": "MFGAMMA2", "light_loss": "LIGHTLOS",
                             "source_margin": "SRCMARG", "shooting_half_width_x": "SHOOTWX", "shooting_half_width_y": "SHOOTWY",
-                            "star_field_radius": "STARRAD"]
+                            "star_field_radius": "STARRAD", "method": "METHOD"]
                 for (name, value) in facts {
                     guard let key = keys[name] else { continue }
                     switch value {

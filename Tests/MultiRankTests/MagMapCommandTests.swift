@@ -94,6 +94,30 @@ final class MagMapCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--light-loss"), bad.stderr)
     }
 
+    /// `--method ipm` maps polygons over the same grid: recorded in both formats, the same mean
+    /// as ray shooting to its discretisation, and an unknown method is refused.
+    func testPolygonMappingMethod() throws {
+        let irs = directory + "/irs.h5", ipm = directory + "/ipm.h5", fits = directory + "/ipm.fits"
+        XCTAssertEqual(try magmap([], out: irs).status, 0)
+        for out in [ipm, fits] {
+            let r = try magmap(["--method", "ipm"], out: out)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let a = try HDF5File.open(irs), b = try HDF5File.open(ipm)
+        XCTAssertEqual(try a.attribute("method", of: "/magnification"), .string("irs"))
+        XCTAssertEqual(try b.attribute("method", of: "/magnification"), .string("ipm"))
+        guard case let .double(ma) = try a.attribute("mean_magnification", of: "/magnification"),
+              case let .double(mb) = try b.attribute("mean_magnification", of: "/magnification") else {
+            return XCTFail("no mean_magnification")
+        }
+        try a.close(); try b.close()
+        XCTAssertEqual(mb / ma, 1, accuracy: 0.01)
+        XCTAssertEqual(try FITSFile(path: fits).readHeader(hdu: 0).string("METHOD"), "ipm")
+        let bad = try magmap(["--method", "polygons"], out: directory + "/bad.h5")
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--method"), bad.stderr)
+    }
+
     func testThreadsGiveTheSameMapAndBadValuesAreRejected() throws {
         let one = directory + "/one.h5", two = directory + "/two.h5"
         XCTAssertEqual(try magmap([], out: one).status, 0)

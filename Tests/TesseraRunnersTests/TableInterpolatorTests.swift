@@ -115,4 +115,14 @@ final class TableInterpolatorTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("grid.yaml"), "\($0)")
         }
     }
+
+    /// `method: ipm` selects polygon mapping for every cell; anything but irs or ipm is refused.
+    func testGridMethod() throws {
+        XCTAssertEqual(try TableGridConfiguration().mapMethod(), .rayShooting)
+        let config = try ConfigLoader.parse(TableGridConfiguration.self, yaml: "method: ipm\n", file: "grid.yaml")
+        XCTAssertEqual(try config.mapMethod(), .polygonMapping)
+        XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "method: fmm\n", file: "grid.yaml")) {
+            XCTAssertTrue("\($0)".contains("method"), "\($0)")
+        }
+    }
 }

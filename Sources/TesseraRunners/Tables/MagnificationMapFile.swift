@@ -34,6 +34,7 @@ public enum MagnificationMapFile {
             ("seconds", .double(seconds)), ("tessera_version", .string(TesseraVersion.string)),
             ("git_commit", .string(version.commit ?? "unknown")), ("created", .string(Timestamp.iso8601())),
             ("compensate_mean_field", .int(map.compensation == nil ? 0 : 1)), ("light_loss", .double(lightLoss)),
+            ("method", .string(map.method.rawValue)),
         ]
         if let r = map.region {
             facts += [("source_margin", .double(r.sourceMargin)), ("shooting_half_width_x", .double(r.halfWidthX)),

@@ -90,6 +90,7 @@ public enum MagnificationTableFile {
             ("source_profile", .string(config.sourceProfile)), ("seed", .int(Int64(bitPattern: config.seed))),
             ("critical_margin", .double(config.criticalMargin)), ("created", .string(Timestamp.iso8601())),
             ("compensate_mean_field", .int(config.compensateMeanField ? 1 : 0)), ("light_loss", .double(config.lightLoss)),
+            ("method", .string(config.method)),
         ]
         for (name, value) in attributes { try file.setAttribute(name, value) }
         [pdf, status, edges].forEach { $0.close() }

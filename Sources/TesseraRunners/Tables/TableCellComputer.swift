@@ -17,9 +17,9 @@ public enum TableCellComputer {
     /// Map settings of a cell from the grid configuration.
     public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64,
                                 massFunction: MassFunction = .unit, lightLoss: Double = MapSettings.defaultLightLoss,
-                                compensateMeanField: Bool = true) -> MapSettings {
+                                compensateMeanField: Bool = true, method: MapMethod = .rayShooting) -> MapSettings {
         MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed,
-                    massFunction: massFunction, lightLoss: lightLoss, compensateMeanField: compensateMeanField)
+                    massFunction: massFunction, lightLoss: lightLoss, compensateMeanField: compensateMeanField, method: method)
     }
 
     /// A mass function by name ("unit", "salpeter", "kroupa") with [minimum, maximum] in M☉.
@@ -73,7 +73,8 @@ public enum TableCellComputer {
         let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
                           settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
                                              massFunction: try massFunction(c.massFunction, range: c.massRange),
-                                             lightLoss: c.lightLoss, compensateMeanField: c.compensateMeanField),
+                                             lightLoss: c.lightLoss, compensateMeanField: c.compensateMeanField,
+                                             method: try c.mapMethod()),
                           sourceSizes: c.sourceSizes, profile: c.sourceProfile,
                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
         if let mapDirectory {

@@ -1,4 +1,5 @@
 import TesseraRun
+import Microlensing
 
 /// Configuration of `tessera tabulate`: the (κ, γ, s) grid, the map settings of every cell, the
 /// source sizes and the histogram binning. Units: lengths in Einstein radii of a 1 M☉ star.
@@ -21,6 +22,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
     public var massRange: [Double] = [0.08, 1.0]
     public var maxAttempts = 3
     public var lightLoss = 0.01
+    public var method = MapMethod.rayShooting.rawValue
     public var compensateMeanField = true
     public var keepMaps = false
 
@@ -32,7 +34,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case criticalMargin = "critical_margin", sizeRE = "size_re", pixels, raysPerPixel = "rays_per_pixel"
         case sourceSizes = "source_sizes", sourceProfile = "source_profile", logMuRange = "log_mu_range", bins, seed
         case massFunction = "mass_function", massRange = "mass_range", maxAttempts = "max_attempts"
-        case lightLoss = "light_loss", compensateMeanField = "compensate_mean_field", keepMaps = "keep_maps"
+        case lightLoss = "light_loss", method, compensateMeanField = "compensate_mean_field", keepMaps = "keep_maps"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -59,6 +61,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
         case .maxAttempts: return "Attempts per cell before it is marked failed (a failed cell is retried on resume)."
         case .lightLoss:
             return "Light loss ε that sizes each shooting region: rays are shot out to a source-plane margin D = √(κ*⟨m²⟩/(⟨m⟩ε)) around the map's macro pre-image (a map's mean is then low by about √(κ*ε)/size_re); smaller is wider and slower."
+        case .method:
+            return "irs: inverse ray shooting, rays_per_pixel rays per unlensed pixel counted where they land (noise ≈ 1/√(rays_per_pixel·μ) per pixel). ipm: inverse polygon mapping over the same grid, each grid square's area spread over the pixels its image overlaps (no counting noise; about 1 grid square per pixel is enough)."
         case .keepMaps:
             return "Also save each cell's point-source map as maps/cell-NNNNNN.h5 in the run directory (the `tessera magmap` HDF5 layout; 4 bytes per pixel)."
         case .compensateMeanField:
@@ -87,6 +91,7 @@ public struct TableGridConfiguration: Configuration, Equatable {
         massRange = try c.decodeIfPresent([Double].self, forKey: .massRange) ?? d.massRange
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         lightLoss = try c.decodeIfPresent(Double.self, forKey: .lightLoss) ?? d.lightLoss
+        method = try c.decodeIfPresent(String.self, forKey: .method) ?? d.method
         compensateMeanField = try c.decodeIfPresent(Bool.self, forKey: .compensateMeanField) ?? d.compensateMeanField
         keepMaps = try c.decodeIfPresent(Bool.self, forKey: .keepMaps) ?? d.keepMaps
     }
@@ -122,7 +127,16 @@ public struct TableGridConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "mass_function", reason: "\(error)")
         }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+        _ = try mapMethod()
         if !(lightLoss > 0 && lightLoss < 1) { throw InvalidConfigValue(field: "light_loss", reason: "must lie in (0, 1), got \(lightLoss)") }
+    }
+
+    /// `method` as a `MapMethod`.
+    public func mapMethod() throws -> MapMethod {
+        guard let m = MapMethod(rawValue: method) else {
+            throw InvalidConfigValue(field: "method", reason: "must be irs or ipm, got '\(method)'")
+        }
+        return m
     }
 
     /// One cell of the lattice, in storage order (κ slowest, s fastest).
