@@ -166,4 +166,15 @@ final class PolygonMappingTests: XCTestCase {
         let threaded = try makeMagnificationMap(model: model, settings: settings(1, .polygonMapping), threads: 3)
         for (a, b) in zip(threaded.pixels, ipm.pixels) { XCTAssertEqual(Double(a), Double(b), accuracy: 1e-5 * Double(b) + 1e-9) }
     }
+
+    /// The smooth-matter bound of `RayShooterTests`: for a minimum no pixel is below
+    /// 1/(1 − κ_s)². Without counting noise, polygon mapping meets it to its discretisation.
+    func testPolygonMapKeepsTheMinimumMagnificationBound() throws {
+        let model = try MacroModel(kappa: 0.3, gamma: 0.2, smoothFraction: 0.5)
+        let m = try makeMagnificationMap(model: model, settings: MapSettings(sizeRE: 10, pixels: 20, rayDensity: .perSourcePixel(4),
+                                                                             seed: 1, lightLoss: 0.003, method: .polygonMapping))
+        let bound = model.minimumPositiveParityMagnification!
+        print("polygon map minimum / bound: \(Double(m.pixels.min()!) / bound)")
+        XCTAssertGreaterThanOrEqual(Double(m.pixels.min()!), bound * 0.995)
+    }
 }
