@@ -8,42 +8,42 @@ import Foundation
 public func makeMagnificationMap(model: MacroModel, settings: MapSettings, threads: Int = 1) throws -> MagnificationMap {
     let shooter = try RayShooter(model: model, settings: settings)
     let bands = max(1, min(threads, shooter.cellRows))
-    if settings.method == .polygonMapping {
-        guard bands > 1 else { return shooter.makePolygonMap() }
-        let n = settings.pixels * settings.pixels
-        let rows = shooter.cellRows
-        let results = BandResults<Double>(count: bands)
-        DispatchQueue.concurrentPerform(iterations: bands) { band in
-            var sums = [Double](repeating: 0, count: n)
-            let bound = shooter.mapPolygons(cellRows: (band * rows / bands)..<((band + 1) * rows / bands), into: &sums)
-            results.store(band, values: sums, bound: bound)
-        }
-        var total = [Double](repeating: 0, count: n)
-        var bound = 0.0
-        for band in 0..<bands {
-            let (sums, b) = results.take(band)
-            RayShooter.addSums(sums, into: &total)
-            bound = max(bound, b)
-        }
-        return shooter.makePolygonMap(sums: total, deflectionErrorBound: bound)
-    }
-    guard bands > 1 else { return shooter.makeMap() }
     let n = settings.pixels * settings.pixels
-    let rows = shooter.cellRows
-    let results = BandResults<UInt32>(count: bands)
-    DispatchQueue.concurrentPerform(iterations: bands) { band in
-        var counts = [UInt32](repeating: 0, count: n)
-        let bound = shooter.shoot(cellRows: (band * rows / bands)..<((band + 1) * rows / bands), into: &counts)
-        results.store(band, values: counts, bound: bound)
+    switch settings.method {
+    case .rayShooting:
+        guard bands > 1 else { return shooter.makeMap() }
+        let (counts, bound) = inBands(bands, of: shooter, zero: UInt32(0), count: n, work: shooter.shoot(cellRows:into:),
+                                      add: RayShooter.addCounts)
+        return shooter.makeMap(counts: counts, deflectionErrorBound: bound)
+    case .polygonMapping:
+        guard bands > 1 else { return shooter.makePolygonMap() }
+        let (sums, bound) = inBands(bands, of: shooter, zero: 0.0, count: n, work: shooter.mapPolygons(cellRows:into:),
+                                    add: RayShooter.addSums)
+        return shooter.makePolygonMap(sums: sums, deflectionErrorBound: bound)
     }
-    var total = [UInt32](repeating: 0, count: n)
+}
+
+/// Runs `work` on `bands` contiguous bands of the shooter's cell rows concurrently, each into
+/// its own array of `count` values, and adds the arrays in band order (`add`). Returns the total
+/// and the largest error bound any band reported.
+private func inBands<Value: Sendable>(_ bands: Int, of shooter: RayShooter, zero: Value, count: Int,
+                                      work: @Sendable (Range<Int>, inout [Value]) -> Double,
+                                      add: ([Value], inout [Value]) -> Void) -> ([Value], Double) {
+    let rows = shooter.cellRows
+    let results = BandResults<Value>(count: bands)
+    DispatchQueue.concurrentPerform(iterations: bands) { band in
+        var values = [Value](repeating: zero, count: count)
+        let bound = work((band * rows / bands)..<((band + 1) * rows / bands), &values)
+        results.store(band, values: values, bound: bound)
+    }
+    var total = [Value](repeating: zero, count: count)
     var bound = 0.0
     for band in 0..<bands {
-        let (counts, b) = results.take(band)
-        RayShooter.addCounts(counts, into: &total)
+        let (values, b) = results.take(band)
+        add(values, &total)
         bound = max(bound, b)
     }
-    return shooter.makeMap(counts: total, deflectionErrorBound: bound)
+    return (total, bound)
 }
 
 /// Per-band results of a threaded map (counts or sums), filled from `concurrentPerform`.

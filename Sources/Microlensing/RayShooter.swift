@@ -175,30 +175,60 @@ public struct RayShooter: Sendable {
     @discardableResult
     public func shoot(cellRows band: Range<Int>, into counts: inout [UInt32]) -> Double {
         precondition(counts.count == geometry.pixels * geometry.pixels, "counts must have pixels² entries")
+        let n = geometry.pixels
+        let nD = Double(n)
+        return counts.withUnsafeMutableBufferPointer { cnt in
+            forEachSourceRow(cellRows: band, corners: false) { _, count, u, v in
+                for j in 0..<count {
+                    let uj = u[j], vj = v[j]
+                    if uj >= 0 && uj < nD && vj >= 0 && vj < nD {
+                        cnt[Int(vj) * n + Int(uj)] &+= 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cell loop shared by ray shooting and polygon mapping. For every cell of `band` it sets
+    /// up the far-field expansion and near stars (`prepareCell`), then for each row of grid
+    /// points evaluates conj(α*) (`evaluateRow`) and hands `row` the points' source positions in
+    /// pixel units of the map (u along x, v along y; pixel (c, r) is [c, c+1] × [r, r+1]):
+    /// - `corners: false`: the rays, at the centres of the grid squares, rows 0..<rowsHere with
+    ///   colsHere points each;
+    /// - `corners: true`: the squares' corners, rows 0...rowsHere with colsHere + 1 points each
+    ///   (a corner on a cell edge is evaluated by both cells).
+    /// `row` gets the row index within the cell (0 starts a new cell), the point count and the
+    /// positions, valid until it returns. Returns the largest far-field error bound (Einstein radii).
+    func forEachSourceRow(cellRows band: Range<Int>, corners: Bool,
+                          _ row: (_ r: Int, _ count: Int, _ u: UnsafeMutablePointer<Double>, _ v: UnsafeMutablePointer<Double>) -> Void)
+        -> Double {
         precondition(band.lowerBound >= 0 && band.upperBound <= cellRows, "band outside 0..<cellRows")
         let p = accuracy.order
         let b = raysPerCellSide
         let d = raySpacing
         let l = Double(b) * d
         let rCell = l * 0.5 * 2.0.squareRoot()
-        let n = geometry.pixels
-        let nD = Double(n)
         let invPix = 1 / geometry.pixelSize
         let h = geometry.halfSize
         let (a1, a2) = model.smoothCoefficients
+        let extra = corners ? 1 : 0
+        let shift = corners ? 0.0 : 0.5
 
-        let padded = Self.paddedRowLength(b)
+        let padded = Self.paddedRowLength(b + extra)
         let wx = UnsafeMutablePointer<Double>.allocate(capacity: padded)
         let su = UnsafeMutablePointer<Double>.allocate(capacity: padded)
         let fr = UnsafeMutablePointer<Double>.allocate(capacity: padded)
         let fi = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let pu = UnsafeMutablePointer<Double>.allocate(capacity: padded)
+        let pv = UnsafeMutablePointer<Double>.allocate(capacity: padded)
         let cr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
         let ci = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
         let shr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
         let shi = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
-        defer { for q in [wx, su, fr, fi, cr, ci, shr, shi] { q.deallocate() } }
+        defer { for q in [wx, su, fr, fi, pu, pv, cr, ci, shr, shi] { q.deallocate() } }
+        // Offsets of the points from the cell centre along x.
         for j in 0..<padded {
-            wx[j] = (Double(min(j, b - 1)) + 0.5) * d - 0.5 * l
+            wx[j] = (Double(min(j, b - 1 + extra)) + shift) * d - 0.5 * l
             su[j] = a1 * wx[j] * invPix
         }
         for k in 0...p { cr[k] = 0; ci[k] = 0 }
@@ -206,32 +236,28 @@ public struct RayShooter: Sendable {
         var scratch = LocalExpansionScratch(order: p)
         var maxBound = 0.0
 
-        counts.withUnsafeMutableBufferPointer { cnt in
-            for cy in band {
-                let yc = originY + (Double(cy * b) + 0.5 * Double(b)) * d
-                let rowsHere = min(b, raysY - cy * b)
-                for cxc in 0..<cellColumns {
-                    let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
-                    let colsHere = min(b, raysX - cxc * b)
-                    maxBound = max(maxBound, prepareCell(cellX: cxc, cellY: cy, centerX: xc, centerY: yc, radius: rCell,
-                                                         cr: cr, ci: ci, scratch: &scratch, near: &near))
-                    let uBase = (a1 * xc + h) * invPix
-                    for r in 0..<rowsHere {
-                        let y0 = (Double(r) + 0.5) * d - 0.5 * l
-                        near.withPointers { nx, ny, nm, nCount in
-                            Self.evaluateRow(count: colsHere, y0: y0, wx: wx, order: p, cr: cr, ci: ci,
-                                             shr: shr, shi: shi, nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
-                                             fr: fr, fi: fi)
-                        }
-                        let vBase = (a2 * (yc + y0) + h) * invPix
-                        for j in 0..<colsHere {
-                            let u = uBase + su[j] - fr[j] * invPix
-                            let v = vBase + fi[j] * invPix
-                            if u >= 0 && u < nD && v >= 0 && v < nD {
-                                cnt[Int(v) * n + Int(u)] &+= 1
-                            }
-                        }
+        for cy in band {
+            let yc = originY + (Double(cy * b) + 0.5 * Double(b)) * d
+            let rowsHere = min(b, raysY - cy * b) + extra
+            for cxc in 0..<cellColumns {
+                let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
+                let count = min(b, raysX - cxc * b) + extra
+                maxBound = max(maxBound, prepareCell(cellX: cxc, cellY: cy, centerX: xc, centerY: yc, radius: rCell,
+                                                     cr: cr, ci: ci, scratch: &scratch, near: &near))
+                let uBase = (a1 * xc + h) * invPix
+                for r in 0..<rowsHere {
+                    let y0 = (Double(r) + shift) * d - 0.5 * l
+                    near.withPointers { nx, ny, nm, nCount in
+                        Self.evaluateRow(count: count, y0: y0, wx: wx, order: p, cr: cr, ci: ci,
+                                         shr: shr, shi: shi, nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
+                                         fr: fr, fi: fi)
                     }
+                    let vBase = (a2 * (yc + y0) + h) * invPix
+                    for j in 0..<count {
+                        pu[j] = uBase + su[j] - fr[j] * invPix
+                        pv[j] = vBase + fi[j] * invPix
+                    }
+                    row(r, count, pu, pv)
                 }
             }
         }
