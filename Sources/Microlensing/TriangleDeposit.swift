@@ -6,8 +6,10 @@
 /// A triangle of image area a whose image has area A deposits a·(overlap with the pixel)/A into
 /// each pixel, so that a pixel's total is the image-plane area that maps into it per unit
 /// source area: its magnification, exactly for a lens mapping that is linear on every triangle.
-/// The overlaps come from clipping the triangle to each row strip and then to each pixel of the
-/// strip (Sutherland–Hodgman on a convex polygon of at most 7 vertices).
+/// The overlaps come from cutting the triangle along the pixel lines that cross it: a row strip
+/// at a time is split off (one Sutherland–Hodgman pass yields both sides of a line), then the
+/// strip a pixel at a time, so a triangle over k pixel lines costs k passes over convex polygons
+/// of at most 7 vertices.
 ///
 /// Triangles whose image spans more than `exactSpan` pixels (only those next to a star, whose
 /// cells are mapped far across the source plane, with a tiny magnification) are spread by rows
@@ -23,19 +25,20 @@ struct TriangleDeposit {
     /// Image span (pixels, in x or y) above which a triangle is spread by rows.
     static let exactSpan = 8.0
 
-    private let bx: UnsafeMutablePointer<Double>, by: UnsafeMutablePointer<Double>
-    private let cx: UnsafeMutablePointer<Double>, cy: UnsafeMutablePointer<Double>
-    private let sx: UnsafeMutablePointer<Double>, sy: UnsafeMutablePointer<Double>
-    private static let capacity = 16
-
-    init() {
-        bx = .allocate(capacity: Self.capacity); by = .allocate(capacity: Self.capacity)
-        cx = .allocate(capacity: Self.capacity); cy = .allocate(capacity: Self.capacity)
-        sx = .allocate(capacity: Self.capacity); sy = .allocate(capacity: Self.capacity)
+    /// One polygon's vertex buffers.
+    struct Polygon {
+        let x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>
+        static let capacity = 16
+        init() { x = .allocate(capacity: Self.capacity); y = .allocate(capacity: Self.capacity) }
+        func deallocate() { x.deallocate(); y.deallocate() }
     }
 
+    /// The rest of the triangle above the current row (two, used in turn), the current row's
+    /// strip, the rest of the strip right of the current pixel (two), and the current piece.
+    private let rest = (Polygon(), Polygon()), strip = Polygon(), stripRest = (Polygon(), Polygon()), piece = Polygon()
+
     func deallocate() {
-        for p in [bx, by, cx, cy, sx, sy] { p.deallocate() }
+        for p in [rest.0, rest.1, strip, stripRest.0, stripRest.1, piece] { p.deallocate() }
     }
 
     /// Adds the triangle (x0, y0), (x1, y1), (x2, y2) of image area `imageArea` (pixel² of the
@@ -68,24 +71,45 @@ struct TriangleDeposit {
             spreadByRows(x0, y0, x1, y1, x2, y2, weight: weight, rows: rowFirst...rowLast, n: n, into: diff)
             return
         }
-        for row in rowFirst...rowLast {
-            // The triangle within the strip row ≤ y ≤ row + 1.
-            bx[0] = x0; by[0] = y0; bx[1] = x1; by[1] = y1; bx[2] = x2; by[2] = y2
-            var m = Self.clip(bx, by, 3, into: cx, cy, axisY: true, bound: Double(row), keepAbove: true)
-            m = Self.clip(cx, cy, m, into: sx, sy, axisY: true, bound: Double(row + 1), keepAbove: false)
-            guard m >= 3 else { continue }
-            var lo = sx[0], hi = sx[0]
-            for k in 1..<m { lo = min(lo, sx[k]); hi = max(hi, sx[k]) }
+        var (above, spare) = rest
+        above.x[0] = x0; above.y[0] = y0; above.x[1] = x1; above.y[1] = y1; above.x[2] = x2; above.y[2] = y2
+        var m = 3
+        if minY < Double(rowFirst) {   // drop the part below the map
+            m = Self.split(above, m, axisY: true, at: Double(rowFirst), below: nil, above: spare).above
+            swap(&above, &spare)
+        }
+        for row in rowFirst...rowLast where m >= 3 {
+            // This row's strip; the rest goes on to the next row.
+            var k = m
+            if row < rowLast || maxY > Double(row + 1) {
+                let parts = Self.split(above, m, axisY: true, at: Double(row + 1), below: strip, above: spare)
+                swap(&above, &spare)
+                (k, m) = (parts.below, parts.above)
+            } else {
+                for i in 0..<m { strip.x[i] = above.x[i]; strip.y[i] = above.y[i] }
+                m = 0
+            }
+            guard k >= 3 else { continue }
+            var lo = strip.x[0], hi = strip.x[0]
+            for i in 1..<k { lo = min(lo, strip.x[i]); hi = max(hi, strip.x[i]) }
             let colFirst = max(0, Int(lo.rounded(.down))), colLast = min(n - 1, Int(hi.rounded(.down)))
             guard colFirst <= colLast else { continue }
-            if colFirst == colLast && lo >= Double(colFirst) && hi <= Double(colFirst + 1) {
-                acc[row * n + colFirst] += weight * Self.area(sx, sy, m)
-                continue
+            var (right, other) = stripRest
+            for i in 0..<k { right.x[i] = strip.x[i]; right.y[i] = strip.y[i] }
+            if lo < Double(colFirst) {
+                k = Self.split(right, k, axisY: false, at: Double(colFirst), below: nil, above: other).above
+                swap(&right, &other)
             }
-            for col in colFirst...colLast {
-                var q = Self.clip(sx, sy, m, into: bx, by, axisY: false, bound: Double(col), keepAbove: true)
-                q = Self.clip(bx, by, q, into: cx, cy, axisY: false, bound: Double(col + 1), keepAbove: false)
-                if q >= 3 { acc[row * n + col] += weight * Self.area(cx, cy, q) }
+            for col in colFirst...colLast where k >= 3 {
+                if col < colLast || hi > Double(col + 1) {
+                    let parts = Self.split(right, k, axisY: false, at: Double(col + 1), below: piece, above: other)
+                    swap(&right, &other)
+                    if parts.below >= 3 { acc[row * n + col] += weight * Self.area(piece, parts.below) }
+                    k = parts.above
+                } else {
+                    acc[row * n + col] += weight * Self.area(right, k)
+                    k = 0
+                }
             }
         }
     }
@@ -138,47 +162,45 @@ struct TriangleDeposit {
         }
     }
 
-    /// Sutherland–Hodgman: the part of the convex polygon (x, y)[0..<count] on one side of the
-    /// line x = bound (axisY false) or y = bound (axisY true). Returns the output vertex count.
+    /// Sutherland–Hodgman in one pass for both sides of the line x = bound (axisY false) or
+    /// y = bound (axisY true): the convex polygon's part with coordinate ≤ bound goes to `below`
+    /// (when given), the part ≥ bound to `above`; a vertex on the line goes to both. Returns the
+    /// two vertex counts.
     @inline(__always)
-    static func clip(_ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int,
-                     into ox: UnsafeMutablePointer<Double>, _ oy: UnsafeMutablePointer<Double>,
-                     axisY: Bool, bound: Double, keepAbove: Bool) -> Int {
-        guard count > 0 else { return 0 }
-        @inline(__always) func inside(_ k: Int) -> Bool {
-            let c = axisY ? y[k] : x[k]
-            return keepAbove ? c >= bound : c <= bound
-        }
-        var out = 0
+    static func split(_ p: Polygon, _ count: Int, axisY: Bool, at bound: Double, below: Polygon?, above: Polygon)
+        -> (below: Int, above: Int) {
+        var nb = 0, na = 0
+        guard count > 0 else { return (0, 0) }
         var prev = count - 1
-        var prevIn = inside(prev)
+        var cp = axisY ? p.y[prev] : p.x[prev]
         for k in 0..<count {
-            let kIn = inside(k)
-            if kIn != prevIn {
-                // Crossing of the edge prev → k with the line.
-                let cp = axisY ? y[prev] : x[prev], ck = axisY ? y[k] : x[k]
+            let ck = axisY ? p.y[k] : p.x[k]
+            if (cp < bound && ck > bound) || (cp > bound && ck < bound) {
                 let t = (bound - cp) / (ck - cp)
-                if axisY {
-                    ox[out] = x[prev] + t * (x[k] - x[prev]); oy[out] = bound
-                } else {
-                    ox[out] = bound; oy[out] = y[prev] + t * (y[k] - y[prev])
-                }
-                out += 1
+                let ix = axisY ? p.x[prev] + t * (p.x[k] - p.x[prev]) : bound
+                let iy = axisY ? bound : p.y[prev] + t * (p.y[k] - p.y[prev])
+                if let below { below.x[nb] = ix; below.y[nb] = iy }
+                nb += 1
+                above.x[na] = ix; above.y[na] = iy; na += 1
             }
-            if kIn { ox[out] = x[k]; oy[out] = y[k]; out += 1 }
+            if ck <= bound {
+                if let below { below.x[nb] = p.x[k]; below.y[nb] = p.y[k] }
+                nb += 1
+            }
+            if ck >= bound { above.x[na] = p.x[k]; above.y[na] = p.y[k]; na += 1 }
             prev = k
-            prevIn = kIn
+            cp = ck
         }
-        return out
+        return (nb, na)
     }
 
     /// Area of a simple polygon (shoelace, absolute value).
     @inline(__always)
-    static func area(_ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) -> Double {
+    static func area(_ p: Polygon, _ count: Int) -> Double {
         var s = 0.0
         var prev = count - 1
         for k in 0..<count {
-            s += x[prev] * y[k] - x[k] * y[prev]
+            s += p.x[prev] * p.y[k] - p.x[k] * p.y[prev]
             prev = k
         }
         return 0.5 * abs(s)
