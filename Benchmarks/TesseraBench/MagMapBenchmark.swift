@@ -37,7 +37,7 @@ enum MagMapBenchmark {
 
             // Inverse polygon mapping of the same map with one grid square per unlensed pixel.
             let ipm = try MagnificationMapBenchmark.run(pixels: pixels, raysPerPixel: 1, method: .polygonMapping)
-            print(String(format: "polygon mapping, 1 square per pixel: %.2f s total (%.2f s mapping %d squares), mean error %+.3f%%; "
+            print(String(format: "polygon mapping, 1 square per pixel: %.2f s total (%.2f s mapping %ld squares), mean error %+.3f%%; "
                          + "ray shooting with %.0f rays per pixel: %.2f s",
                          ipm.seconds, ipm.shootSeconds, ipm.rays, 100 * ipm.relativeError, MapSettings.defaultRaysPerPixel,
                          result.seconds))

@@ -20,8 +20,8 @@ import Microlensing
 /// 2κ*·ln(R₂/R₁) in variance), which translates the whole source-plane pattern, and so the
 /// window, by α₀. The benchmark checks that: it also shoots the whole field over a padded map
 /// (same stars, same compensation over the 25 θ_E pre-image) and predicts each cut map's mean
-/// as the padded map's mean over the window shifted by α₀ of the removed stars (fractional
-/// pixels weighted).
+/// as the padded map's mean over the window shifted by −α₀, α₀ the removed stars' deflection
+/// (fractional pixels weighted).
 ///
 ///     tessera-bench margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]]   (default 250 10 1, 612 θ_E)
 enum MarginBenchmark {
@@ -118,8 +118,9 @@ enum MarginBenchmark {
                     let change = cutMap.relativeMeanError - base
                     cutChanges[i].append(change)
                     line += String(format: " %+6.3f", 100 * change)
-                    // α₀ of the removed stars at the centre; the cut map ≈ the whole field's
-                    // pattern seen through the window shifted by −α₀... i.e. y_whole = y_cut − α₀.
+                    // α₀: the removed stars' deflection at the centre. With them, every ray lands
+                    // α₀ further off, y_whole = y_cut − α₀, so the cut map's window W sees the
+                    // whole field's pattern through W − α₀.
                     var ax = 0.0, ay = 0.0
                     for j in wide.x.indices where wide.x[j] * wide.x[j] + wide.y[j] * wide.y[j] >= r * r {
                         let dx = -wide.x[j], dy = -wide.y[j], w = wide.mass[j] / (dx * dx + dy * dy)

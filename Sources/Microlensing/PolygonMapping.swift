@@ -9,7 +9,8 @@ public enum MapMethod: String, Sendable, Equatable, Hashable, Codable, CaseItera
     /// area is spread over the pixels its image overlaps (`TriangleDeposit`). Exact where the
     /// lens mapping is linear across a triangle, so it needs about one grid square per unlensed
     /// pixel instead of many rays; errors remain only in triangles cut by critical curves or next
-    /// to stars.
+    /// to stars. Memory: 16 bytes per pixel per thread (sums and row differences in Double),
+    /// against 4 for ray counts (2 GB resident for a 10000² map on one thread).
     case polygonMapping = "ipm"
 }
 

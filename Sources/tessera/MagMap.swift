@@ -19,10 +19,14 @@ extension Tessera {
             shear, so the map is a sample at exactly (κ, γ) rather than at (κ, γ) plus Poisson \\
             noise; --no-mean-field-compensation turns that off. The \\
             map holds the magnification itself (not divided by μ_theory = 1/|(1 − κ)² − γ²|). \\
+            --method ipm maps the grid's squares as polygons instead of counting rays (no \\
+            counting noise; --rays-per-pixel 1 is enough). \\
             HDF5 output: /magnification [pixels, pixels] (row = y, column = x, the shear axis) \\
-            with κ, γ, s, size, star count, seed, ray counts and the compensation as attributes, \\
-            plus /histogram/pdf [source size, bin] of log10(μ/μ_theory) and its edges. \\
-            FITS output: the map as the primary image with the same facts as header keywords.
+            with κ, γ, s, size, star count, seed, ray counts, method, light loss, shooting \\
+            rectangle and the compensation as attributes, /histogram/pdf [source size, bin] of \\
+            log10(μ/μ_theory) and its edges, and the star field as /stars/x, /stars/y, \\
+            /stars/mass. FITS output: the map as the primary image with the same facts as header \\
+            keywords and the stars as a STARS table.
             """)
 
         @Option(help: "Convergence κ.") var kappa: Double
@@ -30,7 +34,7 @@ extension Tessera {
         @Option(help: "Smooth-matter fraction s in [0, 1).") var s: Double = 0
         @Option(name: .customLong("size-re"), help: "Side of the source-plane map in Einstein radii.") var sizeRE = 25.0
         @Option(help: "Pixels per side.") var pixels = 1000
-        @Option(name: .customLong("rays-per-pixel"), help: "Rays per source pixel for an unlensed source.")
+        @Option(name: .customLong("rays-per-pixel"), help: "Rays (with --method ipm: grid squares) per source pixel for an unlensed source.")
         var raysPerPixel = MapSettings.defaultRaysPerPixel
         @Option(help: "Star-field seed.") var seed: UInt64 = 1
         @Option(name: .customLong("source-size"), help: "Source size in Einstein radii for a histogram (repeatable; 0 = point source).")
@@ -88,7 +92,7 @@ extension Tessera {
                     try MagnificationMapFile.write(map: map, pdf: output.pdf, sourceSizes: sourceSizes, sourceProfile: sourceProfile,
                                                    logMuRange: range[0]...range[1], bins: bins, facts: facts, to: out)
                 }
-                print(String(format: "magmap: %d×%d pixels, %d stars, %d rays in %.2f s; mean μ = %.5g (theory %.5g, %+.3f%%) -> %@",
+                print(String(format: "magmap: %d×%d pixels, %d stars, %ld rays in %.2f s; mean μ = %.5g (theory %.5g, %+.3f%%) -> %@",
                              pixels, pixels, map.starCount, map.raysShot, output.seconds, map.mean, map.theoreticalMagnification,
                              100 * map.relativeMeanError, out))
             }

@@ -48,7 +48,8 @@ public struct TableGridConfiguration: Configuration, Equatable {
             return "Cells with ||1 − κ| − γ| below this are skipped (the macro magnification diverges on the critical line)."
         case .sizeRE: return "Side of each map's source-plane square, in Einstein radii."
         case .pixels: return "Pixels along each side of each map."
-        case .raysPerPixel: return "Rays shot per source pixel for an unlensed source (sets the ray density and the Poisson noise)."
+        case .raysPerPixel:
+            return "Rays shot per source pixel for an unlensed source (sets the ray density and, for irs, the counting noise); with method ipm, grid squares per pixel."
         case .sourceSizes:
             return "Source sizes in Einstein radii (Gaussian σ or disk radius); 0 = the pixel-sized point source. One histogram each."
         case .sourceProfile: return "Finite-source profile: gaussian or disk."
