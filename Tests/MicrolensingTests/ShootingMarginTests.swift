@@ -59,4 +59,21 @@ final class ShootingMarginTests: XCTestCase {
         // The widest maps still miss theory by more than the margin moved them.
         XCTAssertGreaterThan(errors.map(abs).max()!, 3 * expected, "\(errors)")
     }
+
+    /// The numerical error of a map's mean, apart from its star field: direct summation over the
+    /// same stars on an independent, coarser ray grid gives the same mean (to that grid's
+    /// discreteness), for a minimum and a saddle, with and without the compensation.
+    func testMapMeanEqualsDirectSummationOverTheSameStars() throws {
+        for (k, g, s, compensate) in [(0.45, 0.45, 0.5, true), (0.6, 0.5, 0.5, false)] {
+            let model = try MacroModel(kappa: k, gamma: g, smoothFraction: s)
+            let settings = MapSettings(sizeRE: 10, pixels: 40, rayDensity: .perSourcePixel(16), seed: 2, lightLoss: 0.05,
+                                       accuracy: accuracy, compensateMeanField: compensate)
+            let shooter = try RayShooter(model: model, settings: settings)
+            let map = shooter.makeMap()
+            let direct = DirectDeflection.meanMagnification(of: shooter, spacing: 0.2)
+            print("(\(k), \(g), \(s)): map mean − μ_th \(map.relativeMeanError), direct \(direct.mean / map.theoreticalMagnification - 1), "
+                  + "\(direct.landed) rays landed")
+            XCTAssertEqual(map.mean / direct.mean, 1, accuracy: 1 / Double(direct.landed).squareRoot(), "(\(k), \(g), \(s))")
+        }
+    }
 }
