@@ -26,10 +26,7 @@ extension RayShooter {
     /// The map from magnification sums accumulated over all cell rows (bands added).
     public func makePolygonMap(sums: [Double], deflectionErrorBound: Double? = nil) -> MagnificationMap {
         precondition(sums.count == geometry.pixels * geometry.pixels, "sums must have pixels² entries")
-        return MagnificationMap(geometry: geometry, pixels: sums.map { Float($0) }, model: model, starCount: stars.count,
-                                seed: stars.seed, raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
-                                deflectionErrorBound: deflectionErrorBound, compensation: compensation,
-                                stars: stars, region: region, method: .polygonMapping)
+        return map(pixels: sums.map { Float($0) }, method: .polygonMapping, deflectionErrorBound: deflectionErrorBound)
     }
 
     /// Maps the lattice squares of cell rows `band` and adds their magnification into `sums`

@@ -162,11 +162,16 @@ public struct RayShooter: Sendable {
     public func makeMap(counts: [UInt32], deflectionErrorBound: Double? = nil) -> MagnificationMap {
         precondition(counts.count == geometry.pixels * geometry.pixels, "counts must have pixels² entries")
         let scale = 1 / raysPerPixelUnlensed
-        let px = counts.map { Float(Double($0) * scale) }
-        return MagnificationMap(geometry: geometry, pixels: px, model: model, starCount: stars.count,
-                                seed: stars.seed, raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
-                                deflectionErrorBound: deflectionErrorBound, compensation: compensation,
-                                stars: stars, region: region)
+        return map(pixels: counts.map { Float(Double($0) * scale) }, method: .rayShooting,
+                   deflectionErrorBound: deflectionErrorBound)
+    }
+
+    /// A map of this shooter's model, geometry, stars and grid with the given magnifications.
+    func map(pixels: [Float], method: MapMethod, deflectionErrorBound: Double?) -> MagnificationMap {
+        MagnificationMap(geometry: geometry, pixels: pixels, model: model, starCount: stars.count, seed: stars.seed,
+                         raysShot: raysShot, raysPerPixelUnlensed: raysPerPixelUnlensed,
+                         deflectionErrorBound: deflectionErrorBound, compensation: compensation,
+                         stars: stars, region: region, method: method)
     }
 
     /// Shoots the rays of cell rows `band` (a sub-range of 0..<cellRows), adding hits to `counts`.
