@@ -12,24 +12,23 @@ public func makeMagnificationMap(model: MacroModel, settings: MapSettings, threa
     switch settings.method {
     case .rayShooting:
         guard bands > 1 else { return shooter.makeMap() }
-        let (counts, bound) = inBands(bands, of: shooter, zero: UInt32(0), count: n, work: shooter.shoot(cellRows:into:),
+        let (counts, bound) = inBands(bands, rows: shooter.cellRows, zero: UInt32(0), count: n, work: shooter.shoot(cellRows:into:),
                                       add: RayShooter.addCounts)
         return shooter.makeMap(counts: counts, deflectionErrorBound: bound)
     case .polygonMapping:
         guard bands > 1 else { return shooter.makePolygonMap() }
-        let (sums, bound) = inBands(bands, of: shooter, zero: 0.0, count: n, work: shooter.mapPolygons(cellRows:into:),
+        let (sums, bound) = inBands(bands, rows: shooter.cellRows, zero: 0.0, count: n, work: shooter.mapPolygons(cellRows:into:),
                                     add: RayShooter.addSums)
         return shooter.makePolygonMap(sums: sums, deflectionErrorBound: bound)
     }
 }
 
-/// Runs `work` on `bands` contiguous bands of the shooter's cell rows concurrently, each into
+/// Runs `work` on `bands` contiguous bands of `rows` cell rows concurrently, each into
 /// its own array of `count` values, and adds the arrays in band order (`add`). Returns the total
 /// and the largest error bound any band reported.
-private func inBands<Value: Sendable>(_ bands: Int, of shooter: RayShooter, zero: Value, count: Int,
+private func inBands<Value: Sendable>(_ bands: Int, rows: Int, zero: Value, count: Int,
                                       work: @Sendable (Range<Int>, inout [Value]) -> Double,
                                       add: ([Value], inout [Value]) -> Void) -> ([Value], Double) {
-    let rows = shooter.cellRows
     let results = BandResults<Value>(count: bands)
     DispatchQueue.concurrentPerform(iterations: bands) { band in
         var values = [Value](repeating: zero, count: count)

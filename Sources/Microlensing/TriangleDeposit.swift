@@ -34,11 +34,12 @@ struct TriangleDeposit {
     }
 
     /// The rest of the triangle above the current row (two, used in turn), the current row's
-    /// strip, the rest of the strip right of the current pixel (two), and the current piece.
-    private let rest = (Polygon(), Polygon()), strip = Polygon(), stripRest = (Polygon(), Polygon()), piece = Polygon()
+    /// strip, a second buffer for the rest of the strip right of the current pixel (used in turn
+    /// with the strip's own), and the current piece.
+    private let rest = (Polygon(), Polygon()), strip = Polygon(), stripRest = Polygon(), piece = Polygon()
 
     func deallocate() {
-        for p in [rest.0, rest.1, strip, stripRest.0, stripRest.1, piece] { p.deallocate() }
+        for p in [rest.0, rest.1, strip, stripRest, piece] { p.deallocate() }
     }
 
     /// Adds the triangle (x0, y0), (x1, y1), (x2, y2) of image area `imageArea` (pixel² of the
@@ -79,23 +80,24 @@ struct TriangleDeposit {
             swap(&above, &spare)
         }
         for row in rowFirst...rowLast where m >= 3 {
-            // This row's strip; the rest goes on to the next row.
+            // This row's strip; the rest goes on to the next row. In the last row the rest is the
+            // strip itself, and its buffer is free to be cut up.
             var k = m
+            var right = strip
             if row < rowLast || maxY > Double(row + 1) {
                 let parts = Self.split(above, m, axisY: true, at: Double(row + 1), below: strip, above: spare)
                 swap(&above, &spare)
                 (k, m) = (parts.below, parts.above)
             } else {
-                for i in 0..<m { strip.x[i] = above.x[i]; strip.y[i] = above.y[i] }
+                right = above
                 m = 0
             }
             guard k >= 3 else { continue }
-            var lo = strip.x[0], hi = strip.x[0]
-            for i in 1..<k { lo = min(lo, strip.x[i]); hi = max(hi, strip.x[i]) }
+            var lo = right.x[0], hi = right.x[0]
+            for i in 1..<k { lo = min(lo, right.x[i]); hi = max(hi, right.x[i]) }
             let colFirst = max(0, Int(lo.rounded(.down))), colLast = min(n - 1, Int(hi.rounded(.down)))
             guard colFirst <= colLast else { continue }
-            var (right, other) = stripRest
-            for i in 0..<k { right.x[i] = strip.x[i]; right.y[i] = strip.y[i] }
+            var other = stripRest
             if lo < Double(colFirst) {
                 k = Self.split(right, k, axisY: false, at: Double(colFirst), below: nil, above: other).above
                 swap(&right, &other)
