@@ -98,6 +98,8 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
+        // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
+        .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "TesseraSupport"]),
     ],
