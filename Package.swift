@@ -3,7 +3,8 @@
 // Tessera: MPI-parallel Bayesian fitting of astronomical images and lensing data.
 //
 // Layers (arrows point down only; see README "Architecture"):
-//   tessera (executable) → TesseraRunners → TesseraRun / TesseraMPI / TesseraHDF5 / TesseraFITS /
+//   tessera (executable) → SceneRuns / LensingRuns / ClusterRuns → RunKit → WorkQueue → science →
+//   TesseraRun / TesseraMPI / TesseraHDF5 / TesseraFITS /
 //   TesseraLinAlg → TesseraSupport → C bindings (CMPI, CHDF5, CFITSIO, COpenBLAS).
 // Raw pointers and C types stop at the Tessera{MPI,HDF5,FITS,LinAlg} targets.
 import Foundation
@@ -64,21 +65,32 @@ let package = Package(
         .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
-        // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
-        .target(name: "TesseraRunners", dependencies: [
-            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
-            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "TesseraFITS", "SceneModel", "SceneFitting", "Inference",
+        // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
+        // small shared run kit. Runner targets never import each other.
+        .target(name: "RunKit", dependencies: [
+            "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue",
+        ]),
+        .target(name: "SceneRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
+            "SceneModel", "SceneFitting", "Inference",
+        ]),
+        .target(name: "LensingRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
+        ]),
+        .target(name: "ClusterRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun", "WorkQueue",
+            "HaloProfiles", "ClusterFitting",
         ]),
 
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "TesseraRunners", "Microlensing", "SceneModel", "SceneFitting",
+            "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -89,8 +101,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
-        .testTarget(name: "TesseraRunnersTests",
-                    dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing"]),
+        .testTarget(name: "RunnersTests",
+                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),

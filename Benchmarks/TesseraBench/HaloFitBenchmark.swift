@@ -1,7 +1,7 @@
 import ClusterFitting
+import ClusterRuns
 import Foundation
 import HaloProfiles
-import TesseraRunners
 
 /// Halos fitted per second on one core with the optimiser (the `clusters fit --method optimize`
 /// path: coarse grid, L-BFGS, Laplace error; NFW, c from Duffy et al. 2008, flat prior on

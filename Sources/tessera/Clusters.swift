@@ -1,8 +1,9 @@
 import ArgumentParser
+import ClusterRuns
 import Foundation
+import RunKit
 import TesseraMPI
 import TesseraRun
-import TesseraRunners
 
 extension Tessera {
     struct Clusters: ParsableCommand {

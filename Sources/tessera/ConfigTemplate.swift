@@ -1,6 +1,9 @@
 import ArgumentParser
+import ClusterRuns
+import LensingRuns
+import RunKit
+import SceneRuns
 import TesseraRun
-import TesseraRunners
 
 extension Tessera {
     struct ConfigTemplate: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SceneModel
-import TesseraRunners
+import SceneRuns
 
 extension Tessera {
     struct FitPSF: ParsableCommand {

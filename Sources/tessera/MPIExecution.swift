@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import LensingRuns
+import RunKit
+import SceneRuns
 import TesseraLinAlg
 import TesseraMPI
 import TesseraRun
-import TesseraRunners
 
 /// Runs a command body on every MPI rank and turns errors into a clear message and exit status.
 ///

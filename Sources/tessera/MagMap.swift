@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import LensingRuns
 import Microlensing
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
-import TesseraRunners
 import TesseraSupport
 
 extension Tessera {

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import RunKit
 import SceneFitting
 import SceneModel
+import SceneRuns
 import TesseraMPI
 import TesseraRun
-import TesseraRunners
 
 extension Tessera {
     struct MockScene: ParsableCommand {

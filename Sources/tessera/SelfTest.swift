@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import RunKit
 import TesseraMPI
 import TesseraRun
-import TesseraRunners
 
 extension Tessera {
     struct SelfTest: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TesseraRunners
+import LensingRuns
 
 extension Tessera {
     struct TableQuery: ParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import LensingRuns
+import RunKit
 import TesseraMPI
 import TesseraRun
-import TesseraRunners
 
 extension Tessera {
     struct Tabulate: ParsableCommand {

@@ -1,5 +1,5 @@
-import TesseraRun
 import Microlensing
+import TesseraRun
 
 /// Configuration of `tessera tabulate`: the (κ, γ, s) grid, the map settings of every cell, the
 /// source sizes and the histogram binning. Units: lengths in Einstein radii of a 1 M☉ star.

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import SceneModel
+@testable import SceneRuns
 import TesseraFITS
 import TesseraHDF5
-@testable import TesseraRunners
+import Testing
 
 // Serialized: the HDF5 library here is not thread-safe.
 @Suite(.serialized) struct PSFStoreTests {

@@ -1,11 +1,11 @@
 import ClusterFitting
+@testable import ClusterRuns
 import Foundation
 import HaloProfiles
-import XCTest
 import TesseraFITS
 import TesseraHDF5
 import TesseraLinAlg
-@testable import TesseraRunners
+import XCTest
 
 /// Halo input files: every observable kind through HDF5 and FITS and back, mock runs in both
 /// formats, and bad files rejected with the file and the field named. XCTest, so the cases run

@@ -1,8 +1,8 @@
 import Foundation
 import SceneModel
+@testable import SceneRuns
 import TesseraFITS
 import TesseraHDF5
-@testable import TesseraRunners
 import XCTest
 
 /// Bad scene input: NaN, zero-weight and masked pixels, an exposure with every pixel masked, a

@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import RunKit
 import SceneFitting
 import SceneModel
 import TesseraHDF5

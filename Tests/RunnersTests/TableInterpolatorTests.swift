@@ -1,9 +1,9 @@
 import Foundation
-import XCTest
+@testable import LensingRuns
 import Microlensing
 import TesseraMPI
 import TesseraRun
-@testable import TesseraRunners
+import XCTest
 
 final class TableInterpolatorTests: XCTestCase {
     /// A synthetic PDF that is linear in κ, γ, s and source size, so both the cubic and the

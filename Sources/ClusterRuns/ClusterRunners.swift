@@ -1,6 +1,7 @@
 import ClusterFitting
 import Foundation
 import HaloProfiles
+import RunKit
 import TesseraFITS
 import TesseraMPI
 import TesseraRun

@@ -1,4 +1,5 @@
 import Foundation
+import RunKit
 import SceneFitting
 import SceneModel
 import TesseraMPI

@@ -1,4 +1,5 @@
 import Foundation
+import RunKit
 import TesseraMPI
 import TesseraRun
 import WorkQueue
