@@ -32,6 +32,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // MARK: C bindings: module maps and static-inline shims only.
@@ -45,7 +48,10 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
 
         // MARK: Platform: typed, safe Swift layers.
-        .target(name: "TesseraSupport"),
+        .target(name: "TesseraSupport", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "CSV", package: "CSV.swift"),
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "TesseraMPI", dependencies: ["CMPI", "TesseraSupport"]),
         .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
         .target(name: "TesseraFITS", dependencies: ["CFITSIO", "TesseraSupport"]),
@@ -56,9 +62,9 @@ let package = Package(
         .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport"]),
 
         // MARK: Science: pure computation, no MPI, no files.
-        .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
-        .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
-        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
+        .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "HaloProfiles", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "SceneModel", dependencies: ["TesseraSupport"],
                 resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
         .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
