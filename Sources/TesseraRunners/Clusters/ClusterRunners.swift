@@ -195,9 +195,7 @@ public enum ClusterFitRunner {
     /// every process (Swift's `hashValue` is not), so fits reproduce from the recorded seed.
     static func stableIndex(_ id: String) -> UInt64 {
         if let n = UInt64(id) { return n }
-        var hasher = SHA256()
-        hasher.update(Array(id.utf8))
-        return UInt64(hasher.hexDigest().prefix(15), radix: 16)!
+        return UInt64(SHA256Digest.hex(of: Array(id.utf8)).prefix(15), radix: 16)!
     }
 
     /// `summary.csv` and `summary.fits` (HDU 1, EXTNAME SUMMARY, the same columns in upper case
