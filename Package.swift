@@ -88,21 +88,23 @@ let package = Package(
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
-        .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport"]),
+        // Helpers shared by the test targets (temporary directories, throw assertions).
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
+        .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "TesseraMPITests", dependencies: ["TesseraMPI"]),
         .testTarget(name: "TesseraHDF5Tests", dependencies: ["TesseraHDF5", "TesseraMPI"]),
-        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS"],
+        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
         .testTarget(name: "TesseraRunnersTests",
-                    dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing"]),
+                    dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
-        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
-        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport"]),
+        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport", "TesseraTestSupport"]),
+        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
         .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "TesseraSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTestSupport
 import XCTest
 @testable import TesseraSupport
 
@@ -24,16 +25,14 @@ final class SHA256Tests: XCTestCase {
     /// in one go (the pieces are fed to one hasher, not hashed separately).
     func testFileReadInPiecesMatchesOneShot() throws {
         let bytes = (0..<(3 << 19) + 77).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString).bin").path
+        let path = try makeTemporaryDirectory(prefix: "sha").path("long.bin")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertEqual(try SHA256Digest.hex(ofFile: path), SHA256Digest.hex(of: bytes))
     }
 
     func testFileDigestAndMissingFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString).txt").path
+        let path = try makeTemporaryDirectory(prefix: "sha").path("abc.txt")
         try Data("abc".utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertEqual(try SHA256Digest.hex(ofFile: path), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertThrowsError(try SHA256Digest.hex(ofFile: path + ".missing")) { error in
             XCTAssertTrue("\(error)".contains(path + ".missing"), "\(error)")
