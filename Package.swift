@@ -33,6 +33,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // MARK: C bindings: module maps and static-inline shims only.
@@ -46,20 +49,24 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
 
         // MARK: Platform: typed, safe Swift layers.
-        .target(name: "TesseraSupport"),
+        .target(name: "TesseraSupport", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "TesseraMPI", dependencies: ["CMPI", "TesseraSupport"]),
         .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
         .target(name: "TesseraFITS", dependencies: ["CFITSIO", "TesseraSupport"]),
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
-        .target(name: "TesseraRun", dependencies: ["TesseraSupport", .product(name: "Yams", package: "Yams")]),
+        .target(name: "TesseraRun", dependencies: [
+            "TesseraSupport", .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
+        ]),
 
         // MARK: The one master/worker engine under every runner.
         .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport"]),
 
         // MARK: Science: pure computation, no MPI, no files.
-        .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
-        .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
-        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
+        .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "HaloProfiles", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "SceneModel", dependencies: ["TesseraSupport"],
                 resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
         .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
@@ -94,21 +101,23 @@ let package = Package(
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
-        .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport"]),
+        // Helpers shared by the test targets (temporary directories, throw assertions).
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
+        .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "TesseraMPITests", dependencies: ["TesseraMPI"]),
         .testTarget(name: "TesseraHDF5Tests", dependencies: ["TesseraHDF5", "TesseraMPI"]),
-        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS"],
+        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
-        .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
+        .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "RunnersTests",
-                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing"]),
+                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
-        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
-        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport"]),
+        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport", "TesseraTestSupport"]),
+        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),

@@ -72,7 +72,7 @@ public enum ClusterBinRunner {
         if !empty.isEmpty && c.emptyBins == "error" {
             throw ClusterRunError(file: summaryPath, message: "bin(s) \(empty.joined(separator: ", ")) of \(columnName) have no halos (empty_bins: error)")
         }
-        var bins = ["id,bin"], summary = ["bin,column,lower,upper,halos,status"]
+        var bins = [["id", "bin"]], summary = [["bin", "column", "lower", "upper", "halos", "status"]]
         for (k, label) in binning.labels.enumerated() {
             let members = binning.members[k].map { ids[$0] }
             let edge = binning.edges[k]
@@ -80,10 +80,10 @@ public enum ClusterBinRunner {
             if members.isEmpty {
                 log("clusters bin: bin \(label) \(range) of \(columnName) has no halos; skipped (no membership list)")
             } else {
-                try ClusterTables.writeCSV(members, to: (output as NSString).appendingPathComponent("bin-\(label).txt"))
-                bins += members.map { "\($0),\(label)" }
+                try ClusterTables.writeLines(members, to: (output as NSString).appendingPathComponent("bin-\(label).txt"))
+                bins += members.map { [$0, label] }
             }
-            summary.append("\(label),\(columnName),\(edge.map { "\($0.lower)" } ?? ""),\(edge.map { "\($0.upper)" } ?? ""),\(members.count),\(members.isEmpty ? "skipped-empty" : "ok")")
+            summary.append([label, columnName, edge.map { "\($0.lower)" } ?? "", edge.map { "\($0.upper)" } ?? "", "\(members.count)", members.isEmpty ? "skipped-empty" : "ok"])
         }
         try ClusterTables.writeCSV(bins, to: (output as NSString).appendingPathComponent("bins.csv"))
         try ClusterTables.writeCSV(summary, to: (output as NSString).appendingPathComponent("bin_summary.csv"))
@@ -244,10 +244,10 @@ public enum ClusterEnsembleRunner {
 
     static func write(_ bins: [BinResult], configuration c: ClusterEnsembleConfiguration, output: String) throws {
         let h5Path = (output as NSString).appendingPathComponent("ensemble.h5")
-        var csv = ["bin,halos,sampled_halos,gaussian_halos,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
+        var csv = [("bin,halos,sampled_halos,gaussian_halos,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
                    + "scatter_median,scatter_lo68,scatter_hi68,scatter_lo95,scatter_hi95,r_hat_ln_bias,r_hat_ln_scatter,"
-                   + "ess_ln_bias,ess_ln_scatter,divergences"]
-        var samples = ["bin,chain,draw,bias,scatter,log_likelihood"]
+                   + "ess_ln_bias,ess_ln_scatter,divergences").components(separatedBy: ",")]
+        var samples = [["bin", "chain", "draw", "bias", "scatter", "log_likelihood"]]
         try writeReplacing(h5Path) { partial in
             let h5 = try HDF5File.create(partial)
             try h5.setAttribute("max_samples", .int(Int64(c.maxSamples)))
@@ -277,10 +277,10 @@ public enum ClusterEnsembleRunner {
                             f(r.biasMedian), f(r.biasInterval68.lower), f(r.biasInterval68.upper), f(r.biasInterval95.lower), f(r.biasInterval95.upper),
                             f(r.scatterMedian), f(r.scatterInterval68.lower), f(r.scatterInterval68.upper),
                             f(r.scatterInterval95.lower), f(r.scatterInterval95.upper), f(r.rHat[0]), f(r.rHat[1]),
-                            f(r.effectiveSampleSize[0]), f(r.effectiveSampleSize[1]), "\(r.divergences)"].joined(separator: ","))
+                            f(r.effectiveSampleSize[0]), f(r.effectiveSampleSize[1]), "\(r.divergences)"])
                 for (ci, chain) in r.draws.enumerated() {
                     for (di, d) in chain.enumerated() {
-                        samples.append("\(b.label),\(ci),\(di),\(exp(d[0])),\(exp(d[1])),\(b.logLikelihood[ci][di])")
+                        samples.append([b.label, "\(ci)", "\(di)", "\(exp(d[0]))", "\(exp(d[1]))", "\(b.logLikelihood[ci][di])"])
                     }
                 }
             }
@@ -404,22 +404,22 @@ public enum ClusterCompareRunner {
         }
 
         let f = ClusterTables.field
-        var csv = ["bin,halos,bias_true,scatter_true,bias_realised,scatter_realised,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
+        var csv = [("bin,halos,bias_true,scatter_true,bias_realised,scatter_realised,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
                    + "scatter_median,scatter_lo68,scatter_hi68,scatter_lo95,scatter_hi95,bias_cdf_at_truth,scatter_cdf_at_truth,"
-                   + "bias_in68,scatter_in68,log_likelihood_at_truth,log_likelihood_at_median,log_likelihood_max"]
+                   + "bias_in68,scatter_in68,log_likelihood_at_truth,log_likelihood_at_median,log_likelihood_max").components(separatedBy: ",")]
         for x in comparisons {
             csv.append(([x.label, "\(x.halos)"] + [x.trueBias, x.trueScatter, x.realisedBias, x.realisedScatter, x.biasMedian]
                         .map(f) + (x.biasInterval68 + x.biasInterval95 + [x.scatterMedian] + x.scatterInterval68 + x.scatterInterval95
                                    + [x.biasCDFAtTruth, x.scatterCDFAtTruth]).map(f)
                         + ["\(x.biasInside68)", "\(x.scatterInside68)"]
-                        + [x.logLikelihoodAtTruth, x.logLikelihoodAtMedian, x.logLikelihoodMax].map(f)).joined(separator: ","))
+                        + [x.logLikelihoodAtTruth, x.logLikelihoodAtMedian, x.logLikelihoodMax].map(f)))
         }
         try ClusterTables.writeCSV(csv, to: (output as NSString).appendingPathComponent("compare.csv"))
-        try ClusterTables.writeCSV(["bin,parameter,value,posterior_density,log_likelihood_other_at_truth,log_likelihood_other_at_median"]
-                                   + curves.map { "\($0.bin),\($0.parameter),\(f($0.value)),\(f($0.density)),\(f($0.atTruth)),\(f($0.atMedian))" },
+        try ClusterTables.writeCSV([["bin", "parameter", "value", "posterior_density", "log_likelihood_other_at_truth", "log_likelihood_other_at_median"]]
+                                   + curves.map { [$0.bin, $0.parameter, f($0.value), f($0.density), f($0.atTruth), f($0.atMedian)] },
                                    to: (output as NSString).appendingPathComponent("compare_curves.csv"))
-        try ClusterTables.writeCSV(["bin,chain,draw,bias,scatter,log_likelihood"]
-                                   + sampleRows.map { "\($0.bin),\($0.chain),\($0.draw),\(f($0.bias)),\(f($0.scatter)),\(f($0.logL))" },
+        try ClusterTables.writeCSV([["bin", "chain", "draw", "bias", "scatter", "log_likelihood"]]
+                                   + sampleRows.map { [$0.bin, "\($0.chain)", "\($0.draw)", f($0.bias), f($0.scatter), f($0.logL)] },
                                    to: (output as NSString).appendingPathComponent("compare_samples.csv"))
         let summary = FITSTableHDU(extname: "SUMMARY", columns: [
             .string("BIN", comparisons.map(\.label)), .int64("HALOS", comparisons.map { Int64($0.halos) }),

@@ -26,7 +26,7 @@ public enum ClusterMockRunner {
         let format: HaloInput.Format = c.format == "fits" ? .fits : .hdf5
         try FileManager.default.createDirectory(atPath: halosDirectory, withIntermediateDirectories: true)
         var rng = RandomSource(seed: c.seed)
-        var truth = ["id,redshift,log10_true_mass,log10_lensing_mass"]
+        var truth = [["id", "redshift", "log10_true_mass", "log10_lensing_mass"]]
         var lensing: [Double] = []
         var halos: [HaloInput] = []
         for i in 0..<c.count {
@@ -49,12 +49,11 @@ public enum ClusterMockRunner {
                                                               nominalConcentration: nominal.parameters.concentration,
                                                               redshift: z, seed: c.seed &+ UInt64(i) &+ 1))
             try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id, format: format)))
-            truth.append("\(id),\(z),\(log10True),\(lnLensing / log(10))")
+            truth.append([id, "\(z)", "\(log10True)", "\(lnLensing / log(10))"])
             lensing.append(lnLensing / log(10))
             halos.append(halo)
         }
-        try (truth.joined(separator: "\n") + "\n").write(toFile: (directory as NSString).appendingPathComponent("truth.csv"),
-                                                        atomically: true, encoding: .utf8)
+        try ClusterTables.writeCSV(truth, to: (directory as NSString).appendingPathComponent("truth.csv"))
         let table = FITSTableHDU(
             extname: "TRUTH",
             columns: [.string("ID", halos.map(\.id)), .double("REDSHIFT", halos.map(\.redshift)),
@@ -196,9 +195,7 @@ public enum ClusterFitRunner {
     /// every process (Swift's `hashValue` is not), so fits reproduce from the recorded seed.
     static func stableIndex(_ id: String) -> UInt64 {
         if let n = UInt64(id) { return n }
-        var hasher = SHA256()
-        hasher.update(Array(id.utf8))
-        return UInt64(hasher.hexDigest().prefix(15), radix: 16)!
+        return UInt64(SHA256Digest.hex(of: Array(id.utf8)).prefix(15), radix: 16)!
     }
 
     /// `summary.csv` and `summary.fits` (HDU 1, EXTNAME SUMMARY, the same columns in upper case
@@ -206,14 +203,14 @@ public enum ClusterFitRunner {
     /// a halo without a true mass has an empty CSV field and NaN in FITS.
     static func writeSummary(results: String, to path: String, fits: String? = nil) throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
-        var lines = ["id,redshift,log10_mass,log10_mass_error,log10_true_mass,method,divergences,optimizer_converged,rank"]
+        var lines = [["id", "redshift", "log10_mass", "log10_mass_error", "log10_true_mass", "method", "divergences", "optimizer_converged", "rank"]]
         var records: [HaloFitRecord] = []
         for name in names {
             let r = try HaloFitRecord.read((results as NSString).appendingPathComponent(name))
             records.append(r)
-            lines.append("\(r.id),\(r.redshift),\(r.log10Mass),\(r.log10MassError),\(r.log10TrueMass.map { "\($0)" } ?? ""),\(r.method),\(r.divergences),\(r.optimizerConverged),\(r.rank)")
+            lines.append([r.id, "\(r.redshift)", "\(r.log10Mass)", "\(r.log10MassError)", r.log10TrueMass.map { "\($0)" } ?? "", r.method, "\(r.divergences)", "\(r.optimizerConverged)", "\(r.rank)"])
         }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try ClusterTables.writeCSV(lines, to: path)
         guard let fits, !records.isEmpty else { return }
         let table = FITSTableHDU(extname: "SUMMARY", columns: [
             .string("ID", records.map(\.id)), .double("REDSHIFT", records.map(\.redshift)),

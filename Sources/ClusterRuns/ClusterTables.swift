@@ -1,10 +1,11 @@
 import Foundation
 import TesseraFITS
+import TesseraRun
 import TesseraSupport
 
-/// A small comma-separated table with a header line (the runs' `summary.csv`, `bins.csv`).
-/// Fields hold no commas (ids and labels are checked where written). Errors name the file,
-/// line and column.
+/// A small comma-separated table with a header line (the runs' `summary.csv`, `bins.csv`), read
+/// as RFC 4180 (quoted fields may hold commas, quotes and line breaks), the way `CSVText` writes
+/// it. Blank lines are skipped and fields trimmed of spaces. Errors name the file, record and column.
 public struct CSVTable: Sendable {
     public let path: String
     public let header: [String]
@@ -15,12 +16,14 @@ public struct CSVTable: Sendable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ClusterRunError(file: path, message: "cannot read: \(error.localizedDescription)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { String($0).trimmingCharacters(in: .whitespaces) }
-        guard let first = lines.first else { throw ClusterRunError(file: path, message: "empty table (no header line)") }
-        let header = first.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let records: [[String]]
+        do { records = try CSVText.parse(text) } catch {
+            throw ClusterRunError(file: path, message: "not CSV text: \(error)")
+        }
+        let lines = records.map { $0.map { $0.trimmingCharacters(in: .whitespaces) } }.filter { $0 != [""] }
+        guard let header = lines.first else { throw ClusterRunError(file: path, message: "empty table (no header line)") }
         var rows: [[String]] = []
-        for (n, line) in lines.dropFirst().enumerated() where !line.isEmpty {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for (n, fields) in lines.dropFirst().enumerated() {
             guard fields.count == header.count else {
                 throw ClusterRunError(file: path, message: "line \(n + 2) has \(fields.count) fields, the header has \(header.count)")
             }
@@ -85,8 +88,13 @@ enum ClusterTables {
         }
     }
 
-    /// Write a CSV file atomically.
-    static func writeCSV(_ lines: [String], to path: String) throws {
+    /// Write a CSV file (header row first) atomically, quoting fields as RFC 4180 asks.
+    static func writeCSV(_ rows: [[String]], to path: String) throws {
+        try CSVText.write(rows, to: path)
+    }
+
+    /// Write a plain list, one entry a line (`bin-<label>.txt`), atomically.
+    static func writeLines(_ lines: [String], to path: String) throws {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 

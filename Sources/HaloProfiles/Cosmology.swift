@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Flat ΛCDM background (w = −1) with photons and massless neutrinos, matching CCL 3 / CLMM's CCL backend.
 ///
@@ -62,11 +58,11 @@ public struct Cosmology: Sendable, Equatable {
         self.nEff = nEff
         let h = H0 / 100
         let c = Constants.speedOfLight
-        let rhoPhotonKgM3 = 4 * Constants.stefanBoltzmann / (c * c * c) * pow(cmbTemperature, 4)
+        let rhoPhotonKgM3 = 4 * Constants.stefanBoltzmann / (c * c * c) * Double.pow(cmbTemperature, 4)
         let rhoCritKgM3 = Constants.CCL.rhoCritical * h * h * Constants.CCL.solarMass
-            / pow(Constants.megaparsec, 3)
+            / Double.pow(Constants.megaparsec, 3)
         self.omegaPhoton = rhoPhotonKgM3 / rhoCritKgM3
-        self.omegaNeutrinoRelativistic = nEff * 7.0 / 8.0 * pow(4.0 / 11.0, 4.0 / 3.0) * omegaPhoton
+        self.omegaNeutrinoRelativistic = nEff * 7.0 / 8.0 * Double.pow(4.0 / 11.0, 4.0 / 3.0) * omegaPhoton
         self.omegaLambda = 1 - omegaMatter - omegaPhoton - omegaNeutrinoRelativistic
     }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Einasto profile ρ(r) = ρ_s exp{−(2/α)[(r/r_s)^α − 1]}, untruncated (CCL `HaloProfileEinasto`,
 /// `truncated=False`), normalised so that M(<r_Δ) = M_Δ:
@@ -43,20 +39,20 @@ public struct Einasto: HaloProfile {
     /// ∫₀ˣ y² exp{−(2/α)(y^α − 1)} dy (dimensionless).
     static func massIntegral(x: Double, alpha: Double) -> Double {
         let s = 3 / alpha
-        let logPrefactor = 2 / alpha - log(alpha) + s * log(alpha / 2) + lgamma(s)
-        return exp(logPrefactor) * regularizedLowerGamma(s, 2 / alpha * pow(x, alpha))
+        let logPrefactor = 2 / alpha - Double.log(alpha) + s * Double.log(alpha / 2) + Double.logGamma(s)
+        return Double.exp(logPrefactor) * regularizedLowerGamma(s, 2 / alpha * Double.pow(x, alpha))
     }
 
     @inline(__always)
     func rho(_ r: Double) -> Double {
-        characteristicDensity * exp(-2 / alpha * (pow(r / rs, alpha) - 1))
+        characteristicDensity * Double.exp(-2 / alpha * (Double.pow(r / rs, alpha) - 1))
     }
 
     /// Upper limit in t (r = R cosh t) beyond which ρ has dropped by e⁻⁸⁰ relative to ρ(R).
     func tMax(_ R: Double) -> Double {
         let x = R / rs
-        let rMax = rs * pow(pow(x, alpha) + 40 * alpha, 1 / alpha)
-        return acosh(max(rMax / R, 1.5))
+        let rMax = rs * Double.pow(Double.pow(x, alpha) + 40 * alpha, 1 / alpha)
+        return Double.acosh(max(rMax / R, 1.5))
     }
 
     public func density(at r: Double) throws(HaloProfileError) -> Double {
@@ -72,7 +68,7 @@ public struct Einasto: HaloProfile {
     public func surfaceDensity(at R: Double) throws(HaloProfileError) -> Double {
         try requireRadius(R)
         let integral = Quadrature.integrate({ t in
-            let ch = cosh(t)
+            let ch = Double.cosh(t)
             return rho(R * ch) * ch
         }, from: 0, to: tMax(R), relativeTolerance: 1e-11)
         return 2 * R * integral
@@ -81,8 +77,8 @@ public struct Einasto: HaloProfile {
     public func meanSurfaceDensity(within R: Double) throws(HaloProfileError) -> Double {
         let m3 = try enclosedMass(within: R)
         let outer = Quadrature.integrate({ t in
-            let ch = cosh(t)
-            return ch * ch * sinh(t) * (2 / (1 + exp(2 * t))) * rho(R * ch)
+            let ch = Double.cosh(t)
+            return ch * ch * Double.sinh(t) * (2 / (1 + Double.exp(2 * t))) * rho(R * ch)
         }, from: 0, to: tMax(R), relativeTolerance: 1e-11)
         let m2 = m3 + 4 * Double.pi * R * R * R * outer
         return m2 / (Double.pi * R * R)
@@ -96,7 +92,7 @@ public struct Einasto: HaloProfile {
 /// Regularized lower incomplete gamma P(a, x) (series / Lentz continued fraction, ~1e-15 relative).
 func regularizedLowerGamma(_ a: Double, _ x: Double) -> Double {
     if x <= 0 { return 0 }
-    let logPre = a * log(x) - x - lgamma(a)
+    let logPre = a * Double.log(x) - x - Double.logGamma(a)
     if x < a + 1 {
         var ap = a, del = 1 / a, sum = del
         for _ in 0..<1000 {
@@ -105,7 +101,7 @@ func regularizedLowerGamma(_ a: Double, _ x: Double) -> Double {
             sum += del
             if abs(del) < abs(sum) * 1e-17 { break }
         }
-        return sum * exp(logPre)
+        return sum * Double.exp(logPre)
     }
     // Q(a,x) by modified Lentz.
     let tiny = 1e-300
@@ -122,5 +118,5 @@ func regularizedLowerGamma(_ a: Double, _ x: Double) -> Double {
         if abs(del - 1) < 1e-17 { break }
         i += 1
     }
-    return 1 - exp(logPre) * hh
+    return 1 - Double.exp(logPre) * hh
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Parameters shared by every halo: (M_Δ, c_Δ, z, mass definition, cosmology) and the derived radii.
 public struct HaloParameters: Sendable, Equatable {
@@ -128,10 +124,10 @@ func requireRadius(_ r: Double) throws(HaloProfileError) {
 func nfwF(_ x: Double) -> Double {
     if x < 1 {
         let s = (1 - x * x).squareRoot()
-        return acosh(1 / x) / s
+        return Double.acosh(1 / x) / s
     } else if x > 1 {
         let t = (x * x - 1).squareRoot()
-        return acos(1 / x) / t
+        return Double.acos(1 / x) / t
     }
     return 1
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Hernquist (1990) profile ρ(r) = ρ_s / [(r/r_s)(1 + r/r_s)³], untruncated (CCL `HaloProfileHernquist`,
 /// `truncated=False`, analytic projections), normalised so that M(<r_Δ) = M_Δ:
 /// ρ_s = M_Δ (1+c)² / (2π r_s³ c²).

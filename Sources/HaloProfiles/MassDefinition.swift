@@ -51,12 +51,8 @@ public struct MassDefinition: Sendable, Hashable, CustomStringConvertible {
     /// r_Δ = (3 M_Δ / (4π Δ ρ_ref(z)))^{1/3} [Mpc, physical] for M_Δ in M☉.
     public func radius(mass: Double, z: Double, cosmology: Cosmology) -> Double {
         let rho = overdensity(cosmology, z: z) * referenceDensity(cosmology, z: z)
-        return cbrt(3 * mass / (4 * Double.pi * rho))
+        return Double.root(3 * mass / (4 * Double.pi * rho), 3)  // cube root: libm cbrt
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Navarro–Frenk–White profile ρ(r) = ρ_s / [(r/r_s)(1 + r/r_s)²], untruncated (CCL `HaloProfileNFW`,
 /// `truncated=False`, analytic projections), normalised so that the mass inside r_Δ is M_Δ:
@@ -20,7 +16,7 @@ public struct NFW: ParameterizedHaloProfile {
         self.parameters = parameters
         let c = parameters.concentration
         let rs = parameters.scaleRadius
-        let m = log1p(c) - c / (1 + c)
+        let m = Double.log(onePlus: c) - c / (1 + c)
         self.characteristicDensity = parameters.mass / (4 * Double.pi * rs * rs * rs * m)
         self.rs = rs
         self.rhoRs = characteristicDensity * rs
@@ -35,7 +31,7 @@ public struct NFW: ParameterizedHaloProfile {
     public func enclosedMass(within r: Double) throws(HaloProfileError) -> Double {
         try requireRadius(r)
         let x = r / rs
-        return 4 * Double.pi * characteristicDensity * rs * rs * rs * (log1p(x) - x / (1 + x))
+        return 4 * Double.pi * characteristicDensity * rs * rs * rs * (Double.log(onePlus: x) - x / (1 + x))
     }
 
     public func surfaceDensity(at R: Double) throws(HaloProfileError) -> Double {
@@ -72,7 +68,7 @@ public struct NFW: ParameterizedHaloProfile {
             q = s
             f = 1 + u * s
         } else {
-            f = x < 1 ? acosh(1 / x) / (u.squareRoot()) : acos(1 / x) / ((-u).squareRoot())
+            f = x < 1 ? Double.acosh(1 / x) / (u.squareRoot()) : Double.acos(1 / x) / ((-u).squareRoot())
             q = (f - 1) / u
         }
         return rhoRs * (4 * nfwMeanKernel(x, f) - 2 * q)
@@ -86,7 +82,7 @@ func nfwMeanKernel(_ x: Double, _ f: Double) -> Double {
     let x2 = x * x
     if x < 0.5 {
         let s = (1 - x2).squareRoot()
-        return log1p(-x2 / (2 * (1 + s))) / x2 + log((1 + s) / x) / ((1 + s) * s)
+        return Double.log(onePlus: -x2 / (2 * (1 + s))) / x2 + Double.log((1 + s) / x) / ((1 + s) * s)
     }
-    return (log(0.5 * x) + f) / x2
+    return (Double.log(0.5 * x) + f) / x2
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Adaptive Gauss–Kronrod (G7/K15) quadrature with recursive bisection. Allocation-free.
 ///
 /// The |K15 − G7| error estimate is very pessimistic for smooth integrands, so the returned value is in

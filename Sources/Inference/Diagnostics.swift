@@ -1,3 +1,5 @@
+import RealModule
+
 /// Convergence diagnostics for MCMC output, following Stan's `compute_effective_sample_size` and
 /// `compute_split_potential_scale_reduction` (Gelman et al. 2013, *Bayesian Data Analysis*, 3rd ed.,
 /// §11.4–11.5; Geyer 1992 initial monotone sequence).
@@ -93,7 +95,7 @@ public enum Diagnostics {
         }
         let total = Double(m * n)
         let tau = -1 + 2 * rho[0..<maxS].reduce(0, +) + rho[maxS]
-        return Swift.min(total / tau, total * _log10(total))
+        return Swift.min(total / tau, total * Double.log10(total))
     }
 
     /// ESS computed on split chains (Stan's `compute_split_effective_sample_size`).
@@ -115,7 +117,7 @@ public enum Diagnostics {
         let grand = means.reduce(0, +) / m
         let b = dn * means.reduce(0) { $0 + ($1 - grand) * ($1 - grand) } / (m - 1)
         let w = vars.reduce(0, +) / m
-        return _sqrt((b / w + dn - 1) / dn)
+        return Double.sqrt((b / w + dn - 1) / dn)
     }
 
     /// Energy Bayesian fraction of missing information (Betancourt 2016; Stan's E-BFMI):
@@ -136,7 +138,7 @@ public enum Diagnostics {
     public static func monteCarloStandardError(_ chains: [[Double]]) -> Double {
         let all = chains.flatMap { $0 }
         let mu = all.reduce(0, +) / Double(all.count)
-        let sd = _sqrt(all.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(all.count - 1))
-        return sd / _sqrt(splitEffectiveSampleSize(chains))
+        let sd = Double.sqrt(all.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(all.count - 1))
+        return sd / Double.sqrt(splitEffectiveSampleSize(chains))
     }
 }

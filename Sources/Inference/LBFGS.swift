@@ -1,3 +1,4 @@
+import RealModule
 import TesseraLinAlg
 
 /// Why `LBFGS.maximize` stopped.
@@ -99,7 +100,7 @@ public struct LBFGS: Sendable {
             if let s = sList.last, let y = yList.last {
                 gamma = dot(s, y) / dot(y, y)
             } else {
-                let gnorm = _sqrt(dot(g, g))
+                let gnorm = Double.sqrt(dot(g, g))
                 gamma = gnorm > 0 ? Swift.min(1, 1 / gnorm) : 1
             }
             for i in 0..<n { q[i] *= gamma }
@@ -125,7 +126,7 @@ public struct LBFGS: Sendable {
             let sy = dot(s, y)
             let fOld = f
             x = xNew; f = fNew; g = gNew
-            if sy > 1e-12 * _sqrt(dot(s, s) * dot(y, y)) {
+            if sy > 1e-12 * Double.sqrt(dot(s, s) * dot(y, y)) {
                 sList.append(s); yList.append(y); rhoList.append(1 / sy)
                 if sList.count > memory { sList.removeFirst(); yList.removeFirst(); rhoList.removeFirst() }
             }
@@ -187,7 +188,7 @@ public struct LBFGS: Sendable {
                 let d1 = dLo + dHi - 3 * (fLo - fHi) / (aLo - aHi)
                 let disc = d1 * d1 - dLo * dHi
                 if disc >= 0 {
-                    let d2 = (aHi > aLo ? 1.0 : -1.0) * _sqrt(disc)
+                    let d2 = (aHi > aLo ? 1.0 : -1.0) * Double.sqrt(disc)
                     let c = aHi - (aHi - aLo) * (dHi + d2 - d1) / (dHi - dLo + 2 * d2)
                     let lowEnd = Swift.min(aLo, aHi), width = Swift.abs(aHi - aLo)
                     if c.isFinite && c > lowEnd + 0.1 * width && c < lowEnd + 0.9 * width { a = c }

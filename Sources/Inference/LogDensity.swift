@@ -1,3 +1,5 @@
+import RealModule
+
 /// The one thing the inference layer sees of a model: a log-density and its gradient at a point.
 ///
 /// Conventions:
@@ -59,7 +61,7 @@ public enum InferenceError: Error, Equatable, CustomStringConvertible {
     if a == -Double.infinity { return b }
     if b == -Double.infinity { return a }
     let m = Swift.max(a, b)
-    return m + _log1p(_exp(-Swift.abs(a - b)))
+    return m + Double.log(onePlus: Double.exp(-Swift.abs(a - b)))
 }
 
 @inline(__always) func allFinite(_ v: [Double]) -> Bool { v.allSatisfy { $0.isFinite } }

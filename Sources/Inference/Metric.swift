@@ -1,3 +1,4 @@
+import RealModule
 import TesseraLinAlg
 import TesseraSupport
 
@@ -32,7 +33,7 @@ struct EuclideanMetric {
                 throw InferenceError.invalidArgument("inverse metric diagonal must be positive and finite")
             }
             self.diag = d
-            self.invSqrtDiag = d.map { 1 / _sqrt($0) }
+            self.invSqrtDiag = d.map { 1 / Double.sqrt($0) }
             self.cholesky = nil
             self.inverseMetric = Matrix.diagonal(d)
         case .dense:
@@ -197,12 +198,12 @@ struct DualAveraging {
         let a = Swift.min(acceptStat, 1)
         let eta = 1 / (counter + t0)
         sBar = (1 - eta) * sBar + eta * (delta - a)
-        let x = mu - sBar * _sqrt(counter) / gamma
-        let xEta = _pow(counter, -kappa)
+        let x = mu - sBar * Double.sqrt(counter) / gamma
+        let xEta = Double.pow(counter, -kappa)
         xBar = (1 - xEta) * xBar + xEta * x
-        return _exp(x)
+        return Double.exp(x)
     }
 
     /// The final step size exp(x̄).
-    var finalStepSize: Double { _exp(xBar) }
+    var finalStepSize: Double { Double.exp(xBar) }
 }

@@ -1,3 +1,4 @@
+import RealModule
 import TesseraLinAlg
 import TesseraSupport
 
@@ -111,7 +112,7 @@ public struct NUTS: Sendable {
         guard z.logDensity.isFinite, allFinite(z.gradient) else { throw InferenceError.nonFiniteInitialDensity }
 
         if adaptStepSize { state.initStepSize(z) }
-        var dual = DualAveraging(mu: _log(10 * state.stepSize), delta: targetAcceptance,
+        var dual = DualAveraging(mu: Double.log(10 * state.stepSize), delta: targetAcceptance,
                                  gamma: gamma, kappa: kappa, t0: t0)
         var windows = AdaptationWindows(numWarmup: warmup, initBuffer: initialBuffer,
                                          termBuffer: terminalBuffer, baseWindow: baseWindow)
@@ -134,7 +135,7 @@ public struct NUTS: Sendable {
                     estimator.restart()
                     if adaptStepSize {
                         state.initStepSize(z)
-                        dual.mu = _log(10 * state.stepSize)
+                        dual.mu = Double.log(10 * state.stepSize)
                         dual.restart()
                     }
                 }
@@ -223,7 +224,7 @@ struct Transition<D: LogDensity> {
             t.leapfrog(&z, eps)
             return h0 - t.hamiltonian(z)
         }
-        let logTarget = _log(0.8)
+        let logTarget = Double.log(0.8)
         let direction = deltaH(stepSize, &self) > logTarget ? 1.0 : -1.0
         for _ in 0..<100 {
             let dh = deltaH(stepSize, &self)
@@ -310,7 +311,7 @@ struct Transition<D: LogDensity> {
             // Biased progressive sampling at the top level.
             if logSumWeightSubtree > logSumWeight {
                 zSample = zPropose
-            } else if rng.uniform() < _exp(logSumWeightSubtree - logSumWeight) {
+            } else if rng.uniform() < Double.exp(logSumWeightSubtree - logSumWeight) {
                 zSample = zPropose
             }
             logSumWeight = logSumExp(logSumWeight, logSumWeightSubtree)
@@ -343,7 +344,7 @@ struct Transition<D: LogDensity> {
             let h = hamiltonian(z)
             if h - h0 > nuts.maxEnergyError { divergent = true }
             logSumWeight = logSumExp(logSumWeight, h0 - h)
-            sumMetroProb += h0 - h > 0 ? 1 : _exp(h0 - h)
+            sumMetroProb += h0 - h > 0 ? 1 : Double.exp(h0 - h)
             zPropose = z
             pSharpBeg = metric.velocity(z.p)
             pBeg = z.p
@@ -377,7 +378,7 @@ struct Transition<D: LogDensity> {
         logSumWeight = logSumExp(logSumWeight, logSumWeightSubtree)
         if logSumWeightFinal > logSumWeightSubtree {
             zPropose = zProposeFinal
-        } else if rng.uniform() < _exp(logSumWeightFinal - logSumWeightSubtree) {
+        } else if rng.uniform() < Double.exp(logSumWeightFinal - logSumWeightSubtree) {
             zPropose = zProposeFinal
         }
 

@@ -1,3 +1,5 @@
+import RealModule
+
 /// A smooth bijection from the unconstrained real line y ∈ ℝ to a constrained parameter x,
 /// as in Stan's reference manual ("Constraint transforms").
 ///
@@ -20,8 +22,8 @@ public enum ParameterTransform: Equatable, Sendable {
     public func constrain(_ y: Double) -> Double {
         switch self {
         case .identity: return y
-        case let .lowerBound(a): return a + _exp(y)
-        case let .upperBound(b): return b - _exp(y)
+        case let .lowerBound(a): return a + Double.exp(y)
+        case let .upperBound(b): return b - Double.exp(y)
         case let .interval(a, b): return a + (b - a) * logistic(y)
         }
     }
@@ -31,11 +33,11 @@ public enum ParameterTransform: Equatable, Sendable {
     public func unconstrain(_ x: Double) -> Double {
         switch self {
         case .identity: return x
-        case let .lowerBound(a): return _log(x - a)
-        case let .upperBound(b): return _log(b - x)
+        case let .lowerBound(a): return Double.log(x - a)
+        case let .upperBound(b): return Double.log(b - x)
         case let .interval(a, b):
             let u = (x - a) / (b - a)
-            return _log(u) - _log1p(-u)
+            return Double.log(u) - Double.log(onePlus: -u)
         }
     }
 
@@ -43,8 +45,8 @@ public enum ParameterTransform: Equatable, Sendable {
     public func derivative(_ y: Double) -> Double {
         switch self {
         case .identity: return 1
-        case .lowerBound: return _exp(y)
-        case .upperBound: return -_exp(y)
+        case .lowerBound: return Double.exp(y)
+        case .upperBound: return -Double.exp(y)
         case let .interval(a, b):
             let s = logistic(y)
             return (b - a) * s * (1 - s)
@@ -58,7 +60,7 @@ public enum ParameterTransform: Equatable, Sendable {
         case .lowerBound, .upperBound: return y
         case let .interval(a, b):
             // log σ(y) = −softplus(−y), log(1 − σ(y)) = −softplus(y)
-            return _log(b - a) - softplus(-y) - softplus(y)
+            return Double.log(b - a) - softplus(-y) - softplus(y)
         }
     }
 

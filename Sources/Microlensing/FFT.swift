@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// A mixed-radix complex FFT of any length (the recursive decimation-in-time scheme of
 /// KISS FFT, Borgerding 2003): the length is factored into 4s, then 2s, then odd primes;
@@ -44,8 +40,8 @@ public struct FFT: Sendable {
         var tr = [Double](repeating: 0, count: count), ti = tr
         for k in 0..<count {
             let phase = -2 * Double.pi * Double(k) / Double(count)
-            tr[k] = cos(phase)
-            ti[k] = sin(phase)
+            tr[k] = Double.cos(phase)
+            ti[k] = Double.sin(phase)
         }
         twRe = tr
         twIm = ti
@@ -175,7 +171,7 @@ public struct FFT: Sendable {
             var ar = 0.0, ai = 0.0
             for j in 0..<n {
                 let phase = s * 2 * Double.pi * Double((j * k) % n) / Double(n)
-                let c = cos(phase), si = sin(phase)
+                let c = Double.cos(phase), si = Double.sin(phase)
                 ar += re[j] * c - im[j] * si
                 ai += re[j] * si + im[j] * c
             }

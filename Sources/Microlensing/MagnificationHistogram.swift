@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Distribution of a map's pixel values in log10 μ (or log10(μ/μ_th)).
 ///
@@ -50,7 +46,7 @@ public struct MagnificationHistogram: Sendable, Equatable {
         for v in values {
             let x = Double(v) * scale
             guard x > 0 else { under += 1; continue }
-            let t = (log10(x) - lower) * inv
+            let t = (Double.log10(x) - lower) * inv
             if t < 0 { under += 1 } else if t >= Double(bins) { over += 1 } else { c[Int(t)] += 1 }
         }
         counts = c

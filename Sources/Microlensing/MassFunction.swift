@@ -1,9 +1,5 @@
 import TesseraSupport
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Stellar mass functions, in solar masses, truncated to [minimum, maximum].
 ///
@@ -73,10 +69,10 @@ public enum MassFunction: Sendable, Equatable, Hashable, Codable {
 
     /// ⟨m^k⟩ = ∫ m^k dN / ∫ dN.
     public func moment(_ k: Double) -> Double {
-        if case let .fixed(m) = self { return pow(m, k) }
+        if case let .fixed(m) = self { return Double.pow(m, k) }
         let segs = segments
         let lo = bounds.minimum, hi = bounds.maximum
-        if lo == hi { return pow(lo, k) }
+        if lo == hi { return Double.pow(lo, k) }
         var num = 0.0, den = 0.0
         for s in segs {
             num += s.weight * PowerLawSegment.integral(s.lower, s.upper, exponent: k - s.slope)
@@ -101,8 +97,8 @@ struct PowerLawSegment: Sendable, Equatable, Hashable {
 
     /// ∫ₐᵇ m^e dm (log for e = −1).
     static func integral(_ a: Double, _ b: Double, exponent e: Double) -> Double {
-        if abs(e + 1) < 1e-12 { return log(b / a) }
-        return (pow(b, e + 1) - pow(a, e + 1)) / (e + 1)
+        if abs(e + 1) < 1e-12 { return Double.log(b / a) }
+        return (Double.pow(b, e + 1) - Double.pow(a, e + 1)) / (e + 1)
     }
 
     /// Number of stars in the segment, ∫ weight·m^−slope dm.
@@ -116,7 +112,7 @@ struct PowerLawSegment: Sendable, Equatable, Hashable {
         let edges = [0.0] + breaks + [Double.infinity]
         for i in 0..<slopes.count {
             if i > 0 {  // continuity at edges[i]: w_i b^−α_i = w_{i−1} b^−α_{i−1}
-                weight *= pow(edges[i], slopes[i] - slopes[i - 1])
+                weight *= Double.pow(edges[i], slopes[i] - slopes[i - 1])
             }
             let a = max(lower, edges[i]), b = min(upper, edges[i + 1])
             if a < b || (a == b && lower == upper && a == lower) {
@@ -143,8 +139,8 @@ struct PowerLawSegment: Sendable, Equatable, Hashable {
         }
         let u = rng.uniform()
         let a = s.lower, b = s.upper, e = 1 - s.slope
-        if abs(e) < 1e-12 { return a * pow(b / a, u) }
-        let ae = pow(a, e), be = pow(b, e)
-        return min(b, max(a, pow(ae + u * (be - ae), 1 / e)))
+        if abs(e) < 1e-12 { return a * Double.pow(b / a, u) }
+        let ae = Double.pow(a, e), be = Double.pow(b, e)
+        return min(b, max(a, Double.pow(ae + u * (be - ae), 1 / e)))
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// The realised mean convergence and shear of a star field over the macro pre-image of a map,
 /// and the external shear that cancels the stars' realised mean shear there.
@@ -111,11 +107,11 @@ public struct MeanFieldCompensation: Sendable, Equatable, Hashable, Codable {
         -> (xx: Double, yy: Double, xy: Double, yx: Double) {
         // Integrals along an edge at signed distance d from the star, t ∈ [a, b] relative to it.
         @inline(__always) func normal(_ d: Double, _ a: Double, _ b: Double) -> Double {
-            d == 0 ? 0 : atan(b / d) - atan(a / d)
+            d == 0 ? 0 : Double.atan(b / d) - Double.atan(a / d)
         }
         @inline(__always) func along(_ d: Double, _ a: Double, _ b: Double) -> Double {
             let nb = d * d + b * b, na = d * d + a * a
-            return nb > 0 && na > 0 ? 0.5 * log(nb / na) : 0
+            return nb > 0 && na > 0 ? 0.5 * Double.log(nb / na) : 0
         }
         var xx = 0.0, yy = 0.0, xy = 0.0, yx = 0.0
         for i in 0..<stars.count {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Surface-brightness profile of a finite source, sizes in Einstein radii (of 1 M☉).
 public enum SourceProfile: Sendable, Equatable, Hashable, Codable {
@@ -37,8 +33,8 @@ public enum SourceProfile: Sendable, Equatable, Hashable, Codable {
             let s = 1 / (2.0.squareRoot() * sigma)
             var g = [Double](repeating: 0, count: 2 * r + 1)
             for j in -r...r {
-                let hi: Double = erf((Double(j) + 0.5) * pixelSize * s)
-                let lo: Double = erf((Double(j) - 0.5) * pixelSize * s)
+                let hi: Double = Double.erf((Double(j) + 0.5) * pixelSize * s)
+                let lo: Double = Double.erf((Double(j) - 0.5) * pixelSize * s)
                 g[j + r] = 0.5 * (hi - lo)
             }
             let w = 2 * r + 1

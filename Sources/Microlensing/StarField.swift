@@ -1,9 +1,5 @@
 import TesseraSupport
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RealModule
 
 /// Point-mass stars filling a disk of radius R* (centred on the origin) uniformly, with mean
 /// surface density κ*.
@@ -93,7 +89,7 @@ public struct StarField: Sendable, Equatable {
         func uniformInDisk() -> (Double, Double) {
             let rr = r * posRNG.uniform().squareRoot()
             let phi = 2 * Double.pi * posRNG.uniform()
-            return (rr * cos(phi), rr * sin(phi))
+            return (rr * Double.cos(phi), rr * Double.sin(phi))
         }
         if let rect = rectangle, n > 0 {
             try MicrolensingError.require(rect.halfWidthX > 0 && rect.halfWidthY > 0, "conditioningRectangle",

@@ -4,6 +4,7 @@ import SceneModel
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
+import TesseraSupport
 
 /// `tessera postprocess RUN_DIR`: for a finished (or partly finished) optimize/sample run,
 /// - `postprocess/summary.fits` and `summary.csv`: per source and parameter the posterior median
@@ -64,9 +65,9 @@ public enum PostprocessRunner {
         try results.close()
         let keys = rows.flatMap(\.keys).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let ordered = ["id"] + keys.filter { $0 != "id" }.sorted()
-        var csv = ordered.joined(separator: ",") + "\n"
-        for r in rows { csv += ordered.map { r[$0].map { "\($0)" } ?? "" }.joined(separator: ",") + "\n" }
-        try csv.write(toFile: (out as NSString).appendingPathComponent("summary.csv"), atomically: true, encoding: .utf8)
+        var csv = [ordered]
+        for r in rows { csv.append(ordered.map { r[$0].map { "\($0)" } ?? "" }) }
+        try CSVText.write(csv, to: (out as NSString).appendingPathComponent("summary.csv"))
         let fitsPath = (out as NSString).appendingPathComponent("summary.fits")
         try? FileManager.default.removeItem(atPath: fitsPath)
         let fits = try FITSFile(creatingAt: fitsPath, overwrite: true)

@@ -1,9 +1,5 @@
 import CFITSIO
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// Internal helpers that turn CFITSIO's C conventions (status integers, a global message stack,
 /// fixed-size `char` buffers) into Swift values. Nothing here is public: raw C types stop in this

@@ -1,7 +1,5 @@
 import CHDF5
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// Variable-length UTF-8 string datasets (h5py reads them as `str`/`bytes`).
 ///

@@ -1,7 +1,4 @@
 import CMPI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Process-wide MPI state: initialisation, finalisation and facts about the library.
 ///

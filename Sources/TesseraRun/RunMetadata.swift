@@ -24,7 +24,7 @@ public struct InputFileRecord: Codable, Sendable, Equatable {
         }
         let bytes = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         let modified = (attributes[.modificationDate] as? Date).map { Timestamp.iso8601($0) }
-        let sha = bytes <= checksumLimit ? try SHA256.hexDigest(ofFile: absolute) : nil
+        let sha = bytes <= checksumLimit ? try SHA256Digest.hex(ofFile: absolute) : nil
         return InputFileRecord(path: absolute, bytes: bytes, sha256: sha, modified: modified, version: version)
     }
 }

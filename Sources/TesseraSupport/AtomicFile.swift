@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes a result file so that a crash, a kill or an error never leaves half of it under its
 /// name: `body` writes (and closes) the file at the temporary path `path + ".partial"`, which then

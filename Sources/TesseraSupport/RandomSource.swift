@@ -1,3 +1,5 @@
+import RealModule
+
 /// Reproducible random numbers for everything Tessera draws at random (mock noise, star fields,
 /// sampler momenta, region seeds).
 ///
@@ -50,7 +52,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         var u1 = uniform()
         while u1 <= 0 { u1 = uniform() }
         let u2 = uniform()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return (-2 * Double.log(u1)).squareRoot() * Double.cos(2 * Double.pi * u2)
     }
 }
 

@@ -129,11 +129,11 @@ final class SelfTestRunTests: XCTestCase {
     func testExistingRunDirectoryIsNeverOverwritten() throws {
         let run = directory + "/keep"
         XCTAssertEqual(try Launcher.run(["selftest", "--out", run, "--values-per-rank", "10"], ranks: 2).status, 0)
-        let before = try SHA256.hexDigest(ofFile: run + "/selftest.h5")
+        let before = try SHA256Digest.hex(ofFile: run + "/selftest.h5")
         let again = try Launcher.run(["selftest", "--out", run, "--values-per-rank", "20"], ranks: 2)
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.stderr.contains("\(run): run directory already holds results"), again.stderr)
-        XCTAssertEqual(try SHA256.hexDigest(ofFile: run + "/selftest.h5"), before)
+        XCTAssertEqual(try SHA256Digest.hex(ofFile: run + "/selftest.h5"), before)
         XCTAssertEqual(try json(run + "/params.json")["values_per_rank"] as? Int, 10)
     }
 }

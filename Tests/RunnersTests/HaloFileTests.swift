@@ -5,6 +5,7 @@ import HaloProfiles
 import TesseraFITS
 import TesseraHDF5
 import TesseraLinAlg
+import TesseraTestSupport
 import XCTest
 
 /// Halo input files: every observable kind through HDF5 and FITS and back, mock runs in both
@@ -14,9 +15,7 @@ final class HaloFileTests: XCTestCase {
     let cosmo = try! Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
 
     func scratch() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("halofiles-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try makeTemporaryDirectory(prefix: "halofiles").path
     }
 
     /// One halo with all five kinds: ΔΣ with a full covariance, γ_t with ⟨β⟩ and ⟨β²⟩, g_t for one

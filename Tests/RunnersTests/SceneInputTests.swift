@@ -3,6 +3,7 @@ import SceneModel
 @testable import SceneRuns
 import TesseraFITS
 import TesseraHDF5
+import TesseraTestSupport
 import XCTest
 
 /// Bad scene input: NaN, zero-weight and masked pixels, an exposure with every pixel masked, a
@@ -12,11 +13,8 @@ final class SceneInputTests: XCTestCase {
     var dir: String!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("scene-input-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try makeTemporaryDirectory(prefix: "scene-input").path
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     let wcs = try! WCS(crval1: 53, crval2: -27, crpix1: 10.5, crpix2: 10.5, cd11: -0.1 / 3600, cd12: 0, cd21: 0, cd22: 0.1 / 3600)
 

@@ -3,6 +3,7 @@ import Foundation
 import Microlensing
 import TesseraMPI
 import TesseraRun
+import TesseraTestSupport
 import XCTest
 
 final class TableInterpolatorTests: XCTestCase {
@@ -78,8 +79,7 @@ final class TableInterpolatorTests: XCTestCase {
     /// Written by the tabulation's table writer (one rank), read back by `load`.
     func testTableFileRoundTrip() throws {
         let comm = try MPIEnvironment.initialize()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try makeTemporaryDirectory(prefix: "table").path
         var config = TableGridConfiguration()
         config.kappa = [0.2, 0.4]
         config.gamma = [0.1, 0.6]   // (0.4, 0.6) lies on the critical line: skipped

@@ -1,5 +1,5 @@
 import Foundation
-import Testing
+import XCTest
 import TesseraSupport
 import Inference
 import SceneModel
@@ -8,7 +8,7 @@ import SceneModel
 /// One isolated galaxy rendered with noise on a small patch (two exposures, two bands, a
 /// three-component Sérsic table to keep debug builds quick): the optimiser lands within a few
 /// Laplace σ of the truth, and NUTS seeded with that covariance samples around it.
-@Suite struct PatchFitterTests {
+final class PatchFitterTests: XCTestCase {
     func makePosterior(seed: UInt64) throws -> (PatchPosterior, truth: [Double], start: [Double]) {
         var rng = RandomSource(seed: seed)
         let mixture = try SersicMixture(radii: [0.3, 1.0, 2.5], nodes: [0.5, 3, 7], amplitudes: [[0.2, 0.6, 0.2], [0.4, 0.4, 0.2], [0.5, 0.3, 0.2]])
@@ -35,20 +35,20 @@ import SceneModel
         return (posterior, kernel.parameters(of: [truth]), kernel.parameters(of: [start]))
     }
 
-    @Test func optimiseThenSampleRecoversAnIsolatedGalaxy() throws {
+    func testOptimiseThenSampleRecoversAnIsolatedGalaxy() throws {
         let (posterior, truth, start) = try makePosterior(seed: 3)
         var settings = FitSettings()
         settings.mode = .optimize
         let opt = try PatchFitter.fit(posterior: posterior, start: start, covariances: [nil], settings: settings, seed: 1, stream: 0)
-        #expect(opt.optimizerConverged == true)
-        #expect(opt.covariances.count == 1 && opt.covariances[0].count == 64)
+        XCTAssertEqual(opt.optimizerConverged, true)
+        XCTAssertTrue(opt.covariances.count == 1 && opt.covariances[0].count == 64)
         // Fluxes and position are within 4σ of the truth (σ from the Laplace covariance, which for
         // identity-transformed fluxes is directly the flux variance).
         for i in 0..<2 {
             let sd = opt.covariances[0][i * 8 + i].squareRoot()
-            #expect(abs(opt.final[i] - truth[i]) < 4 * sd, "flux \(i): \(opt.final[i]) vs \(truth[i]) ± \(sd)")
+            XCTAssertLessThan(abs(opt.final[i] - truth[i]), 4 * sd, "flux \(i): \(opt.final[i]) vs \(truth[i]) ± \(sd)")
         }
-        #expect(abs(opt.final[2] - truth[2]) < 0.05 && abs(opt.final[3] - truth[3]) < 0.05)
+        XCTAssertTrue(abs(opt.final[2] - truth[2]) < 0.05 && abs(opt.final[3] - truth[3]) < 0.05)
 
         settings.mode = .sample
         settings.warmup = 60
@@ -56,11 +56,11 @@ import SceneModel
         settings.maxTreeDepth = 5
         let sample = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances,
                                          settings: settings, seed: 2, stream: 0)
-        #expect(sample.chain.count == 60 && sample.stats?.treeDepth.count == 60)
+        XCTAssertTrue(sample.chain.count == 60 && sample.stats?.treeDepth.count == 60)
         let fluxes = sample.chain.map { $0[0] }
         let mean = fluxes.reduce(0, +) / 60
         let sd = (fluxes.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 59).squareRoot()
-        #expect(abs(mean - truth[0]) < 4 * sd + 1, "sampled flux \(mean) ± \(sd) vs \(truth[0])")
-        #expect(sample.chain.allSatisfy { $0[4] >= 0.2 && $0[4] <= 1 && $0[7] >= 0.03 && $0[7] <= 1.5 }, "draws stay inside the bounds")
+        XCTAssertLessThan(abs(mean - truth[0]), 4 * sd + 1, "sampled flux \(mean) ± \(sd) vs \(truth[0])")
+        XCTAssertTrue(sample.chain.allSatisfy { $0[4] >= 0.2 && $0[4] <= 1 && $0[7] >= 0.03 && $0[7] <= 1.5 }, "draws stay inside the bounds")
     }
 }

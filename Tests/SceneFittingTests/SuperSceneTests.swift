@@ -1,10 +1,11 @@
 import Foundation
-import Testing
+import TesseraTestSupport
+import XCTest
 import TesseraSupport
 import SceneModel
 @testable import SceneFitting
 
-@Suite struct SuperSceneTests {
+final class SuperSceneTests: XCTestCase {
     /// A crowded random field: positions within `side` arcsec, so neighbourhoods overlap.
     func field(_ n: Int, side: Double, seed: UInt64) -> [Source] {
         var rng = RandomSource(seed: seed)
@@ -15,7 +16,7 @@ import SceneModel
         }
     }
 
-    @Test func concurrentRegionsNeverInfluenceEachOther() throws {
+    func testConcurrentRegionsNeverInfluenceEachOther() throws {
         var rng = RandomSource(seed: 9)
         for seed in 1...5 as ClosedRange<UInt64> {
             var scene = try SuperScene(sources: field(60, side: 8, seed: seed), targetIterations: 300, activeRadius: 0.8,
@@ -27,38 +28,37 @@ import SceneModel
                 if out.count < 6, out.isEmpty || rng.uniform() < 0.6, let r = scene.checkout() {
                     for other in out {
                         let a = Set(r.active), f = Set(r.fixed), oa = Set(other.active), of = Set(other.fixed)
-                        #expect(a.isDisjoint(with: oa) && a.isDisjoint(with: of) && f.isDisjoint(with: oa),
-                                "patch \(r.patchID) overlaps patch \(other.patchID)")
+                        XCTAssertTrue(a.isDisjoint(with: oa) && a.isDisjoint(with: of) && f.isDisjoint(with: oa), "patch \(r.patchID) overlaps patch \(other.patchID)")
                     }
-                    #expect(!r.active.isEmpty && r.active.count <= 5)
+                    XCTAssertTrue(!r.active.isEmpty && r.active.count <= 5)
                     out.append(r)
                 } else if !out.isEmpty {
                     let r = out.remove(at: Int(rng.uniform() * Double(out.count)))
                     try scene.checkin(r, sources: r.active.map { scene.sources[$0] }, covariances: r.active.map { _ in nil }, iterations: 100)
                     checkins += 1
                 } else {
-                    Issue.record("scene undone but nothing can be checked out with nothing in flight")
+                    XCTFail("scene undone but nothing can be checked out with nothing in flight")
                     break
                 }
             }
-            #expect(scene.iterations.allSatisfy { $0 == 300 }, "every source reaches exactly its target")
-            #expect(checkins == scene.patchesIssued)
+            XCTAssertTrue(scene.iterations.allSatisfy { $0 == 300 }, "every source reaches exactly its target")
+            XCTAssertEqual(checkins, scene.patchesIssued)
         }
     }
 
-    @Test func fewestIterationsFirstAndCheckinRules() throws {
+    func testFewestIterationsFirstAndCheckinRules() throws {
         let sources = field(10, side: 30, seed: 2)  // sparse: mostly one source per region
         var scene = try SuperScene(sources: sources, targetIterations: 2, activeRadius: 0.5, fixedRadius: 1)
         let c0 = scene.checkout()
-        let r0 = try #require(c0)
+        let r0 = try XCTUnwrap(c0)
         try scene.checkin(r0, sources: r0.active.map { scene.sources[$0] }, covariances: r0.active.map { _ in [1] }, iterations: 1)
         // Every other source has 0 iterations, so the next seed is never r0's.
         let c1 = scene.checkout()
-        let r1 = try #require(c1)
-        #expect(!r1.active.contains(r0.seed))
-        #expect(throws: SceneModelError.self) { try scene.checkin(r0, sources: [], covariances: [], iterations: 1) }
+        let r1 = try XCTUnwrap(c1)
+        XCTAssertFalse(r1.active.contains(r0.seed))
+        assertThrows(SceneModelError.self) { try scene.checkin(r0, sources: [], covariances: [], iterations: 1) }
         scene.abandon(r1, flag: true)
-        #expect(scene.flagged == Set(r1.active))
-        #expect(throws: SceneModelError.self) { try SuperScene(sources: [], targetIterations: 1, activeRadius: 1, fixedRadius: 1) }
+        XCTAssertEqual(scene.flagged, Set(r1.active))
+        assertThrows(SceneModelError.self) { try SuperScene(sources: [], targetIterations: 1, activeRadius: 1, fixedRadius: 1) }
     }
 }

@@ -1,32 +1,35 @@
 import Foundation
-import Testing
+import XCTest
 import TesseraSupport
 @testable import SceneModel
 
 /// The optimised kernel against the scalar `ReferenceRenderer` (written independently, term by
 /// term), both with the bundled 20-component Sérsic table; and the kernel's gradient in n and
 /// r_half *through that table* against central finite differences.
-@Suite struct KernelOracleTests {
-    @Test(arguments: [11 as UInt64, 12, 13])
-    func kernelAgreesWithReferenceRendererOnTheBundledTable(seed: UInt64) throws {
+final class KernelOracleTests: XCTestCase {
+    func testKernelAgreesWithReferenceRendererOnTheBundledTable() throws {
+        for seed: UInt64 in [11, 12, 13] { try kernelAgreesWithReferenceRendererOnTheBundledTable(seed: seed) }
+    }
+
+    private func kernelAgreesWithReferenceRendererOnTheBundledTable(seed: UInt64) throws {
         let table = try SersicMixture.bundled()
         let (patch, sources, _) = randomTestPatch(sources: 3, exposures: 2, size: 12, seed: seed)
         let kernel = try SceneKernel(patch: patch, sersic: table, isPoint: sources.map(\.isPoint))
         let fast = try kernel.evaluate(kernel.parameters(of: sources))
         let reference = ReferenceRenderer(sersic: table).evaluate(patch: patch, sources: sources)
-        #expect(abs(fast.chi2 - reference.chi2) <= 1e-10 * reference.chi2)
+        XCTAssertLessThanOrEqual(abs(fast.chi2 - reference.chi2), 1e-10 * reference.chi2)
         let scale = reference.gradient.map { abs($0) }.max() ?? 1
         for (i, (a, b)) in zip(fast.gradient, reference.gradient).enumerated() {
-            #expect(abs(a - b) <= 1e-8 * max(abs(b), 1e-3 * scale), "parameter \(i): kernel \(a), reference \(b)")
+            XCTAssertLessThanOrEqual(abs(a - b), 1e-8 * max(abs(b), 1e-3 * scale), "parameter \(i): kernel \(a), reference \(b)")
         }
         let models = kernel.modelImages(kernel.parameters(of: sources))
         for (e, m) in models.enumerated() {
             let peak = reference.models[e].map { abs($0) }.max() ?? 1
-            for (x, y) in zip(m, reference.models[e]) { #expect(abs(x - y) <= 1e-11 * peak) }
+            for (x, y) in zip(m, reference.models[e]) { XCTAssertLessThanOrEqual(abs(x - y), 1e-11 * peak) }
         }
     }
 
-    @Test func sersicIndexAndRadiusGradientsThroughTheBundledTable() throws {
+    func testSersicIndexAndRadiusGradientsThroughTheBundledTable() throws {
         let table = try SersicMixture.bundled()
         for seed in [21 as UInt64, 22, 23, 24] {
             let (patch, start, _) = randomTestPatch(sources: 2, exposures: 2, size: 12, seed: seed, pointEvery: 99)
@@ -44,7 +47,7 @@ import TesseraSupport
                     plus[i] += h; minus[i] -= h
                     let fd = (try kernel.evaluate(plus).logLikelihood - kernel.evaluate(minus).logLikelihood) / (2 * h)
                     let relative = abs(g[i] - fd) / max(abs(g[i]), abs(fd), 1e-3)
-                    #expect(relative < 1e-5, "seed \(seed) source \(s) \(p.name): analytic \(g[i]) vs FD \(fd)")
+                    XCTAssertLessThan(relative, 1e-5, "seed \(seed) source \(s) \(p.name): analytic \(g[i]) vs FD \(fd)")
                 }
             }
         }

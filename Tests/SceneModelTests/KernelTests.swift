@@ -1,5 +1,6 @@
 import Foundation
-import Testing
+import TesseraTestSupport
+import XCTest
 import TesseraSupport
 @testable import SceneModel
 
@@ -123,8 +124,8 @@ enum KernelFixture {
     }
 }
 
-@Suite struct KernelTests {
-    @Test func fastExpAccuracy() {
+final class KernelTests: XCTestCase {
+    func testFastExpAccuracy() {
         var rng = RandomSource(seed: 11)
         var worst = 0.0
         for i in 0..<20000 {
@@ -132,9 +133,9 @@ enum KernelFixture {
             let rel = abs(KernelMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x)
             worst = max(worst, rel)
         }
-        #expect(worst < 1e-14, "max relative error \(worst)")
-        #expect(KernelMath.exp(0.0) == 1.0)
-        #expect(KernelMath.exp(-700.5) == 0.0 && KernelMath.exp(-1e300) == 0.0 && KernelMath.exp(-Double.infinity) == 0.0)
+        XCTAssertLessThan(worst, 1e-14, "max relative error \(worst)")
+        XCTAssertEqual(KernelMath.exp(0.0), 1.0)
+        XCTAssertTrue(KernelMath.exp(-700.5) == 0.0 && KernelMath.exp(-1e300) == 0.0 && KernelMath.exp(-Double.infinity) == 0.0)
         // Lanes are independent.
         let xs = [0.0, -1, -2, -3, -800, -0.5, -10, -300]
         var lanes = KernelVector()
@@ -142,14 +143,17 @@ enum KernelFixture {
         let v = KernelMath.exp(lanes)
         for l in 0..<KernelVector.scalarCount {
             let x = lanes[l]
-            #expect(abs(v[l] - (x < -700 ? 0 : Foundation.exp(x))) <= 1e-14 * Foundation.exp(x))
+            XCTAssertLessThanOrEqual(abs(v[l] - (x < -700 ? 0 : Foundation.exp(x))), 1e-14 * Foundation.exp(x))
         }
     }
 
     /// The done-when check: every parameter type (fluxes, ξ, η, q, pa, n through the mixture
     /// table, rhalf; point-source fluxes and positions) against central finite differences.
-    @Test(arguments: [1 as UInt64, 2, 3, 4])
-    func gradientMatchesFiniteDifferences(seed: UInt64) throws {
+    func testGradientMatchesFiniteDifferences() throws {
+        for seed: UInt64 in [1, 2, 3, 4] { try gradientMatchesFiniteDifferences(seed: seed) }
+    }
+
+    private func gradientMatchesFiniteDifferences(seed: UInt64) throws {
         var rng = RandomSource(seed: seed, stream: 7)
         let isPoint = [false, true, false]
         let base = KernelFixture.patch(KernelFixture.specs(), sourceCount: isPoint.count)
@@ -167,7 +171,7 @@ enum KernelFixture {
             theta[o + 1] = truth[s].eta + 0.1 * (rng.uniform() - 0.5)
         }
         let result = try kernel.evaluate(theta)
-        #expect(abs(result.logLikelihood + 0.5 * result.chi2) < 1e-12 * result.chi2)
+        XCTAssertLessThan(abs(result.logLikelihood + 0.5 * result.chi2), 1e-12 * result.chi2)
         for s in 0..<isPoint.count {
             for (k, parameter) in kernel.layout.parameters(ofSource: s).enumerated() {
                 let i = kernel.layout.offsets[s] + k
@@ -183,7 +187,7 @@ enum KernelFixture {
                 let fd = (try kernel.evaluate(plus).logLikelihood - kernel.evaluate(minus).logLikelihood) / (2 * h)
                 let g = result.gradient[i]
                 let rel = abs(g - fd) / max(abs(g), abs(fd), 1e-3)
-                #expect(rel < 1e-5, "source \(s) \(parameter.name): analytic \(g), finite difference \(fd), relative \(rel)")
+                XCTAssertLessThan(rel, 1e-5, "source \(s) \(parameter.name): analytic \(g), finite difference \(fd), relative \(rel)")
             }
         }
         // The χ² agrees with the model images.
@@ -192,12 +196,12 @@ enum KernelFixture {
         for (e, ex) in patch.exposures.enumerated() {
             for i in 0..<ex.pixelCount { chi2 += pow((ex.data[i] - models[e][i]) * ex.inverseError[i], 2) }
         }
-        #expect(abs(chi2 - result.chi2) < 1e-10 * chi2)
+        XCTAssertLessThan(abs(chi2 - result.chi2), 1e-10 * chi2)
     }
 
     /// The kernel's image against a direct sum of `GaussianComponent.density` with covariances
     /// built from rotation matrices (independent of the kernel's precomputed inverse covariances).
-    @Test func modelMatchesDirectSum() throws {
+    func testModelMatchesDirectSum() throws {
         var rng = RandomSource(seed: 5)
         let isPoint = [false, true]
         let patch = KernelFixture.patch(KernelFixture.specs(size: 10), sourceCount: 2)
@@ -232,7 +236,7 @@ enum KernelFixture {
                         }
                     }
                 }
-                #expect(abs(models[e][i] - expected) <= 1e-12 * max(abs(expected), 1e-3), "exposure \(e) pixel \(i)")
+                XCTAssertLessThanOrEqual(abs(models[e][i] - expected), 1e-12 * max(abs(expected), 1e-3), "exposure \(e) pixel \(i)")
             }
         }
     }
@@ -240,7 +244,7 @@ enum KernelFixture {
     /// On a large well-sampled grid the model sums to flux × calibration × Σ a_k(n), and its
     /// centroid and second moments are those of the convolved mixture (checks the pa/q
     /// convention: pa = 0 puts the major axis north).
-    @Test func fluxAndMomentsOnLargeGrid() throws {
+    func testFluxAndMomentsOnLargeGrid() throws {
         let sersic = try KernelFixture.sersic()
         let size = 100
         let a = KernelFixture.astrometry(x0: 49.3, y0: 50.6, scale: 0.1, rotation: 0)
@@ -257,12 +261,12 @@ enum KernelFixture {
             let total = amps.reduce(0, +) * 40 * 2.5
             let ex = patch.exposures[0]
             let sum = model.reduce(0, +)
-            #expect(abs(sum - total) < 1e-9 * total, "flux \(sum) vs \(total)")
+            XCTAssertLessThan(abs(sum - total), 1e-9 * total, "flux \(sum) vs \(total)")
             var mx = 0.0, my = 0.0
             for i in model.indices { mx += model[i] * ex.x[i]; my += model[i] * ex.y[i] }
             mx /= sum; my /= sum
             let p = a.pixel(xi: src.xi, eta: src.eta)
-            #expect(abs(mx - p.x) < 1e-8 && abs(my - p.y) < 1e-8)
+            XCTAssertTrue(abs(mx - p.x) < 1e-8 && abs(my - p.y) < 1e-8)
             var cxx = 0.0, cxy = 0.0, cyy = 0.0
             for i in model.indices {
                 let dx = ex.x[i] - mx, dy = ex.y[i] - my
@@ -274,15 +278,14 @@ enum KernelFixture {
             let su = sin(pa), cu = cos(pa)
             let sky = (su * su + 0.25 * cu * cu, su * cu * 0.75, cu * cu + 0.25 * su * su)
             let ex2 = (meanR2 * 100 * sky.0 + 1.69 + 1.0 / 12, -meanR2 * 100 * sky.1, meanR2 * 100 * sky.2 + 1.69 + 1.0 / 12)
-            #expect(abs(cxx - ex2.0) < 1e-6 * ex2.0 && abs(cxy - ex2.1) < 1e-6 * ex2.0 && abs(cyy - ex2.2) < 1e-6 * ex2.2,
-                    "moments (\(cxx), \(cxy), \(cyy)) vs \(ex2)")
-            if pa == 0 { #expect(cyy > 2 * cxx) }  // major axis north = along +y for this J
+            XCTAssertTrue(abs(cxx - ex2.0) < 1e-6 * ex2.0 && abs(cxy - ex2.1) < 1e-6 * ex2.0 && abs(cyy - ex2.2) < 1e-6 * ex2.2, "moments (\(cxx), \(cxy), \(cyy)) vs \(ex2)")
+            if pa == 0 { XCTAssertGreaterThan(cyy, 2 * cxx) }  // major axis north = along +y for this J
         }
     }
 
     /// A narrow (undersampled) PSF: pixel values against the exact integral over the pixel. The
     /// I/12 term must do much better than sampling the unintegrated Gaussian at the pixel centre.
-    @Test func pixelIntegration() throws {
+    func testPixelIntegration() throws {
         let sigma = 0.55
         let a = LocalAstrometry(x0: 7, y0: 7, xi0: 0, eta0: 0, dxdXi: 1, dxdEta: 0, dydXi: 0, dydEta: 1)
         let spec = KernelFixture.ExposureSpec(band: 0, width: 15, height: 15, astrometry: a,
@@ -304,13 +307,13 @@ enum KernelFixture {
             sampleError = max(sampleError, abs(point.density(dx: ex.x[i] - 7.31, dy: ex.y[i] - 6.82) - exact))
         }
         let peak = cell(7, 7.31) * cell(7, 6.82)
-        #expect(kernelError < 0.25 * sampleError, "kernel \(kernelError) vs point sampling \(sampleError)")
-        #expect(kernelError < 0.03 * peak, "kernel error \(kernelError), peak \(peak)")
+        XCTAssertLessThan(kernelError, 0.25 * sampleError, "kernel \(kernelError) vs point sampling \(sampleError)")
+        XCTAssertLessThan(kernelError, 0.03 * peak, "kernel error \(kernelError), peak \(peak)")
     }
 
     /// Fixed sources rendered with their own astrometry are removed exactly: the active sources at
     /// their true values then explain the subtracted data with χ² = 0.
-    @Test func fixedSourceSubtraction() throws {
+    func testFixedSourceSubtraction() throws {
         var rng = RandomSource(seed: 21)
         let sersic = try KernelFixture.sersic()
         let active = KernelFixture.randomSources(&rng, isPoint: [false, true])
@@ -329,25 +332,25 @@ enum KernelFixture {
         let activeIsPoint = [false, true]
         let before = try SceneKernel(patch: data, sersic: sersic, isPoint: activeIsPoint)
         let theta = before.parameters(of: active)
-        #expect(try before.evaluate(theta).chi2 > 100)
+        XCTAssertGreaterThan(try before.evaluate(theta).chi2, 100)
         let subtracted = try data.subtracting(fixed, astrometry: fixedAstrometry, sersic: sersic)
         let after = try SceneKernel(patch: subtracted, sersic: sersic, isPoint: activeIsPoint)
         let result = try after.evaluate(theta)
-        #expect(result.chi2 < 1e-16, "χ² after subtraction \(result.chi2)")
-        #expect(result.gradient.allSatisfy { abs($0) < 1e-6 })
-        #expect(subtracted.exposures[0].astrometry == data.exposures[0].astrometry)
-        #expect(try data.subtracting([], astrometry: fixedAstrometry, sersic: sersic).exposures[1].data == data.exposures[1].data)
+        XCTAssertLessThan(result.chi2, 1e-16, "χ² after subtraction \(result.chi2)")
+        XCTAssertTrue(result.gradient.allSatisfy { abs($0) < 1e-6 })
+        XCTAssertEqual(subtracted.exposures[0].astrometry, data.exposures[0].astrometry)
+        XCTAssertEqual(try data.subtracting([], astrometry: fixedAstrometry, sersic: sersic).exposures[1].data, data.exposures[1].data)
     }
 
     /// The optional single-precision pixel loop agrees with the double kernel to Float accuracy.
-    @Test func singlePrecisionAgrees() throws {
+    func testSinglePrecisionAgrees() throws {
         var worst: Float = 0
         for i in 0..<2000 {
             let x = -87 * Float(i) / 2000
             worst = max(worst, abs(KernelMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x))
         }
-        #expect(worst < 1e-6, "Float exp relative error \(worst)")
-        #expect(KernelMath.exp(-90 as Float) == 0)
+        XCTAssertLessThan(worst, 1e-6, "Float exp relative error \(worst)")
+        XCTAssertEqual(KernelMath.exp(-90 as Float), 0)
         var rng = RandomSource(seed: 9)
         let isPoint = [false, true]
         let base = KernelFixture.patch(KernelFixture.specs(size: 12), sourceCount: 2)
@@ -358,11 +361,10 @@ enum KernelFixture {
         let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
         let theta = kernel.parameters(of: truth).map { $0 * 1.02 }
         let d = try kernel.evaluate(theta), f = try kernel.evaluateSinglePrecision(theta)
-        #expect(abs(d.chi2 - f.chi2) < 1e-4 * d.chi2, "χ² \(d.chi2) vs \(f.chi2)")
+        XCTAssertLessThan(abs(d.chi2 - f.chi2), 1e-4 * d.chi2, "χ² \(d.chi2) vs \(f.chi2)")
         let norm = d.gradient.map { $0 * $0 }.reduce(0, +).squareRoot()
         for i in theta.indices {
-            #expect(abs(d.gradient[i] - f.gradient[i]) < 1e-3 * abs(d.gradient[i]) + 1e-5 * norm,
-                    "parameter \(i): \(d.gradient[i]) vs \(f.gradient[i])")
+            XCTAssertLessThan(abs(d.gradient[i] - f.gradient[i]), 1e-3 * abs(d.gradient[i]) + 1e-5 * norm, "parameter \(i): \(d.gradient[i]) vs \(f.gradient[i])")
         }
     }
 
@@ -370,9 +372,9 @@ enum KernelFixture {
     /// 20-component Sérsic table, two exposures): the culled kernel agrees with the un-culled one
     /// (model to 1e−12 of the peak, χ² and gradient to 1e−9 relative) while skipping over a
     /// quarter of the Gaussian × pixel pairs.
-    @Test func cullingAgreesAndSkips() throws {
+    func testCullingAgreesAndSkips() throws {
         let sersic = try SersicMixture.bundled()
-        #expect(sersic.componentCount == 20)
+        XCTAssertEqual(sersic.componentCount, 20)
         let truth = [
             PatchSource(xi: 0, eta: 0, flux: [120, 90], q: 0.6, pa: 0.4, sersic: 1.5, rhalf: 0.25),
             PatchSource(xi: 1.9, eta: 0.6, flux: [60, 80], isPoint: true),
@@ -386,7 +388,7 @@ enum KernelFixture {
         exact.culling = false
         let patch = KernelFixture.withData(base, models: exact.modelImages(exact.parameters(of: truth)), rng: &rng)
         let culled = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
-        #expect(culled.culling)
+        XCTAssertTrue(culled.culling)
         var full = culled
         full.culling = false
         var theta = culled.parameters(of: truth)
@@ -396,24 +398,23 @@ enum KernelFixture {
         for e in mc.indices {
             let peak = mf[e].map(abs).max()!
             let worst = zip(mc[e], mf[e]).map { abs($0 - $1) }.max()!
-            #expect(worst <= 1e-12 * peak, "exposure \(e): model difference \(worst), peak \(peak)")
+            XCTAssertLessThanOrEqual(worst, 1e-12 * peak, "exposure \(e): model difference \(worst), peak \(peak)")
         }
         let rc = try culled.evaluate(theta), rf = try full.evaluate(theta)
-        #expect(abs(rc.chi2 - rf.chi2) <= 1e-9 * rf.chi2)
+        XCTAssertLessThanOrEqual(abs(rc.chi2 - rf.chi2), 1e-9 * rf.chi2)
         let norm = rf.gradient.map { $0 * $0 }.reduce(0, +).squareRoot()
         for i in theta.indices {
-            #expect(abs(rc.gradient[i] - rf.gradient[i]) <= 1e-9 * max(abs(rf.gradient[i]), 1e-3 * norm),
-                    "parameter \(i): culled \(rc.gradient[i]) vs \(rf.gradient[i])")
+            XCTAssertLessThanOrEqual(abs(rc.gradient[i] - rf.gradient[i]), 1e-9 * max(abs(rf.gradient[i]), 1e-3 * norm), "parameter \(i): culled \(rc.gradient[i]) vs \(rf.gradient[i])")
         }
-        #expect(rf.gaussianPixelEvaluations == full.gaussianPixelEvaluationsPerCall)
+        XCTAssertEqual(rf.gaussianPixelEvaluations, full.gaussianPixelEvaluationsPerCall)
         let fraction = Double(rc.gaussianPixelEvaluations) / Double(culled.gaussianPixelEvaluationsPerCall)
         // About 0.70 here: the wide Sérsic components (up to 30 r_half) and the 8 px² PSF wing of
         // exposure e0 reach every pixel of a 2″ patch; the narrow ones are skipped away from their source.
-        #expect(rc.gaussianPixelEvaluations > 0 && fraction < 0.75, "culled kernel evaluates \(fraction) of the pairs")
+        XCTAssertTrue(rc.gaussianPixelEvaluations > 0 && fraction < 0.75, "culled kernel evaluates \(fraction) of the pairs")
     }
 
     /// The exact minimum of the exponent over a box against a dense scan of the box.
-    @Test func minimumExponentOverBox() {
+    func testMinimumExponentOverBox() {
         var rng = RandomSource(seed: 41)
         for _ in 0..<200 {
             let sx = 0.3 + 5 * rng.uniform(), sy = 0.3 + 5 * rng.uniform(), rho = 1.8 * (rng.uniform() - 0.5)
@@ -429,28 +430,28 @@ enum KernelFixture {
                     scan = min(scan, a * dx * dx + b * dx * dy + c * dy * dy)
                 }
             }
-            #expect(m <= scan * (1 + 1e-12) + 1e-12, "minimum \(m) above a scanned value \(scan)")
-            #expect(m >= scan - 0.05 * max(scan, 1), "minimum \(m) far below the scan \(scan)")
+            XCTAssertLessThanOrEqual(m, scan * (1 + 1e-12) + 1e-12, "minimum \(m) above a scanned value \(scan)")
+            XCTAssertGreaterThanOrEqual(m, scan - 0.05 * max(scan, 1), "minimum \(m) far below the scan \(scan)")
         }
-        #expect(Workspace.minimumExponent(a: 1, b: 0, c: 1, x0: -1, x1: 1, y0: -2, y1: 3) == 0)
-        #expect(Workspace.minimumExponent(a: 1, b: 0, c: 1, x0: 1, x1: 0, y0: 0, y1: 1) == .infinity)
+        XCTAssertEqual(Workspace.minimumExponent(a: 1, b: 0, c: 1, x0: -1, x1: 1, y0: -2, y1: 3), 0)
+        XCTAssertEqual(Workspace.minimumExponent(a: 1, b: 0, c: 1, x0: 1, x1: 0, y0: 0, y1: 1), .infinity)
     }
 
     /// On a full grid the kernel's pixel order makes every block of 64 an aligned 8×8 square, and
     /// the order is a permutation of the patch's pixels.
-    @Test func tileOrderIsCompact() {
+    func testTileOrderIsCompact() {
         var x: [Double] = [], y: [Double] = []
         for j in 0..<16 { for i in 0..<24 { x.append(Double(i) + 3); y.append(Double(j) - 5) } }
         let order = SceneKernel.tileOrder(x: x, y: y)
-        #expect(order.sorted() == Array(x.indices))
+        XCTAssertEqual(order.sorted(), Array(x.indices))
         for b in 0..<(order.count / 64) {
             let block = order[(64 * b)..<(64 * b + 64)]
             let xs = block.map { x[$0] }, ys = block.map { y[$0] }
-            #expect(xs.max()! - xs.min()! == 7 && ys.max()! - ys.min()! == 7, "block \(b)")
+            XCTAssertTrue(xs.max()! - xs.min()! == 7 && ys.max()! - ys.min()! == 7, "block \(b)")
         }
     }
 
-    @Test func parameterRoundTrips() throws {
+    func testParameterRoundTrips() throws {
         var rng = RandomSource(seed: 3)
         let isPoint = [false, true, false]
         let kernel = try SceneKernel(patch: KernelFixture.patch(KernelFixture.specs(size: 8), sourceCount: 3),
@@ -458,57 +459,57 @@ enum KernelFixture {
         var sources = KernelFixture.randomSources(&rng, isPoint: isPoint)
         sources[1] = PatchSource(xi: sources[1].xi, eta: sources[1].eta, flux: sources[1].flux, isPoint: true)
         let theta = kernel.parameters(of: sources)
-        #expect(theta.count == kernel.layout.count)
-        #expect(kernel.sources(from: theta) == sources)
-        #expect(theta[kernel.layout.index(ofSource: 2, .rhalf)!] == sources[2].rhalf)
+        XCTAssertEqual(theta.count, kernel.layout.count)
+        XCTAssertEqual(kernel.sources(from: theta), sources)
+        XCTAssertEqual(theta[kernel.layout.index(ofSource: 2, .rhalf)!], sources[2].rhalf)
         let plane = TangentPlane(ra0: 150, dec0: 2)
         let cat = sources[0].source(id: 42, plane: plane)
-        #expect(cat.id == 42)
+        XCTAssertEqual(cat.id, 42)
         let back = PatchSource(cat, plane: plane)
-        #expect(abs(back.xi - sources[0].xi) < 1e-9 && abs(back.eta - sources[0].eta) < 1e-9)
-        #expect(back.flux == sources[0].flux && back.q == sources[0].q && back.rhalf == sources[0].rhalf)
-        #expect(kernel.gaussianPixelEvaluationsPerCall == kernel.exposures.reduce(0) {
+        XCTAssertTrue(abs(back.xi - sources[0].xi) < 1e-9 && abs(back.eta - sources[0].eta) < 1e-9)
+        XCTAssertTrue(back.flux == sources[0].flux && back.q == sources[0].q && back.rhalf == sources[0].rhalf)
+        XCTAssertEqual(kernel.gaussianPixelEvaluationsPerCall, kernel.exposures.reduce(0) {
             $0 + (6 + 1 + 6) * $1.psf.count * $1.pixelCount
         })
     }
 
-    @Test func badInputIsRejected() throws {
+    func testBadInputIsRejected() throws {
         let sersic = try KernelFixture.sersic()
         let good = KernelFixture.patch(KernelFixture.specs(size: 6), sourceCount: 2)
         let isPoint = [false, true]
         _ = try SceneKernel(patch: good, sersic: sersic, isPoint: isPoint)
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: good, sersic: sersic, isPoint: [false]) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: good, sersic: sersic, isPoint: [false]) }
         var p = good; p.exposures[1].data[3] = .nan
-        #expect(throws: SceneModelError.invalidArgument("exposure e1: data[3] is not finite")) {
+        assertThrows(SceneModelError.invalidArgument("exposure e1: data[3] is not finite")) {
             try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint)
         }
         p = good; p.exposures[0].inverseError[0] = -1
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
         p = good; p.exposures[0].x.removeLast()
-        #expect(throws: SceneModelError.dimensionMismatch(what: "exposure e0 x", expected: 36, got: 35)) {
+        assertThrows(SceneModelError.dimensionMismatch(what: "exposure e0 x", expected: 36, got: 35)) {
             try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint)
         }
         p = good; p.exposures[2].band = 2
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
         p = good; p.exposures[2].psf.components[0].cxx = -1
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
         p = good; p.exposures[0].calibration = 0
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
         p = good; p.exposures[1].astrometry[0].dydXi = .infinity
-        #expect(throws: SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
+        assertThrows(SceneModelError.self) { try SceneKernel(patch: p, sersic: sersic, isPoint: isPoint) }
         let kernel = try SceneKernel(patch: good, sersic: sersic, isPoint: isPoint)
-        #expect(throws: SceneModelError.dimensionMismatch(what: "scene kernel parameters", expected: 12, got: 11)) {
+        assertThrows(SceneModelError.dimensionMismatch(what: "scene kernel parameters", expected: 12, got: 11)) {
             try kernel.evaluate([Double](repeating: 1, count: 11))
         }
         var theta = kernel.parameters(of: [PatchSource(xi: 0, eta: 0, flux: [1, 1]),
                                            PatchSource(xi: 0, eta: 0, flux: [1, 1], isPoint: true)])
         theta[3] = .nan
-        #expect(throws: SceneModelError.self) { try kernel.evaluate(theta) }
+        assertThrows(SceneModelError.self) { try kernel.evaluate(theta) }
         let astro = good.exposures.map(\.astrometry)
-        #expect(throws: SceneModelError.self) {
+        assertThrows(SceneModelError.self) {
             try good.subtracting([PatchSource(xi: 0, eta: 0, flux: [1, 1])], astrometry: Array(astro.dropLast()), sersic: sersic)
         }
-        #expect(throws: SceneModelError.self) {
+        assertThrows(SceneModelError.self) {
             try good.subtracting([PatchSource(xi: 0, eta: 0, flux: [1])], astrometry: astro.map { [$0[0]] }, sersic: sersic)
         }
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Testing
+import XCTest
 import TesseraSupport
 @testable import SceneModel
 
@@ -57,8 +57,8 @@ func unpackParameters(_ p: [Double], like sources: [PatchSource]) -> [PatchSourc
     return out
 }
 
-@Suite struct ReferenceRendererTests {
-    @Test func gradientMatchesFiniteDifferences() {
+final class ReferenceRendererTests: XCTestCase {
+    func testGradientMatchesFiniteDifferences() {
         for seed in 1...3 as ClosedRange<UInt64> {
             let (patch, sources, mixture) = randomTestPatch(sources: 3, exposures: 2, size: 10, seed: seed)
             let r = ReferenceRenderer(sersic: mixture)
@@ -74,12 +74,12 @@ func unpackParameters(_ p: [Double], like sources: [PatchSource]) -> [PatchSourc
                 let fd = (fa - fb) / (2 * h)
                 let tolerance: Double = 1e-5 * max(abs(fd), 1e-2 * largest)
                 let error: Double = abs(fd - g[i])
-                #expect(error <= tolerance, "seed \(seed) parameter \(i): analytic \(g[i]) vs FD \(fd)")
+                XCTAssertLessThanOrEqual(error, tolerance, "seed \(seed) parameter \(i): analytic \(g[i]) vs FD \(fd)")
             }
         }
     }
 
-    @Test func renderedFluxIsConserved() {
+    func testRenderedFluxIsConserved() {
         // A well-sampled grid large enough to hold the light: total model counts = flux × calibration.
         let mixture = try! SersicMixture(radii: [0.3, 1.0], nodes: [1, 4], amplitudes: [[0.4, 0.6], [0.4, 0.6]])
         let n = 80
@@ -92,6 +92,6 @@ func unpackParameters(_ p: [Double], like sources: [PatchSource]) -> [PatchSourc
         let m = ReferenceRenderer(sersic: mixture).evaluate(patch: Patch(bands: ["A"], plane: TangentPlane(ra0: 0, dec0: 0), exposures: [e]),
                                                             sources: s, gradient: false).models[0]
         let total: Double = m.reduce(0, +)
-        #expect(abs(total - 350) < 0.35)
+        XCTAssertLessThan(abs(total - 350), 0.35)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import TesseraFITS
+import TesseraTestSupport
 import XCTest
 
 /// Damaged or wrong inputs must give an error that names the file — never a crash or garbage.
@@ -7,7 +8,7 @@ final class FITSBadInputTests: XCTestCase {
     func testMissingFileNamesPathAndSaysNoSuchFile() throws {
         let directory = try makeTemporaryDirectory()
         let path = directory.path("does-not-exist.fits")
-        let error = expectFITSError { _ = try FITSFile(path: path) }
+        let error = assertThrows(FITSError.self) { _ = try FITSFile(path: path) }
         XCTAssertEqual(error?.reason, .fileNotFound)
         XCTAssertEqual(error?.path, path)
         let text = error?.description ?? ""
@@ -29,7 +30,7 @@ final class FITSBadInputTests: XCTestCase {
         try handle.truncate(atOffset: 5000)
         try handle.close()
 
-        let error = expectFITSError {
+        let error = assertThrows(FITSError.self) {
             let file = try FITSFile(path: path)
             defer { try? file.close() }
             _ = try file.readImage(Double.self)
@@ -50,7 +51,7 @@ final class FITSBadInputTests: XCTestCase {
             let path = directory.path(name)
             let text = String(repeating: "This is a plain text file, not FITS.\n", count: repeats)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let error = expectFITSError { _ = try FITSFile(path: path) }
+            let error = assertThrows(FITSError.self) { _ = try FITSFile(path: path) }
             XCTAssertEqual(error?.reason, .notFITS, name)
             XCTAssertEqual(error?.path, path)
             let description = error?.description ?? ""
@@ -63,7 +64,7 @@ final class FITSBadInputTests: XCTestCase {
         let directory = try makeTemporaryDirectory()
         let path = directory.path("empty.fits")
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
-        let error = expectFITSError { _ = try FITSFile(path: path) }
+        let error = assertThrows(FITSError.self) { _ = try FITSFile(path: path) }
         XCTAssertEqual(error?.path, path)
         XCTAssertTrue(error?.reason == .notFITS || error?.reason == .truncated, "\(String(describing: error))")
     }

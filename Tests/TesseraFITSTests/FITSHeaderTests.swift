@@ -1,5 +1,6 @@
 import Foundation
 @testable import TesseraFITS
+import TesseraTestSupport
 import XCTest
 
 final class FITSHeaderTests: XCTestCase {
@@ -26,7 +27,7 @@ final class FITSHeaderTests: XCTestCase {
         XCTAssertNil(try header.double(ifPresent: "CRVAL2"))
         XCTAssertEqual(try header.string(ifPresent: "OBJECT"), "NGC 1300")
 
-        let missing = expectFITSError { _ = try header.double("CRVAL2") }
+        let missing = assertThrows(FITSError.self) { _ = try header.double("CRVAL2") }
         XCTAssertEqual(missing?.reason, .missingKeyword)
         XCTAssertEqual(missing?.keyword, "CRVAL2")
         XCTAssertEqual(missing?.hdu, 1)
@@ -34,14 +35,14 @@ final class FITSHeaderTests: XCTestCase {
         let text = missing?.description ?? ""
         XCTAssertTrue(text.contains(path) && text.contains("HDU 1") && text.contains("CRVAL2"), text)
 
-        let wrongType = expectFITSError { _ = try header.int("OBJECT") }
+        let wrongType = assertThrows(FITSError.self) { _ = try header.int("OBJECT") }
         XCTAssertEqual(wrongType?.reason, .wrongKeywordType)
         XCTAssertTrue(wrongType?.description.contains("OBJECT") ?? false)
         XCTAssertTrue(wrongType?.description.contains("string") ?? false)
-        XCTAssertEqual(expectFITSError { _ = try header.int("CRVAL1") }?.reason, .wrongKeywordType)
-        XCTAssertEqual(expectFITSError { _ = try header.bool("NEXP") }?.reason, .wrongKeywordType)
-        XCTAssertEqual(expectFITSError { _ = try header.string("FLAT") }?.reason, .wrongKeywordType)
-        XCTAssertEqual(expectFITSError { _ = try header.string(ifPresent: "NEXP") }?.reason, .wrongKeywordType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try header.int("CRVAL1") }?.reason, .wrongKeywordType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try header.bool("NEXP") }?.reason, .wrongKeywordType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try header.string("FLAT") }?.reason, .wrongKeywordType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try header.string(ifPresent: "NEXP") }?.reason, .wrongKeywordType)
     }
 
     func testRealsRoundTripExactly() throws {
@@ -61,16 +62,16 @@ final class FITSHeaderTests: XCTestCase {
     func testRejectedKeywordWrites() throws {
         let (file, path) = try sampleFile()
         defer { try? file.close() }
-        let structural = expectFITSError { try file.writeKeyword("NAXIS1", .int(5)) }
+        let structural = assertThrows(FITSError.self) { try file.writeKeyword("NAXIS1", .int(5)) }
         XCTAssertEqual(structural?.reason, .invalidArgument)
         XCTAssertEqual(structural?.keyword, "NAXIS1")
         XCTAssertTrue(structural?.description.contains(path) ?? false)
-        XCTAssertEqual(expectFITSError { try file.writeKeyword("TOOLONGNAME", .int(1)) }?.reason, .invalidArgument)
-        XCTAssertEqual(expectFITSError { try file.writeKeyword("BAD KEY", .int(1)) }?.reason, .invalidArgument)
-        XCTAssertEqual(expectFITSError { try file.writeKeyword("NANVAL", .double(.nan)) }?.reason, .invalidArgument)
-        XCTAssertEqual(expectFITSError { try file.writeKeyword("UNICODE", .string("Größe")) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.writeKeyword("TOOLONGNAME", .int(1)) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.writeKeyword("BAD KEY", .int(1)) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.writeKeyword("NANVAL", .double(.nan)) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.writeKeyword("UNICODE", .string("Größe")) }?.reason, .invalidArgument)
         let long = String(repeating: "x", count: 69)
-        XCTAssertEqual(expectFITSError { try file.writeKeyword("LONG", .string(long)) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.writeKeyword("LONG", .string(long)) }?.reason, .invalidArgument)
         try file.writeKeyword("MAXLEN", .string(String(long.dropFirst())))
         XCTAssertEqual(try file.readHeader().string("MAXLEN"), String(long.dropFirst()))
     }
@@ -79,11 +80,11 @@ final class FITSHeaderTests: XCTestCase {
         let (file, path) = try sampleFile()
         try file.close()
         let readOnly = try FITSFile(path: path)
-        let error = expectFITSError { try readOnly.writeKeyword("NEW", .int(1)) }
+        let error = assertThrows(FITSError.self) { try readOnly.writeKeyword("NEW", .int(1)) }
         XCTAssertEqual(error?.reason, .invalidArgument)
         XCTAssertTrue(error?.description.contains("read-only") ?? false)
         try readOnly.close()
-        let closed = expectFITSError { _ = try readOnly.readHeader() }
+        let closed = assertThrows(FITSError.self) { _ = try readOnly.readHeader() }
         XCTAssertEqual(closed?.reason, .fileClosed)
         XCTAssertTrue(closed?.description.contains(path) ?? false)
     }

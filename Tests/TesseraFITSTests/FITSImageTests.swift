@@ -1,5 +1,6 @@
 import Foundation
 @testable import TesseraFITS
+import TesseraTestSupport
 import XCTest
 
 final class FITSImageTests: XCTestCase {
@@ -157,14 +158,14 @@ final class FITSImageTests: XCTestCase {
         let directory = try makeTemporaryDirectory()
         let path = directory.path("empty.fits")
         try FITSFile(creatingAt: path).close()
-        let error = expectFITSError { _ = try FITSFile(creatingAt: path) }
+        let error = assertThrows(FITSError.self) { _ = try FITSFile(creatingAt: path) }
         XCTAssertEqual(error?.reason, .fileExists)
         XCTAssertTrue(error?.description.contains(path) ?? false)
 
         let reopened = try FITSFile(path: path)
         XCTAssertEqual(try reopened.hduCount(), 1)
         XCTAssertEqual(try reopened.imageShape(hdu: 0), [])
-        let noData = expectFITSError { _ = try reopened.readImage(Double.self, hdu: 0) }
+        let noData = assertThrows(FITSError.self) { _ = try reopened.readImage(Double.self, hdu: 0) }
         XCTAssertEqual(noData?.reason, .wrongHDUType)
         try reopened.close()
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import TesseraFITS
+import TesseraTestSupport
 import XCTest
 
 final class FITSTableTests: XCTestCase {
@@ -79,42 +80,42 @@ final class FITSTableTests: XCTestCase {
         defer { try? file.close() }
         try file.appendTable(columns, extname: "CATALOG")
 
-        let missing = expectFITSError { _ = try file.readColumn("DEC", as: Double.self, hdu: 1) }
+        let missing = assertThrows(FITSError.self) { _ = try file.readColumn("DEC", as: Double.self, hdu: 1) }
         XCTAssertEqual(missing?.reason, .missingColumn)
         XCTAssertEqual(missing?.column, "DEC")
         XCTAssertEqual(missing?.hdu, 1)
         let text = missing?.description ?? ""
         XCTAssertTrue(text.contains(path) && text.contains("HDU 1") && text.contains("'DEC'"), text)
 
-        let wrong = expectFITSError { _ = try file.readColumn("MAG_R", as: Double.self, hdu: 1) }
+        let wrong = assertThrows(FITSError.self) { _ = try file.readColumn("MAG_R", as: Double.self, hdu: 1) }
         XCTAssertEqual(wrong?.reason, .wrongColumnType)
         XCTAssertEqual(wrong?.column, "MAG_R")
         XCTAssertTrue(wrong?.description.contains("1E") ?? false, wrong?.description ?? "")
-        XCTAssertEqual(expectFITSError { _ = try file.readColumn("FLUX", as: Double.self) }?.reason, .wrongColumnType)
-        XCTAssertEqual(expectFITSError { _ = try file.readVectorColumn("NAME") }?.reason, .wrongColumnType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try file.readColumn("FLUX", as: Double.self) }?.reason, .wrongColumnType)
+        XCTAssertEqual(assertThrows(FITSError.self) { _ = try file.readVectorColumn("NAME") }?.reason, .wrongColumnType)
 
-        let image = expectFITSError { _ = try file.readColumn("RA", as: Double.self, hdu: 0) }
+        let image = assertThrows(FITSError.self) { _ = try file.readColumn("RA", as: Double.self, hdu: 0) }
         XCTAssertEqual(image?.reason, .wrongHDUType)
-        let table = expectFITSError { _ = try file.readImage(Double.self, hdu: 1) }
+        let table = assertThrows(FITSError.self) { _ = try file.readImage(Double.self, hdu: 1) }
         XCTAssertEqual(table?.reason, .wrongHDUType)
         XCTAssertTrue(table?.description.contains("binaryTable") ?? false)
-        let noHDU = expectFITSError { _ = try file.readColumn("RA", as: Double.self, hdu: 7) }
+        let noHDU = assertThrows(FITSError.self) { _ = try file.readColumn("RA", as: Double.self, hdu: 7) }
         XCTAssertEqual(noHDU?.reason, .noSuchHDU)
         XCTAssertEqual(noHDU?.hdu, 7)
-        XCTAssertEqual(expectFITSError { try file.moveToHDU(named: "NOPE") }?.reason, .noSuchHDU)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.moveToHDU(named: "NOPE") }?.reason, .noSuchHDU)
     }
 
     func testInvalidTablesAreRefused() throws {
         let directory = try makeTemporaryDirectory()
         let file = try FITSFile(creatingAt: directory.path("bad.fits"))
         defer { try? file.close() }
-        XCTAssertEqual(expectFITSError { try file.appendTable([]) }?.reason, .invalidArgument)
-        XCTAssertEqual(expectFITSError { try file.appendTable([.double("A", [1]), .double("a", [2])]) }?.reason,
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.appendTable([]) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.appendTable([.double("A", [1]), .double("a", [2])]) }?.reason,
                        .invalidArgument)
-        let rows = expectFITSError { try file.appendTable([.double("A", [1]), .int32("B", [1, 2])]) }
+        let rows = assertThrows(FITSError.self) { try file.appendTable([.double("A", [1]), .int32("B", [1, 2])]) }
         XCTAssertEqual(rows?.reason, .invalidArgument)
         XCTAssertEqual(rows?.column, "B")
-        XCTAssertEqual(expectFITSError { try file.appendTable([.string("S", ["é"])]) }?.reason, .invalidArgument)
+        XCTAssertEqual(assertThrows(FITSError.self) { try file.appendTable([.string("S", ["é"])]) }?.reason, .invalidArgument)
         XCTAssertEqual(try file.hduCount(), 0)  // nothing half-written
     }
 }

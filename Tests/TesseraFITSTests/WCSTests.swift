@@ -1,5 +1,6 @@
 import Foundation
 @testable import TesseraFITS
+import TesseraTestSupport
 import XCTest
 
 /// The fixture written by Fixtures/make_wcs_fixture.py (astropy/wcslib results).
@@ -200,7 +201,7 @@ final class WCSTests: XCTestCase {
             header.path = "/data/field.fits"
             header.hdu = 2
             edit(&header)
-            let error = expectFITSError({ _ = try WCS(header: header) }, line: line)
+            let error = assertThrows(FITSError.self, line: line) { _ = try WCS(header: header) }
             XCTAssertEqual(error?.reason, reason, line: line)
             XCTAssertEqual(error?.keyword, keyword, line: line)
             let text = error?.description ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTestSupport
 import XCTest
 @testable import TesseraSupport
 
@@ -6,11 +7,8 @@ final class AtomicFileTests: XCTestCase {
     var directory: String!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory(prefix: "atomic").path
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
     private func contents(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
