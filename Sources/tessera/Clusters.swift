@@ -44,18 +44,15 @@ extension Tessera {
                 halos with a result. Ends with RUN/summary.csv and RUN/summary.fits. Keys for --config: `tessera config clusters-fit`.
                 """)
 
-            @Option(help: "YAML configuration.") var config: String?
-            @Option(help: "Run directory to create.") var out: String?
-            @Option(help: "Continue the fit run in this directory (its params.json is the configuration).") var resume: String?
+            @OptionGroup var options: ResumableRunOptions
 
             func run() throws {
                 try MPIExecution.run { comm in
-                    let file = try configurationFile(resume: resume, given: config, option: "--config", others: [out])
+                    let file = try options.configFile()
                     let c = try ConfigLoader.load(ClusterFitConfiguration.self, from: file)
-                    let context = try RunContext.start(command: "clusters fit", configuration: c,
-                                                       output: resume ?? out ?? defaultRunDirectory("clusters-fit"),
-                                                       seed: c.seed, inputs: resume == nil ? [file] : [],
-                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+                    let context = try RunContext.start(command: "clusters fit", configuration: c, output: options.output(command: "clusters-fit"),
+                                                       seed: c.seed, inputs: options.inputs([file]),
+                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: options.resume != nil)
                     try context.finishing {
                         let summary = try ClusterFitRunner.run(c, context: context)
                         if !summary.failed.isEmpty {

@@ -16,30 +16,28 @@ extension Tessera {
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
+
+            /// The configuration type behind the command, and the command's name in the title.
+            var documented: (any Configuration.Type, String) {
+                switch self {
+                case .selftest: (SelfTestConfiguration.self, "selftest")
+                case .tabulate: (TableGridConfiguration.self, "tabulate grid")
+                case .clustersMock: (ClusterMockConfiguration.self, "clusters mock")
+                case .clustersFit: (ClusterFitConfiguration.self, "clusters fit")
+                case .clustersBin: (ClusterBinConfiguration.self, "clusters bin")
+                case .clustersEnsemble: (ClusterEnsembleConfiguration.self, "clusters ensemble")
+                case .mockScene: (MockSceneConfiguration.self, "mock-scene")
+                case .scene: (SceneFitConfiguration.self, "optimize / sample")
+                }
+            }
         }
 
         @Argument(help: "The command whose keys to list: \(Command.allCases.map(\.rawValue).joined(separator: ", ")).")
         var command: Command
 
         func run() throws {
-            switch command {
-            case .selftest:
-                print(SelfTestConfiguration.documentedTemplate(title: "tessera selftest configuration"))
-            case .clustersMock:
-                print(ClusterMockConfiguration.documentedTemplate(title: "tessera clusters mock configuration"))
-            case .clustersFit:
-                print(ClusterFitConfiguration.documentedTemplate(title: "tessera clusters fit configuration"))
-            case .mockScene:
-                print(MockSceneConfiguration.documentedTemplate(title: "tessera mock-scene configuration"))
-            case .scene:
-                print(SceneFitConfiguration.documentedTemplate(title: "tessera optimize / sample configuration"))
-            case .clustersBin:
-                print(ClusterBinConfiguration.documentedTemplate(title: "tessera clusters bin configuration"))
-            case .clustersEnsemble:
-                print(ClusterEnsembleConfiguration.documentedTemplate(title: "tessera clusters ensemble configuration"))
-            case .tabulate:
-                print(TableGridConfiguration.documentedTemplate(title: "tessera tabulate grid configuration"))
-            }
+            let (type, title) = command.documented
+            print(type.documentedTemplate(title: "tessera \(title) configuration"))
         }
     }
 }

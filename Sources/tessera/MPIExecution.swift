@@ -65,3 +65,22 @@ func configurationFile(resume: String?, given: String?, option: String, others: 
     }
     return given
 }
+
+/// The options of a run that can be resumed: `--config FILE [--out DIR]` for a new run, or
+/// `--resume DIR` alone (the run's own `params.json` is then the configuration).
+struct ResumableRunOptions: ParsableArguments {
+    @Option(help: "YAML configuration.") var config: String?
+    @Option(help: "Run directory to create.") var out: String?
+    @Option(help: "Continue the run in this directory (its params.json is the configuration).") var resume: String?
+
+    /// The configuration file to load.
+    func configFile() throws -> String {
+        try configurationFile(resume: resume, given: config, option: "--config", others: [out])
+    }
+
+    /// The run directory: the resumed one, `--out`, or a timestamped default named after `command`.
+    func output(command: String) -> String { resume ?? out ?? defaultRunDirectory(command) }
+
+    /// The inputs recorded in a new run's metadata (none on resume: they were recorded then).
+    func inputs(_ files: [String]) -> [String] { resume == nil ? files : [] }
+}

@@ -69,20 +69,16 @@ extension Tessera {
         static let configuration = CommandConfiguration(
             abstract: "Optimise every source of a catalog against the pixel store, patch by patch (L-BFGS + Laplace errors).",
             discussion: SceneCommand.discussion)
-        @Option(help: "YAML configuration.") var config: String?
-        @Option(help: "Run directory to create.") var out: String?
-        @Option(help: "Continue the run in this directory.") var resume: String?
-        func run() throws { try SceneCommand.run(mode: .optimize, config: config, out: out, resume: resume) }
+        @OptionGroup var options: ResumableRunOptions
+        func run() throws { try SceneCommand.run(mode: .optimize, options: options) }
     }
 
     struct Sample: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sample the posterior of every source with NUTS, region by region, across MPI ranks.",
             discussion: SceneCommand.discussion)
-        @Option(help: "YAML configuration.") var config: String?
-        @Option(help: "Run directory to create.") var out: String?
-        @Option(help: "Continue the run in this directory.") var resume: String?
-        func run() throws { try SceneCommand.run(mode: .sample, config: config, out: out, resume: resume) }
+        @OptionGroup var options: ResumableRunOptions
+        func run() throws { try SceneCommand.run(mode: .sample, options: options) }
     }
 }
 
@@ -95,16 +91,16 @@ enum SceneCommand {
     --config: `tessera config scene`.
     """
 
-    static func run(mode: FitSettings.Mode, config: String?, out: String?, resume: String?) throws {
+    static func run(mode: FitSettings.Mode, options: ResumableRunOptions) throws {
         try MPIExecution.run { comm in
-            let file = try configurationFile(resume: resume, given: config, option: "--config", others: [out])
+            let file = try options.configFile()
             let c = try ConfigLoader.load(SceneFitConfiguration.self, from: file)
-            let context = try RunContext.start(command: mode.rawValue, configuration: c,
-                                               output: resume ?? out ?? defaultRunDirectory(mode.rawValue), seed: c.seed,
-                                               inputs: resume == nil ? [file, c.catalog, c.pixelStore, c.psfStore] : [],
-                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+            let resume = options.resume != nil
+            let context = try RunContext.start(command: mode.rawValue, configuration: c, output: options.output(command: mode.rawValue),
+                                               seed: c.seed, inputs: options.inputs([file, c.catalog, c.pixelStore, c.psfStore]),
+                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume)
             try context.finishing {
-                let summary = try SceneFitRunner.run(c, mode: mode, context: context, resume: resume != nil)
+                let summary = try SceneFitRunner.run(c, mode: mode, context: context, resume: resume)
                 if comm.isRoot {
                     print(String(format: "%@: done in %.1f s: %d sources, %d patches, %d flagged",
                                  mode.rawValue, summary.seconds, summary.sources, summary.regions, summary.flagged))
