@@ -118,8 +118,8 @@ public enum ClusterFitRunner {
                            log: @escaping (String) -> Void = { print($0) }) throws -> Summary {
         let comm = context.communicator
         let results = context.file("results")
-        var todo: [String] = []
-        var total = 0, done = 0
+        let store = HaloResultStore(directory: results)
+        var inputs: [String] = []
         var problem: String?
         if comm.isRoot {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: c.halos)) ?? []).sorted()
@@ -132,39 +132,35 @@ public enum ClusterFitRunner {
                 }
                 inputByID[id] = name
             }
-            let inputs = inputByID.keys.sorted()
             if problem != nil {
                 // Reported below on every rank.
-            } else if inputs.isEmpty {
+            } else if inputByID.isEmpty {
                 problem = "\(c.halos): no halo-*.h5 or halo-*.fits files (config key 'halos')"
             } else {
                 try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
-                let finished = Set(((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? [])
-                    .filter { $0.hasSuffix(".h5") }.compactMap { HaloInput.parseFileName($0)?.id })
-                todo = inputs.filter { !finished.contains($0) }.map { (c.halos as NSString).appendingPathComponent(inputByID[$0]!) }
-                total = inputs.count
-                done = total - todo.count
-                log("clusters fit: \(total) halos, \(done) already done, \(todo.count) to fit (\(c.method)) on \(max(comm.size - 1, 1)) worker(s)")
+                inputs = inputByID.keys.sorted().map { (c.halos as NSString).appendingPathComponent(inputByID[$0]!) }
             }
         }
         // Every rank learns whether there is work, so none waits for a queue that never starts.
         if let problem = try comm.broadcast(message: comm.isRoot ? [problem].compactMap { $0 } : nil).first {
             throw RunStartError(message: problem)
         }
-        let keys = Dictionary(uniqueKeysWithValues: todo.enumerated().map { ($1, $0) })
+        // Rank 0 skips the halos with a result; the others get their halos from it.
+        var scheduler = try ResumableListScheduler(items: inputs, store: store, maxAttempts: c.maxAttempts,
+                                                   key: { HaloResultStore.haloID(ofInput: $0)! })  // inputs were listed by their ids
+        let total = inputs.count, done = scheduler.alreadyDone
+        if comm.isRoot {
+            log("clusters fit: \(total) halos, \(done) already done, \(scheduler.pending) to fit (\(c.method)) on \(max(comm.size - 1, 1)) worker(s)")
+        }
         let cosmology = try Cosmology(H0: c.h0, omegaCDM: c.omegaCDM, omegaBaryon: c.omegaBaryon)
         let method: HaloFit.Method = c.method == "nuts" ? .nuts(warmup: c.warmup, draws: c.draws, chains: c.chains) : .optimize
-        var progress = ProgressLine(label: "clusters fit: halos", total: todo.count)
-        var scheduler = ListScheduler<String, HaloFitRecord>(items: todo, maxAttempts: c.maxAttempts,
-                                                            key: { keys[$0] ?? -1 }) { _, record, _, _ in
-            try record.write(to: (results as NSString).appendingPathComponent(HaloInput.fileName(id: record.id)))
-        }
+        var progress = ProgressLine(label: "clusters fit: halos", total: scheduler.pending)
         let summary = try WorkQueue.run(communicator: comm, scheduler: &scheduler, progress: { p in
             progress.update(done: p.completed, elapsed: p.elapsed)
         }) { path in
             let start = Date()
             let halo = try HaloInput.read(path)
-            guard HaloInput.parseFileName((path as NSString).lastPathComponent)?.id == halo.id else {
+            guard HaloResultStore.haloID(ofInput: path) == halo.id else {
                 throw ClusterFittingError.invalidArgument(field: "id", reason: "\(path) holds id '\(halo.id)', which does not match its file name")
             }
             let index = stableIndex(halo.id)
@@ -189,6 +185,35 @@ public enum ClusterFitRunner {
         // Every rank learns which halos failed, so all end the run the same way.
         failed = try comm.broadcast(message: comm.isRoot ? failed : nil)
         return Summary(halos: total, alreadyDone: done, fittedNow: summary?.completed ?? 0, failed: failed)
+    }
+
+    /// The fit's checkpoint: `results/halo-<id>.h5`, one `HaloFitRecord` per finished halo, written
+    /// atomically on rank 0 as each fit arrives (`HaloFitRecord.write` goes through
+    /// `writeReplacing`, so a kill leaves no half-written result under a result's name). The
+    /// result files are also the run's output (`writeSummary` reads them all), so there is no
+    /// separate checkpoint directory.
+    struct HaloResultStore: CheckpointStore {
+        let directory: String
+
+        /// The halo id of an input file path (`…/halo-<id>.h5` or `.fits`), nil if the name is not a halo file's.
+        static func haloID(ofInput path: String) -> String? {
+            HaloInput.parseFileName((path as NSString).lastPathComponent)?.id
+        }
+
+        func path(for id: String) -> String { (directory as NSString).appendingPathComponent(HaloInput.fileName(id: id)) }
+
+        /// Ids of the halos with a result file (`.h5`; `.partial` files of an interrupted write are not results).
+        func finishedKeys() throws -> Set<String> {
+            guard FileManager.default.fileExists(atPath: directory) else { return [] }
+            return Set(try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".h5") }.compactMap { HaloInput.parseFileName($0)?.id })
+        }
+
+        func save(_ record: HaloFitRecord, for id: String) throws { try record.write(to: path(for: id)) }
+
+        func load(_ id: String) throws -> HaloFitRecord? {
+            FileManager.default.fileExists(atPath: path(for: id)) ? try HaloFitRecord.read(path(for: id)) : nil
+        }
     }
 
     /// The halo's seed stream: its numeric id, or else a hash of the id that is the same in

@@ -1,6 +1,5 @@
 import Foundation
-import TesseraRun
-import TesseraSupport
+import WorkQueue
 
 /// What one worker returns for one (κ, γ, s) cell: the magnification distributions for every
 /// source size and the map's bookkeeping. Saved on rank 0 as a checkpoint file the moment it
@@ -20,42 +19,20 @@ public struct CellResult: Codable, Sendable, Equatable {
 }
 
 /// The per-cell checkpoint files of a tabulation: `RUN/checkpoint/cell-000012.json`, each written
-/// atomically. They are the truth from which the table is (re)written; resume reads them to skip
-/// finished cells.
-public struct CellCheckpoints {
-    public let directory: String
+/// atomically the moment the cell's result reaches rank 0. They are the truth from which the table
+/// is (re)written; resume lists them to skip finished cells (`ResumableListScheduler`). A damaged
+/// file is an error naming it (`CheckpointError.damaged`), never silently recomputed over.
+public typealias CellCheckpoints = JSONCheckpointDirectory<Int, CellResult>
 
+extension JSONCheckpointDirectory where Key == Int, Value == CellResult {
     public init(runDirectory: String) {
-        directory = (runDirectory as NSString).appendingPathComponent("checkpoint")
+        self.init(directory: (runDirectory as NSString).appendingPathComponent("checkpoint"), itemName: "cell",
+                  prefix: "cell-", digits: 6)
     }
 
-    public func path(for index: Int) -> String {
-        (directory as NSString).appendingPathComponent(String(format: "cell-%06d.json", index))
-    }
-
-    public func save(_ result: CellResult) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try RunDirectory.writeJSON(result, to: path(for: result.index))
-    }
-
-    /// The saved result of a cell, or nil if it has none. A damaged file is an error naming it
-    /// (never silently recomputed over, so a real problem is seen).
-    public func load(_ index: Int) throws -> CellResult? {
-        let file = path(for: index)
-        guard FileManager.default.fileExists(atPath: file) else { return nil }
-        do {
-            return try JSONDecoder().decode(CellResult.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        } catch {
-            throw RunDirectoryError.malformed(file: file, reason: "unreadable cell checkpoint (\(error)); delete it to recompute the cell")
-        }
-    }
+    /// Saves a cell's result under its own index.
+    public func save(_ result: CellResult) throws { try save(result, for: result.index) }
 
     /// Indices of the cells that have a checkpoint.
-    public func finishedIndices() throws -> Set<Int> {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return Set(names.compactMap { name -> Int? in
-            guard name.hasPrefix("cell-"), name.hasSuffix(".json") else { return nil }
-            return Int(name.dropFirst(5).dropLast(5))
-        })
-    }
+    public func finishedIndices() throws -> Set<Int> { try finishedKeys() }
 }

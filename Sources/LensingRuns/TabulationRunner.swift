@@ -29,21 +29,14 @@ public enum TabulationRunner {
         let cells = config.cells
         let skipped = cells.filter { !$0.computable }.count
 
-        // Rank 0 decides what is left to do (from the checkpoints) and tells everyone.
-        var done = Set<Int>()
-        var todo: [TableGridConfiguration.Cell] = []
+        // Rank 0 decides what is left to do (from the checkpoints); the others get their cells from it.
+        var scheduler = try ResumableListScheduler(items: comm.isRoot ? cells.filter(\.computable) : [], store: checkpoints,
+                                                   maxAttempts: config.maxAttempts, key: { $0.index })
         if comm.isRoot {
-            done = try checkpoints.finishedIndices()
-            todo = cells.filter { $0.computable && !done.contains($0.index) }
-            log("tabulate: \(cells.count) cells (\(skipped) skipped near the critical line), \(done.count) already done, \(todo.count) to compute on \(max(comm.size - 1, 1)) worker(s)")
+            log("tabulate: \(cells.count) cells (\(skipped) skipped near the critical line), \(scheduler.alreadyDone) already done, \(scheduler.pending) to compute on \(max(comm.size - 1, 1)) worker(s)")
         }
-        var progress = ProgressLine(label: "tabulate: cells", total: todo.count)
+        var progress = ProgressLine(label: "tabulate: cells", total: scheduler.pending)
         var failedCells: [Int] = []
-        var scheduler = ListScheduler<TableGridConfiguration.Cell, CellResult>(
-            items: todo, maxAttempts: config.maxAttempts, key: { $0.index }
-        ) { _, result, _, _ in
-            try checkpoints.save(result)
-        }
         let summary = try WorkQueue.run(communicator: comm, scheduler: &scheduler, progress: { p in
             progress.update(done: p.completed, elapsed: p.elapsed)
         }) { cell in
@@ -62,9 +55,9 @@ public enum TabulationRunner {
         try MagnificationTableFile.write(config: config, checkpoints: checkpoints, to: tablePath, communicator: comm)
         failedCells = try comm.broadcast(failedCells.map(Int64.init), root: 0).map { Int($0) }
         if comm.isRoot {
-            log("tabulate: wrote \(tablePath) (\(done.count + (summary?.completed ?? 0)) of \(cells.count - skipped) computable cells)")
+            log("tabulate: wrote \(tablePath) (\(scheduler.alreadyDone + (summary?.completed ?? 0)) of \(cells.count - skipped) computable cells)")
         }
-        return TabulationSummary(cells: cells.count, skippedCritical: skipped, alreadyDone: done.count,
+        return TabulationSummary(cells: cells.count, skippedCritical: skipped, alreadyDone: scheduler.alreadyDone,
                                  computedNow: summary?.completed ?? 0, failed: failedCells, table: tablePath)
     }
 }

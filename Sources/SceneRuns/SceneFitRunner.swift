@@ -55,8 +55,10 @@ public enum SceneFitRunner {
         var rank: Int
     }
 
-    /// The saved global state (`state.json`).
-    struct SavedState: Codable {
+    /// The saved global state (`state.json`): the scene's checkpoint, a whole-state snapshot
+    /// (`SnapshotStore`) rather than one file per patch, because a patch's result is folded into
+    /// the sources it shares with later patches. `checkedIn` lists the patches it includes.
+    struct SavedState: Codable, ResumeSnapshot {
         var sources: [Source]
         var covariances: [[Double]?]
         var iterations: [Int]
@@ -65,6 +67,8 @@ public enum SceneFitRunner {
         var checkedIn: [Int]
         var uncertainties: [[String: Double]?]
         var mode: String
+
+        var finishedKeys: [Int] { checkedIn }
     }
 
     public static func columnNames(bands: [String], isPoint: Bool) -> [String] {
@@ -89,6 +93,9 @@ public enum SceneFitRunner {
         let draws = mode == .sample ? c.drawsPerPatch : 1
         let sources = catalog.sources
         let statePath = context.file("state.json"), logPath = context.file("patches.jsonl")
+        // Rewritten atomically after every check-in; a resume restores the SuperScene from it, so
+        // no checked-in patch's work is handed out again.
+        let stateStore = JSONSnapshotFile<SavedState>(path: statePath, what: "scene state")
         let resultsPath = context.file("results.h5")
 
         // Rank 0: the scene master's state.
@@ -97,8 +104,7 @@ public enum SceneFitRunner {
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
         if comm.isRoot {
-            if resume, FileManager.default.fileExists(atPath: statePath) {
-                let saved = try JSONDecoder().decode(SavedState.self, from: Data(contentsOf: URL(fileURLWithPath: statePath)))
+            if resume, let saved = try stateStore.load() {
                 guard saved.mode == mode.rawValue else {
                     throw RunStartError(message: "\(statePath): the run was a '\(saved.mode)' run, not '\(mode.rawValue)'")
                 }
@@ -127,7 +133,7 @@ public enum SceneFitRunner {
         // Patch rows: every check-in gives at least one source `draws` iterations, failures use
         // up to max_attempts numbers per source, and each resume skips the numbers lost in flight.
         let capacity = sources.count * (target / draws + c.maxAttempts) + 4096
-        let resuming = try comm.broadcast(message: comm.isRoot ? resume && FileManager.default.fileExists(atPath: statePath) : nil)
+        let resuming = try comm.broadcast(message: comm.isRoot ? resume && stateStore.exists : nil)
         if resuming && !FileManager.default.fileExists(atPath: resultsPath) {
             throw RunStartError(message: "\(resultsPath): missing, but \(statePath) records finished patches; the run directory is incomplete and cannot be resumed")
         }
@@ -164,7 +170,7 @@ public enum SceneFitRunner {
                 let state = SavedState(sources: scene.sources, covariances: scene.covariances, iterations: scene.iterations,
                                        flagged: scene.flagged.sorted(), patchesIssued: scene.patchesIssued, checkedIn: checkedIn,
                                        uncertainties: uncertainties, mode: mode.rawValue)
-                try RunDirectory.writeJSON(state, to: statePath)
+                try stateStore.save(state)
                 try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
                                         "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
                 regionsDone += 1

@@ -23,6 +23,11 @@ public struct WorkProgress: Sendable {
 /// error and takes the next item; the scheduler decides whether to retry. The master waits with
 /// `waitForMessage`, sleeping between polls, so on a 2-core laptop it does not steal a core.
 ///
+/// Finished work is kept by the scheduler on the master, not by the engine: a
+/// `ResumableListScheduler` saves each result through a `CheckpointStore` as it arrives and skips
+/// the items it lists as finished; the scene runner snapshots its whole state instead
+/// (`SnapshotStore`). See `CheckpointStore.swift`.
+///
 /// Messages are Codable values in Tessera's versioned envelope, on two tags reserved here.
 public enum WorkQueue {
     /// Tags used by the engine; runners must not use them for their own messages.

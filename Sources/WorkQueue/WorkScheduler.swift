@@ -38,7 +38,8 @@ public struct ListScheduler<Item: Codable & Sendable, Result: Codable & Sendable
 
     /// - Parameters:
     ///   - key: a stable integer id of an item (for counting attempts).
-    ///   - onResult: called on the master with each result as it arrives, e.g. to checkpoint it.
+    ///   - onResult: called on the master with each result as it arrives. To checkpoint results
+    ///     and skip finished items on resume, use `ResumableListScheduler` instead.
     public init(items: [Item], maxAttempts: Int = 3, key: @escaping (Item) -> Int, onResult: @escaping OnResult) {
         queue = items
         total = items.count
