@@ -33,6 +33,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
@@ -58,10 +59,11 @@ let package = Package(
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
         .target(name: "TesseraRun", dependencies: [
             "TesseraSupport", .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         // MARK: The one master/worker engine under every runner.
-        .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport"]),
+        .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport", .product(name: "SystemPackage", package: "swift-system")]),
 
         // MARK: Science: pure computation, no MPI, no files.
         .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
@@ -76,17 +78,21 @@ let package = Package(
         // small shared run kit. Runner targets never import each other.
         .target(name: "RunKit", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue",
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
             "SceneModel", "SceneFitting", "Inference",
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "LensingRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "ClusterRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun", "WorkQueue",
             "HaloProfiles", "ClusterFitting",
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         // MARK: The command line.
@@ -94,10 +100,11 @@ let package = Package(
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", .product(name: "SystemPackage", package: "swift-system")],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.

@@ -2,6 +2,7 @@ import ClusterFitting
 import ClusterRuns
 import Foundation
 import HaloProfiles
+import SystemPackage
 
 /// Halos fitted per second on one core with the optimiser (the `clusters fit --method optimize`
 /// path: coarse grid, L-BFGS, Laplace error; NFW, c from Duffy et al. 2008, flat prior on
@@ -13,7 +14,7 @@ enum HaloFitBenchmark {
         do {
             let names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasPrefix("halo-") && $0.hasSuffix(".h5") }.sorted()
-            let halos = try names.map { try HaloInput.read((directory as NSString).appendingPathComponent($0)) }
+            let halos = try names.map { try HaloInput.read(FilePath(directory).appending($0).string) }
             guard !halos.isEmpty else { print("no halo-*.h5 files in \(directory)"); exit(1) }
             let cosmology = try Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
             var lines = ["id,log10_mass,log10_mass_error"]

@@ -1,5 +1,6 @@
 import ClusterFitting
 import Foundation
+import SystemPackage
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
@@ -48,7 +49,7 @@ public enum ClusterBinRunner {
 
     public static func run(_ c: ClusterBinConfiguration, fitRun: String, output: String,
                            log: (String) -> Void = { print($0) }) throws -> Summary {
-        let summaryPath = (fitRun as NSString).appendingPathComponent("summary.csv")
+        let summaryPath = FilePath(fitRun).appending("summary.csv").string
         guard FileManager.default.fileExists(atPath: summaryPath) else {
             throw ClusterRunError(file: summaryPath, message: "no summary table; is \(fitRun) a finished `tessera clusters fit` run?")
         }
@@ -65,7 +66,7 @@ public enum ClusterBinRunner {
         } else {
             columnName = "command"
             let labels = try externalLabels(command: c.command, summary: summaryPath,
-                                            fits: (fitRun as NSString).appendingPathComponent("summary.fits"), ids: ids)
+                                            fits: FilePath(fitRun).appending("summary.fits").string, ids: ids)
             binning = HaloBinning(labels: labels)
         }
         let empty = binning.emptyBins
@@ -80,13 +81,13 @@ public enum ClusterBinRunner {
             if members.isEmpty {
                 log("clusters bin: bin \(label) \(range) of \(columnName) has no halos; skipped (no membership list)")
             } else {
-                try ClusterTables.writeLines(members, to: (output as NSString).appendingPathComponent("bin-\(label).txt"))
+                try ClusterTables.writeLines(members, to: FilePath(output).appending("bin-\(label).txt").string)
                 bins += members.map { [$0, label] }
             }
             summary.append([label, columnName, edge.map { "\($0.lower)" } ?? "", edge.map { "\($0.upper)" } ?? "", "\(members.count)", members.isEmpty ? "skipped-empty" : "ok"])
         }
-        try ClusterTables.writeCSV(bins, to: (output as NSString).appendingPathComponent("bins.csv"))
-        try ClusterTables.writeCSV(summary, to: (output as NSString).appendingPathComponent("bin_summary.csv"))
+        try ClusterTables.writeCSV(bins, to: FilePath(output).appending("bins.csv").string)
+        try ClusterTables.writeCSV(summary, to: FilePath(output).appending("bin_summary.csv").string)
         let unbinned = binning.unbinned.map { ids[$0] }
         if !unbinned.isEmpty { log("clusters bin: \(unbinned.count) halo(s) in no bin (outside the edges, no value, or not labelled)") }
         log("clusters bin: \(ids.count) halos into \(binning.labels.count - empty.count) non-empty bin(s) of \(columnName): "

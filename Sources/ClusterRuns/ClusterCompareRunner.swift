@@ -1,5 +1,6 @@
 import ClusterFitting
 import Foundation
+import SystemPackage
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
@@ -47,9 +48,9 @@ public enum ClusterCompareRunner {
         let row = Dictionary(truth.ids.enumerated().map { ($1.trimmingCharacters(in: .whitespaces), $0) }, uniquingKeysWith: { a, _ in a })
 
         // The ensemble: its configuration (for the same per-halo inputs) and draws.
-        let ensembleParams = (ensemble as NSString).appendingPathComponent("params.json")
+        let ensembleParams = FilePath(ensemble).appending("params.json").string
         let ec = try ConfigLoader.load(ClusterEnsembleConfiguration.self, from: ensembleParams)
-        let h5Path = (ensemble as NSString).appendingPathComponent("ensemble.h5")
+        let h5Path = FilePath(ensemble).appending("ensemble.h5").string
         guard FileManager.default.fileExists(atPath: h5Path) else {
             throw ClusterRunError(file: h5Path, message: "no ensemble results; run `tessera clusters ensemble` first")
         }
@@ -128,13 +129,13 @@ public enum ClusterCompareRunner {
                         + ["\(x.biasInside68)", "\(x.scatterInside68)"]
                         + [x.logLikelihoodAtTruth, x.logLikelihoodAtMedian, x.logLikelihoodMax].map(f)))
         }
-        try ClusterTables.writeCSV(csv, to: (output as NSString).appendingPathComponent("compare.csv"))
+        try ClusterTables.writeCSV(csv, to: FilePath(output).appending("compare.csv").string)
         try ClusterTables.writeCSV([["bin", "parameter", "value", "posterior_density", "log_likelihood_other_at_truth", "log_likelihood_other_at_median"]]
                                    + curves.map { [$0.bin, $0.parameter, f($0.value), f($0.density), f($0.atTruth), f($0.atMedian)] },
-                                   to: (output as NSString).appendingPathComponent("compare_curves.csv"))
+                                   to: FilePath(output).appending("compare_curves.csv").string)
         try ClusterTables.writeCSV([["bin", "chain", "draw", "bias", "scatter", "log_likelihood"]]
                                    + sampleRows.map { [$0.bin, "\($0.chain)", "\($0.draw)", f($0.bias), f($0.scatter), f($0.logL)] },
-                                   to: (output as NSString).appendingPathComponent("compare_samples.csv"))
+                                   to: FilePath(output).appending("compare_samples.csv").string)
         let summary = FITSTableHDU(extname: "SUMMARY", columns: [
             .string("BIN", comparisons.map(\.label)), .int64("HALOS", comparisons.map { Int64($0.halos) }),
             .double("BIAS_TRUE", comparisons.map(\.trueBias)), .double("SCATTER_TRUE", comparisons.map(\.trueScatter)),
@@ -149,7 +150,7 @@ public enum ClusterCompareRunner {
             .bool("BIAS_IN68", comparisons.map(\.biasInside68)), .bool("SCATTER_IN68", comparisons.map(\.scatterInside68)),
             .double("LOGL_AT_TRUTH", comparisons.map(\.logLikelihoodAtTruth)),
             .double("LOGL_AT_MEDIAN", comparisons.map(\.logLikelihoodAtMedian)), .double("LOGL_MAX", comparisons.map(\.logLikelihoodMax)),
-        ], keywords: [("TRUTH", .string(String((c.truth as NSString).lastPathComponent.prefix(60))), "truth table")])
+        ], keywords: [("TRUTH", .string(String((FilePath(c.truth).lastComponent?.string ?? "").prefix(60))), "truth table")])
         let curveHDU = FITSTableHDU(extname: "CURVES", columns: [
             .string("BIN", curves.map(\.bin)), .string("PARAMETER", curves.map(\.parameter)), .double("VALUE", curves.map(\.value)),
             .double("POSTERIOR_DENSITY", curves.map(\.density)), .double("LOGL_OTHER_AT_TRUTH", curves.map(\.atTruth)),
@@ -160,7 +161,7 @@ public enum ClusterCompareRunner {
             .int64("DRAW", sampleRows.map { Int64($0.draw) }), .double("BIAS", sampleRows.map(\.bias)),
             .double("SCATTER", sampleRows.map(\.scatter)), .double("LOG_LIKELIHOOD", sampleRows.map(\.logL)),
         ])
-        try ClusterTables.writeFITS([summary, curveHDU, sampleHDU], to: (output as NSString).appendingPathComponent("compare.fits"))
+        try ClusterTables.writeFITS([summary, curveHDU, sampleHDU], to: FilePath(output).appending("compare.fits").string)
         return comparisons
     }
 }

@@ -1,5 +1,6 @@
 import ClusterFitting
 import Foundation
+import SystemPackage
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
@@ -64,13 +65,13 @@ public enum ClusterEnsembleRunner {
 
     /// Every result file of the fit run, by halo id.
     static func loadRecords(fitRun: String) throws -> [String: HaloFitRecord] {
-        let results = (fitRun as NSString).appendingPathComponent("results")
+        let results = FilePath(fitRun).appending("results").string
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: results) else {
             throw ClusterRunError(file: results, message: "no results directory; is \(fitRun) a `tessera clusters fit` run?")
         }
         var records: [String: HaloFitRecord] = [:]
         for name in names.sorted() where name.hasPrefix("halo-") && name.hasSuffix(".h5") {
-            let r = try HaloFitRecord.read((results as NSString).appendingPathComponent(name))
+            let r = try HaloFitRecord.read(FilePath(results).appending(name).string)
             records[r.id] = r
         }
         if records.isEmpty { throw ClusterRunError(file: results, message: "no halo-*.h5 result files") }
@@ -82,7 +83,7 @@ public enum ClusterEnsembleRunner {
                                 configuration c: ClusterEnsembleConfiguration) throws -> PopulationModel {
         var halos: [PopulationHalo] = []
         for id in ids {
-            let file = (fitRun as NSString).appendingPathComponent("results/" + HaloInput.fileName(id: id))
+            let file = FilePath(fitRun).appending("results/" + HaloInput.fileName(id: id)).string
             guard let r = records[id] else { throw ClusterRunError(file: file, message: "halo '\(id)' is in a bin but has no result") }
             guard let trueMass = r.log10TrueMass else {
                 throw ClusterRunError(file: file, message: "no log10_true_mass (the population fit needs each halo's true or proxy mass)")
@@ -109,7 +110,7 @@ public enum ClusterEnsembleRunner {
     }
 
     static func write(_ bins: [BinResult], configuration c: ClusterEnsembleConfiguration, output: String) throws {
-        let h5Path = (output as NSString).appendingPathComponent("ensemble.h5")
+        let h5Path = FilePath(output).appending("ensemble.h5").string
         var csv = [("bin,halos,sampled_halos,gaussian_halos,bias_median,bias_lo68,bias_hi68,bias_lo95,bias_hi95,"
                    + "scatter_median,scatter_lo68,scatter_hi68,scatter_lo95,scatter_hi95,r_hat_ln_bias,r_hat_ln_scatter,"
                    + "ess_ln_bias,ess_ln_scatter,divergences").components(separatedBy: ",")]
@@ -152,7 +153,7 @@ public enum ClusterEnsembleRunner {
             }
             try h5.close()
         }
-        try ClusterTables.writeCSV(csv, to: (output as NSString).appendingPathComponent("ensemble.csv"))
-        try ClusterTables.writeCSV(samples, to: (output as NSString).appendingPathComponent("ensemble_samples.csv"))
+        try ClusterTables.writeCSV(csv, to: FilePath(output).appending("ensemble.csv").string)
+        try ClusterTables.writeCSV(samples, to: FilePath(output).appending("ensemble_samples.csv").string)
     }
 }

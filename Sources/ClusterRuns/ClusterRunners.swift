@@ -2,6 +2,7 @@ import ClusterFitting
 import Foundation
 import HaloProfiles
 import RunKit
+import SystemPackage
 import TesseraFITS
 import TesseraMPI
 import TesseraRun
@@ -22,7 +23,7 @@ public enum ClusterMockRunner {
         let cosmology = try Cosmology(H0: 70, omegaCDM: 0.25, omegaBaryon: 0.05)
         let generator = MockHaloGenerator(cosmology: cosmology)
         let radii = MockHaloGenerator.logSpacedRadii(from: c.radii[0], to: c.radii[1], count: c.bins)
-        let halosDirectory = (directory as NSString).appendingPathComponent("halos")
+        let halosDirectory = FilePath(directory).appending("halos").string
         let format: HaloInput.Format = c.format == "fits" ? .fits : .hdf5
         try FileManager.default.createDirectory(atPath: halosDirectory, withIntermediateDirectories: true)
         var rng = RandomSource(seed: c.seed)
@@ -48,12 +49,12 @@ public enum ClusterMockRunner {
                                                               concentration: concentration, nominalMass: nominalMass,
                                                               nominalConcentration: nominal.parameters.concentration,
                                                               redshift: z, seed: c.seed &+ UInt64(i) &+ 1))
-            try halo.write(to: (halosDirectory as NSString).appendingPathComponent(HaloInput.fileName(id: id, format: format)))
+            try halo.write(to: FilePath(halosDirectory).appending(HaloInput.fileName(id: id, format: format)).string)
             truth.append([id, "\(z)", "\(log10True)", "\(lnLensing / log(10))"])
             lensing.append(lnLensing / log(10))
             halos.append(halo)
         }
-        try ClusterTables.writeCSV(truth, to: (directory as NSString).appendingPathComponent("truth.csv"))
+        try ClusterTables.writeCSV(truth, to: FilePath(directory).appending("truth.csv").string)
         let table = FITSTableHDU(
             extname: "TRUTH",
             columns: [.string("ID", halos.map(\.id)), .double("REDSHIFT", halos.map(\.redshift)),
@@ -64,7 +65,7 @@ public enum ClusterMockRunner {
                        ("SEED", .int(Int(truncatingIfNeeded: c.seed)), "mock seed"),
                        ("NOISE", .double(c.noise), "fractional 1-sigma error per bin or pixel"),
                        ("OBSERV", .string(c.observables.joined(separator: ",")), "observables per halo")])
-        try ClusterTables.writeFITS([table], to: (directory as NSString).appendingPathComponent("truth.fits"))
+        try ClusterTables.writeFITS([table], to: FilePath(directory).appending("truth.fits").string)
         return halos
     }
 
@@ -138,7 +139,7 @@ public enum ClusterFitRunner {
                 problem = "\(c.halos): no halo-*.h5 or halo-*.fits files (config key 'halos')"
             } else {
                 try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
-                inputs = inputByID.keys.sorted().map { (c.halos as NSString).appendingPathComponent(inputByID[$0]!) }
+                inputs = inputByID.keys.sorted().map { FilePath(c.halos).appending(inputByID[$0]!).string }
             }
         }
         // Every rank learns whether there is work, so none waits for a queue that never starts.
@@ -177,7 +178,7 @@ public enum ClusterFitRunner {
         }
         var failed: [String] = []
         if comm.isRoot {
-            failed = scheduler.failures.map { ($0.item as NSString).lastPathComponent }
+            failed = scheduler.failures.map { (FilePath($0.item).lastComponent?.string ?? "") }
             for failure in scheduler.failures { log("clusters fit: \(failure.item) failed: \(failure.message)") }
             try writeSummary(results: results, to: context.file("summary.csv"), fits: context.file("summary.fits"))
             log("clusters fit: wrote \(context.file("summary.csv")) and summary.fits")
@@ -197,10 +198,10 @@ public enum ClusterFitRunner {
 
         /// The halo id of an input file path (`…/halo-<id>.h5` or `.fits`), nil if the name is not a halo file's.
         static func haloID(ofInput path: String) -> String? {
-            HaloInput.parseFileName((path as NSString).lastPathComponent)?.id
+            HaloInput.parseFileName((FilePath(path).lastComponent?.string ?? ""))?.id
         }
 
-        func path(for id: String) -> String { (directory as NSString).appendingPathComponent(HaloInput.fileName(id: id)) }
+        func path(for id: String) -> String { FilePath(directory).appending(HaloInput.fileName(id: id)).string }
 
         /// Ids of the halos with a result file (`.h5`; `.partial` files of an interrupted write are not results).
         func finishedKeys() throws -> Set<String> {
@@ -231,7 +232,7 @@ public enum ClusterFitRunner {
         var lines = [["id", "redshift", "log10_mass", "log10_mass_error", "log10_true_mass", "method", "divergences", "optimizer_converged", "rank"]]
         var records: [HaloFitRecord] = []
         for name in names {
-            let r = try HaloFitRecord.read((results as NSString).appendingPathComponent(name))
+            let r = try HaloFitRecord.read(FilePath(results).appending(name).string)
             records.append(r)
             lines.append([r.id, "\(r.redshift)", "\(r.log10Mass)", "\(r.log10MassError)", r.log10TrueMass.map { "\($0)" } ?? "", r.method, "\(r.divergences)", "\(r.optimizerConverged)", "\(r.rank)"])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import WorkQueue
 
 /// What one worker returns for one (κ, γ, s) cell: the magnification distributions for every
@@ -26,7 +27,7 @@ public typealias CellCheckpoints = JSONCheckpointDirectory<Int, CellResult>
 
 extension JSONCheckpointDirectory where Key == Int, Value == CellResult {
     public init(runDirectory: String) {
-        self.init(directory: (runDirectory as NSString).appendingPathComponent("checkpoint"), itemName: "cell",
+        self.init(directory: FilePath(runDirectory).appending("checkpoint").string, itemName: "cell",
                   prefix: "cell-", digits: 6)
     }
 

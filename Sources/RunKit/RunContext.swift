@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TesseraHDF5
 import TesseraMPI
 import TesseraRun
@@ -52,7 +53,7 @@ public struct RunContext {
     }
 
     /// A path inside the run directory.
-    public func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    public func file(_ name: String) -> String { FilePath(directory).appending(name).string }
 
     /// Record the end of the run in `metadata.json` (rank 0; a no-op elsewhere).
     public func finish(error: (any Error)? = nil) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// How to redo a finished run: the command recorded in its `metadata.json`, pointed at its
 /// `params.json`, with a fresh output directory so the original results are never touched.
@@ -31,7 +32,7 @@ public struct Reproduction: Sendable, Equatable {
                             current: SourceVersion? = nil) throws -> Reproduction {
         let run = RunPaths.absolute(runDirectory)
         let metadata = try RunDirectory.readMetadata(of: run)
-        let params = (run as NSString).appendingPathComponent(RunDirectory.paramsFile)
+        let params = FilePath(run).appending(RunDirectory.paramsFile).string
         guard FileManager.default.fileExists(atPath: params) else {
             throw RunDirectoryError.notARunDirectory(path: runDirectory, missing: RunDirectory.paramsFile)
         }

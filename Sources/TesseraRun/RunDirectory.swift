@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TesseraSupport
 
 /// Errors about run directories; each names the directory or file.
@@ -59,11 +60,11 @@ public final class RunDirectory {
         try saveMetadata()
     }
 
-    public var paramsPath: String { (path as NSString).appendingPathComponent(Self.paramsFile) }
-    public var metadataPath: String { (path as NSString).appendingPathComponent(Self.metadataFile) }
+    public var paramsPath: String { FilePath(path).appending(Self.paramsFile).string }
+    public var metadataPath: String { FilePath(path).appending(Self.metadataFile).string }
 
     /// A path inside the run directory.
-    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public func file(_ name: String) -> String { FilePath(path).appending(name).string }
 
     /// Mark the run finished (or failed, with its error) and record the end time.
     public func finish(error: (any Error)? = nil) throws {
@@ -90,7 +91,7 @@ public final class RunDirectory {
 
     /// Read the metadata of an existing run directory.
     public static func readMetadata(of directory: String) throws -> RunMetadata {
-        let file = (directory as NSString).appendingPathComponent(metadataFile)
+        let file = FilePath(directory).appending(metadataFile).string
         guard FileManager.default.fileExists(atPath: file) else {
             throw RunDirectoryError.notARunDirectory(path: directory, missing: metadataFile)
         }

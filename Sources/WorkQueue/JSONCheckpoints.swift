@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TesseraSupport
 
 /// The JSON form of every checkpoint written here: pretty-printed, keys sorted, slashes not
@@ -54,7 +55,7 @@ public struct JSONCheckpointDirectory<Key: Hashable, Value: Codable>: Checkpoint
     }
 
     public func path(for key: Key) -> String {
-        (directory as NSString).appendingPathComponent(fileName(key))
+        FilePath(directory).appending(fileName(key)).string
     }
 
     /// Creates the directory if needed, then writes the file atomically.

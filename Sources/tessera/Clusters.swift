@@ -2,6 +2,7 @@ import ArgumentParser
 import ClusterRuns
 import Foundation
 import RunKit
+import SystemPackage
 import TesseraMPI
 import TesseraRun
 
@@ -81,7 +82,7 @@ extension Tessera {
                 try MPIExecution.run { comm in
                     let c = try config.map { try ConfigLoader.load(ClusterBinConfiguration.self, from: $0) } ?? ClusterBinConfiguration()
                     let context = try RunContext.start(command: "clusters bin", configuration: c,
-                                                       output: out ?? (fitRun as NSString).appendingPathComponent("bins"), seed: nil,
+                                                       output: out ?? FilePath(fitRun).appending("bins").string, seed: nil,
                                                        inputs: config.map { [$0] } ?? [], libraries: LibraryInfo.versions(), communicator: comm)
                     try context.finishing {
                         if comm.isRoot { _ = try ClusterBinRunner.run(c, fitRun: fitRun, output: context.directory) }
@@ -109,10 +110,10 @@ extension Tessera {
             func run() throws {
                 try MPIExecution.run { comm in
                     let c = try config.map { try ConfigLoader.load(ClusterEnsembleConfiguration.self, from: $0) } ?? ClusterEnsembleConfiguration()
-                    let defaultBins = (fitRun as NSString).appendingPathComponent("bins/bins.csv")
+                    let defaultBins = FilePath(fitRun).appending("bins/bins.csv").string
                     let binsFile = bins ?? (FileManager.default.fileExists(atPath: defaultBins) ? defaultBins : nil)
                     let context = try RunContext.start(command: "clusters ensemble", configuration: c,
-                                                       output: out ?? (fitRun as NSString).appendingPathComponent("ensemble"), seed: c.seed,
+                                                       output: out ?? FilePath(fitRun).appending("ensemble").string, seed: c.seed,
                                                        inputs: (config.map { [$0] } ?? []) + (binsFile.map { [$0] } ?? []),
                                                        libraries: LibraryInfo.versions(), communicator: comm)
                     try context.finishing {
@@ -147,12 +148,12 @@ extension Tessera {
                     c.gridPoints = gridPoints
                     try c.validate()
                     let context = try RunContext.start(command: "clusters compare", configuration: c,
-                                                       output: out ?? (fitRun as NSString).appendingPathComponent("compare"), seed: nil,
+                                                       output: out ?? FilePath(fitRun).appending("compare").string, seed: nil,
                                                        inputs: [truth], libraries: LibraryInfo.versions(), communicator: comm)
                     try context.finishing {
                         if comm.isRoot {
                             _ = try ClusterCompareRunner.run(c, fitRun: fitRun,
-                                                             ensemble: ensemble ?? (fitRun as NSString).appendingPathComponent("ensemble"),
+                                                             ensemble: ensemble ?? FilePath(fitRun).appending("ensemble").string,
                                                              output: context.directory)
                             print("clusters compare: wrote \(context.file("compare.csv")), compare_curves.csv, compare_samples.csv, compare.fits")
                         }

@@ -3,6 +3,7 @@ import Foundation
 import LensingRuns
 import RunKit
 import SceneRuns
+import SystemPackage
 import TesseraLinAlg
 import TesseraMPI
 import TesseraRun
@@ -58,7 +59,7 @@ func configurationFile(resume: String?, given: String?, option: String, others: 
             throw ConfigError.invalidValue(file: "command line", field: "--resume",
                                            reason: "give either --resume DIR alone, or \(option) (and --out)")
         }
-        return (resume as NSString).appendingPathComponent(RunDirectory.paramsFile)
+        return FilePath(resume).appending(RunDirectory.paramsFile).string
     }
     guard let given else {
         throw ConfigError.invalidValue(file: "command line", field: option, reason: "a configuration file is required")
