@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "TesseraSupport"),
         .target(name: "TesseraMPI", dependencies: ["CMPI", "TesseraSupport"]),
         .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
-        .target(name: "TesseraFITS", dependencies: ["CFITSIO", "TesseraSupport"]),
+        .target(name: "TesseraFITS", dependencies: ["CFITSIO", "Astrometry", "TesseraSupport"]),
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
         .target(name: "TesseraRun", dependencies: ["TesseraSupport", .product(name: "Yams", package: "Yams")]),
 
@@ -56,18 +56,19 @@ let package = Package(
         .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport"]),
 
         // MARK: Science: pure computation, no MPI, no files.
+        .target(name: "Astrometry", dependencies: ["TesseraSupport"]),
         .target(name: "Microlensing", dependencies: ["TesseraSupport"]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport"]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg"]),
-        .target(name: "SceneModel", dependencies: ["TesseraSupport"],
+        .target(name: "SceneModel", dependencies: ["Astrometry", "TesseraSupport"],
                 resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
-        .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
+        .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs built from the platform (and, later, science) layers.
         .target(name: "TesseraRunners", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
-            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "TesseraFITS", "SceneModel", "SceneFitting", "Inference",
+            "ClusterFitting", "HaloProfiles", "TesseraLinAlg", "TesseraFITS", "Astrometry", "SceneModel", "SceneFitting", "Inference",
         ]),
 
         // MARK: The command line.
@@ -78,28 +79,29 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "TesseraRunners", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting"],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
         .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport"]),
         .testTarget(name: "TesseraMPITests", dependencies: ["TesseraMPI"]),
         .testTarget(name: "TesseraHDF5Tests", dependencies: ["TesseraHDF5", "TesseraMPI"]),
-        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS"],
+        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS", "Astrometry"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun"]),
         .testTarget(name: "TesseraRunnersTests",
-                    dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing"]),
+                    dependencies: ["TesseraRunners", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
-        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport"]),
-        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport"]),
+        .testTarget(name: "AstrometryTests", dependencies: ["Astrometry"]),
+        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport"]),
+        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
-        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "TesseraSupport"]),
+        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "Astrometry", "TesseraSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
