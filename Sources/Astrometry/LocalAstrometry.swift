@@ -3,10 +3,11 @@
 /// J = d(x, y)/d(ξ, η) in **pixels per arcsec** taken from the exposure's TAN WCS at the point.
 ///
 /// J is the derivative with respect to local offsets east and north of the point itself
-/// (`WCS.pixelJacobian`); it equals the derivative with respect to the plane's (ξ, η) to first
-/// order in the point's distance from the plane's reference (relative difference ~ θ², 1e−7 at
-/// 1 arcmin). Within a patch a source moves by a fraction of an arcsec, where the TAN projection
-/// is linear to ≪ 1e-6 pixel, and the kernel's gradient is exact for this model.
+/// (`WCS.pixelJacobian`), not with respect to the plane's (ξ, η): the two frames are rotated by
+/// the meridian convergence, about θ·tan(Dec) for a point θ from the plane's reference. Exact at
+/// the reference; a source θ = 1′ from it at Dec −28° that moves 0.5″ lands ≈ 6e-4 pixel (0.1″
+/// pixels) from where the full projection puts it (AstrometryTests.affineMapWithinAPatch). The
+/// kernel's gradient is exact for this affine model.
 public struct LocalAstrometry: Sendable, Codable, Equatable {
     /// Pixel position (0-based) of the linearisation point.
     public var x0: Double
