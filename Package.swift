@@ -55,7 +55,7 @@ let package = Package(
         ]),
         .target(name: "TesseraMPI", dependencies: ["CMPI", "TesseraSupport"]),
         .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
-        .target(name: "TesseraFITS", dependencies: ["CFITSIO", "TesseraSupport"]),
+        .target(name: "TesseraFITS", dependencies: ["CFITSIO", "Astrometry", "TesseraSupport"]),
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
         .target(name: "TesseraRun", dependencies: [
             "TesseraSupport", .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
@@ -66,12 +66,13 @@ let package = Package(
         .target(name: "WorkQueue", dependencies: ["TesseraMPI", "TesseraSupport", .product(name: "SystemPackage", package: "swift-system")]),
 
         // MARK: Science: pure computation, no MPI, no files.
+        .target(name: "Astrometry", dependencies: ["TesseraSupport"]),
         .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "HaloProfiles", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "SceneModel", dependencies: ["TesseraSupport"],
+        .target(name: "SceneModel", dependencies: ["Astrometry", "TesseraSupport"],
                 resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
-        .target(name: "SceneFitting", dependencies: ["SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
+        .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
@@ -82,7 +83,7 @@ let package = Package(
         ]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
-            "SceneModel", "SceneFitting", "Inference",
+            "Astrometry", "SceneModel", "SceneFitting", "Inference",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "LensingRuns", dependencies: [
@@ -104,7 +105,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", .product(name: "SystemPackage", package: "swift-system")],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", .product(name: "SystemPackage", package: "swift-system")],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -113,23 +114,24 @@ let package = Package(
         .testTarget(name: "TesseraSupportTests", dependencies: ["TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "TesseraMPITests", dependencies: ["TesseraMPI"]),
         .testTarget(name: "TesseraHDF5Tests", dependencies: ["TesseraHDF5", "TesseraMPI"]),
-        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS", "TesseraTestSupport"],
+        .testTarget(name: "TesseraFITSTests", dependencies: ["TesseraFITS", "Astrometry", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "RunnersTests",
-                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport"]),
+                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
-        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "TesseraSupport", "TesseraTestSupport"]),
-        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Inference", "TesseraSupport", "TesseraTestSupport"]),
+        .testTarget(name: "AstrometryTests", dependencies: ["Astrometry"]),
+        .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
+        .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
-        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "TesseraSupport"]),
+        .testTarget(name: "MultiRankTests", dependencies: ["tessera", "TesseraHDF5", "TesseraFITS", "Astrometry", "TesseraSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

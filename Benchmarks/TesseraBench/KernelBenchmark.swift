@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 import SceneModel
 
@@ -10,9 +11,8 @@ import SceneModel
 /// cost does not depend on the table's values, only on its component count.
 ///
 /// Peak per core: 16 flops/cycle in double precision with AVX2 + FMA (2 FMA units × 4 lanes × 2),
-/// 32 in single, times the clock read from /proc/cpuinfo (the nominal clock a VM reports; turbo
-/// may differ). Timings are the best call (least disturbed by other processes) and the mean.
-/// The single-precision line is the optional Float pixel loop (`evaluateSinglePrecision`).
+/// times the clock read from /proc/cpuinfo (the nominal clock a VM reports; turbo may differ).
+/// Timings are the best call (least disturbed by other processes) and the mean.
 /// These raw-throughput figures are measured with culling off (every pair evaluated).
 ///
 /// A second scene is a realistic sampling patch (`samplingPatch`): 3 galaxies about 1.5″ apart,
@@ -34,19 +34,16 @@ enum KernelBenchmark {
             print(String(format: "  Gaussian-pixel evaluations per call: %.0f", evals))
             let measured = measuredClockHz()
             if let clock {
-                print(String(format: "  CPU clock %.3f GHz (/proc/cpuinfo, nominal); peak per core %.1f GFLOP/s double (16 flops/cycle), %.1f single (32)",
-                             clock * 1e-9, clock * 16e-9, clock * 32e-9))
+                print(String(format: "  CPU clock %.3f GHz (/proc/cpuinfo, nominal); peak per core %.1f GFLOP/s double (16 flops/cycle)",
+                             clock * 1e-9, clock * 16e-9))
             } else {
                 print("  CPU clock unknown (no /proc/cpuinfo 'cpu MHz'): % of nominal peak not computed")
             }
             print(String(format: "  measured clock %.3f GHz (dependent double adds, 3-cycle latency as on AMD Zen; Intel Skylake+ has 4)",
                          measured * 1e-9))
             var checksum = 0.0
-            for (label, flops, peakPerCycle, single) in [("double", SceneKernel.flopsPerEvaluation, 16.0, false),
-                                                         ("single", SceneKernel.flopsPerEvaluationSinglePrecision, 32.0, true)] {
-                func call() throws -> Double {
-                    try single ? kernel.evaluateSinglePrecision(theta).gradient[0] : kernel.evaluate(theta).gradient[0]
-                }
+            for (label, flops, peakPerCycle) in [("double", SceneKernel.flopsPerEvaluation, 16.0)] {
+                func call() throws -> Double { try kernel.evaluate(theta).gradient[0] }
                 checksum += try call()  // warm-up
                 var best = Double.infinity
                 var calls = 0

@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 import SceneModel
 import TesseraSupport

@@ -10,8 +10,7 @@ typealias KernelVector = SIMD4<Double>
 /// Integer lanes of the same width, for building 2ⁿ in `KernelMath.exp`.
 typealias KernelBits = SIMD4<UInt64>
 
-/// a · b + c, fused when the build enables FMA (see `KernelVector`); for the double and the
-/// single-precision (`FloatVector`) lanes alike.
+/// a · b + c, fused when the build enables FMA (see `KernelVector`).
 @inline(__always)
 func madd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: FloatingPoint {
     #if TESSERA_FMA
@@ -19,23 +18,6 @@ func madd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar: FloatingPoint {
     #else
     return a * b + c
     #endif
-}
-
-/// Unaligned vector loads; the lane type follows from the pointer (Double → `KernelVector`,
-/// Float → `FloatVector`).
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Double>) -> KernelVector {
-    UnsafeRawPointer(p).loadUnaligned(as: KernelVector.self)
-}
-
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
-    UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
-}
-
-@inline(__always)
-func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
 enum KernelMath {

@@ -1,3 +1,5 @@
+import Astrometry
+
 /// A source in a patch's coordinates: position as tangent-plane offsets (ξ east, η north) in
 /// arcsec about the patch's reference point, fluxes in the patch's band order (catalog flux
 /// units), and the shape in the conventions of `SceneModelInfo` (q = b/a, pa radians east of

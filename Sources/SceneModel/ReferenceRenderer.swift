@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 
 /// A deliberately plain, scalar renderer of the same model `SceneKernel` evaluates: one pixel,

@@ -4,9 +4,9 @@
 /// Conventions used throughout this target (read these before using the numbers):
 /// - **Sky positions** are (RA, Dec) in degrees. Inside a patch, positions are **tangent-plane
 ///   offsets in arcseconds** (ξ east, η north) about the patch's reference point
-///   (`TangentPlane`), so the sampler never works with 1e-5-degree steps.
+///   (`Astrometry.TangentPlane`), so the sampler never works with 1e-5-degree steps.
 /// - **Pixel coordinates** are 0-based with the centre of the first pixel at (0, 0); x is the
-///   column (FITS axis 1), y the row (FITS axis 2), as in `TesseraFITS.WCS`.
+///   column (FITS axis 1), y the row (FITS axis 2), as in `Astrometry.WCS`.
 /// - **Fluxes** are in the catalog's flux unit (e.g. nJy); an exposure's `calibration` converts
 ///   them to image counts (counts per catalog flux unit), so model counts = flux × calibration.
 /// - **Shapes**: q = b/a ∈ (0, 1] is the axis ratio; `pa` is the position angle of the major

@@ -1,5 +1,7 @@
+import Astrometry
 import Foundation
 import Inference
+import SceneFitting
 import SceneModel
 import TesseraFITS
 import TesseraHDF5
@@ -40,7 +42,7 @@ public enum PostprocessRunner {
         var maxRHat = 0.0, minESS = Double.infinity
         for (i, s) in catalog.sources.enumerated() {
             var row: [String: Double] = ["id": Double(s.id)]
-            let names = SceneFitRunner.columnNames(bands: c.bands, isPoint: s.isPoint)
+            let names = CatalogColumns.names(bands: c.bands, isPoint: s.isPoint)
             if mode == "sample", try results.exists("/chains/\(s.id)") {
                 let n = i < iterations.count ? Int(iterations[i]) : 0
                 let chain = try results.read(Double.self, from: "/chains/\(s.id)")
@@ -58,7 +60,7 @@ public enum PostprocessRunner {
                     if ess.isFinite { minESS = min(minESS, ess) }
                 }
             } else {
-                for (name, v) in zip(names, SceneFitRunner.catalogValues(s)) { row["\(name)_median"] = v }
+                for (name, v) in zip(names, CatalogColumns.values(s)) { row["\(name)_median"] = v }
             }
             rows.append(row)
         }
@@ -102,9 +104,9 @@ public enum PostprocessRunner {
             let wcs = try e.wcs
             let (data, ierr) = try store.readAll(exposure: e)
             let n = e.width * e.height
-            let model = try PatchBuilder.renderExposure(sources, bands: c.bands, band: band, wcs: wcs, width: e.width, height: e.height,
-                                                        psf: try psfs.psf(band: e.psfBand, exposure: e.name),
-                                                        calibration: e.calibration, sersic: sersic)
+            let model = try ExposureRenderer.render(sources, bands: c.bands, band: band, wcs: wcs, width: e.width, height: e.height,
+                                                   psf: try psfs.psf(band: e.psfBand, exposure: e.name),
+                                                   calibration: e.calibration, sersic: sersic)
             let residual = (0..<n).map { Float(Double(data[$0]) - model[$0]) }
             let chi = (0..<n).map { ierr[$0] > 0 ? Float((Double(data[$0]) - model[$0]) * Double(ierr[$0])) : 0 }
             let path = (dir as NSString).appendingPathComponent("\(e.name).fits")

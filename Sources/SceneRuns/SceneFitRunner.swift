@@ -71,15 +71,6 @@ public enum SceneFitRunner {
         var finishedKeys: [Int] { checkedIn }
     }
 
-    public static func columnNames(bands: [String], isPoint: Bool) -> [String] {
-        bands + ["ra", "dec"] + (isPoint ? [] : ["q", "pa", "sersic", "rhalf"])
-    }
-
-    /// A source's values in `columnNames` order (fluxes, ra, dec [deg], then the shape).
-    public static func catalogValues(_ s: Source) -> [Double] {
-        s.flux + [s.ra, s.dec] + (s.isPoint ? [] : [s.q, s.pa, s.sersic, s.rhalf])
-    }
-
     public static func run(_ c: SceneFitConfiguration, mode: FitSettings.Mode, context: RunContext, resume: Bool,
                            log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws -> Summary {
         let comm = context.communicator
@@ -266,7 +257,7 @@ public enum SceneFitRunner {
         try f.write(sources.map(\.id), to: "/sources/id")
         if mode == .sample {
             for s in sources {
-                let names = columnNames(bands: bands, isPoint: s.isPoint)
+                let names = CatalogColumns.names(bands: bands, isPoint: s.isPoint)
                 try f.createDataset("/chains/\(s.id)", of: Double.self, shape: [target, names.count])
                 try f.setAttribute("parameters", .string(names.joined(separator: ",")), on: "/chains/\(s.id)")
                 try f.createDataset("/sampler/\(s.id)", of: Double.self, shape: [target, samplerColumns.count])
@@ -293,19 +284,13 @@ public enum SceneFitRunner {
         let layout = patch.kernel.layout
         let fit = try PatchFitter.fit(posterior: posterior, start: patch.kernel.parameters(of: patch.start),
                                       covariances: task.covariances, settings: settings, seed: seed, stream: UInt64(task.region.patchID))
-        let finalSources = patch.kernel.sources(from: fit.final)
-        let updated = task.active.indices.map { finalSources[$0].source(id: task.active[$0].id, plane: patch.plane) }
-        // Every draw's sources, decoded once for all active sources.
-        let drawSources = fit.chain.map { patch.kernel.sources(from: $0) }
-        var uncertainties: [[String: Double]] = []
-        for s in 0..<layout.sourceCount {
-            let names = columnNames(bands: bands, isPoint: task.active[s].isPoint)
-            var u: [String: Double] = [:]
-            if mode == .sample, fit.chain.count >= 2 {
-                // Catalog-unit rows (ra/dec in degrees) for every draw of this source.
-                let rows = drawSources.map { catalogValues($0[s].source(id: task.active[s].id, plane: patch.plane)) }
+        let summary = FitSummary(fit: fit, posterior: posterior, plane: patch.plane, active: task.active, bands: bands,
+                                 sampled: mode == .sample)
+        if summary.fromDraws {
+            for s in 0..<layout.sourceCount {
+                let rows = summary.draws[s]
                 try results.dataset("/chains/\(task.active[s].id)").write(rows.flatMap { $0 }, start: [task.chainOffsets[s], 0],
-                                                                          count: [rows.count, names.count])
+                                                                          count: [rows.count, rows.first?.count ?? 0])
                 if let st = fit.stats {
                     let stats = (0..<st.acceptStat.count).flatMap { d -> [Double] in
                         [st.acceptStat[d], Double(st.treeDepth[d]), st.divergent[d] ? 1 : 0, st.energy[d], st.logLikelihood[d],
@@ -314,24 +299,7 @@ public enum SceneFitRunner {
                     try results.dataset("/sampler/\(task.active[s].id)").write(stats, start: [task.chainOffsets[s], 0],
                                                                                count: [st.acceptStat.count, samplerColumns.count])
                 }
-                for (j, name) in names.enumerated() {
-                    let v = rows.map { $0[j] }
-                    let m = v.reduce(0, +) / Double(v.count)
-                    var sd = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
-                    if name == "ra" { sd *= 3600 * cos(updated[s].dec * .pi / 180) } else if name == "dec" { sd *= 3600 }
-                    u[name] = sd
-                }
-            } else {
-                // Laplace: σ_x = |dx/dy| σ_y in the unconstrained space.
-                let y = posterior.unconstrain(fit.final)
-                let n = layout.parameters(ofSource: s).count
-                for (j, p) in layout.parameters(ofSource: s).enumerated() {
-                    let i = layout.index(ofSource: s, p)!
-                    let sd = abs(posterior.density.transforms[i].derivative(y[i])) * fit.covariances[s][j * n + j].squareRoot()
-                    u[(p == .xi ? "ra" : p == .eta ? "dec" : nameOf(p, bands))] = sd
-                }
             }
-            uncertainties.append(u)
         }
         let stats = fit.stats
         let record: [String: Double] = [
@@ -342,7 +310,7 @@ public enum SceneFitRunner {
             "seconds": Date().timeIntervalSince(t0), "log_likelihood": fit.logLikelihood, "chi2": fit.chi2,
             "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
         ]
-        let outcome = RegionOutcome(sources: updated, covariances: fit.covariances, uncertainties: uncertainties, rank: rank)
+        let outcome = RegionOutcome(sources: summary.sources, covariances: fit.covariances, uncertainties: summary.uncertainties, rank: rank)
         let row = task.region.patchID
         let capacity = try results.dataset("/patches/patch_id").shape()[0]
         guard row < capacity else {
@@ -362,11 +330,6 @@ public enum SceneFitRunner {
         let ids = (task.active.map(\.id) + Array(repeating: -1, count: maxActive)).prefix(maxActive)
         try results.dataset("/patches/active_ids").write(Array(ids), start: [row, 0], count: [1, maxActive])
         return outcome
-    }
-
-    static func nameOf(_ p: SourceParameter, _ bands: [String]) -> String {
-        if case let .flux(b) = p { return bands[b] }
-        return p.name
     }
 
     /// Rank 0, after the parallel file is closed: the final global state as plain datasets.

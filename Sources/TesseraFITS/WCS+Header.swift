@@ -1,6 +1,8 @@
+import Astrometry
 import Foundation
 
-/// Building a `WCS` from FITS header keywords and writing it back.
+/// Building a `WCS` (the pure TAN math lives in Astrometry) from FITS header keywords and writing
+/// it back.
 extension WCS {
     /// Reads a TAN WCS from `header` (primary WCS only; alternate WCSs such as CTYPE1A are ignored).
     ///
@@ -64,12 +66,17 @@ extension WCS {
                 let pc = try zip(pcKeys, [1.0, 0, 0, 1]).map { try header.double(ifPresent: $0) ?? $1 }
                 cd = [cdelt1 * pc[0], cdelt1 * pc[1], cdelt2 * pc[2], cdelt2 * pc[3]]
             } else {
-                let rho = (try header.double(ifPresent: "CROTA2") ?? 0) * Self.radiansPerDegree
+                let rho = (try header.double(ifPresent: "CROTA2") ?? 0) * (Double.pi / 180)
                 cd = [cdelt1 * cos(rho), -cdelt2 * sin(rho), cdelt1 * sin(rho), cdelt2 * cos(rho)]
             }
         }
-        try self.init(crval1: crval1, crval2: crval2, crpix1: crpix1, crpix2: crpix2,
-                      cd11: cd[0], cd12: cd[1], cd21: cd[2], cd22: cd[3], origin: (header.path, header.hdu))
+        do {
+            try self.init(crval1: crval1, crval2: crval2, crpix1: crpix1, crpix2: crpix2,
+                          cd11: cd[0], cd12: cd[1], cd21: cd[2], cd22: cd[3])
+        } catch let error as WCSError {
+            throw FITSError(reason: .unsupportedWCS, path: header.path, hdu: header.hdu, keyword: error.keyword,
+                            detail: error.detail)
+        }
     }
 
     /// The header cards that describe this WCS (CTYPE, CUNIT, CRVAL, CRPIX, CD), in standard order.

@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 import TesseraFITS
 import TesseraHDF5

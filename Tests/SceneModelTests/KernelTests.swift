@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 import TesseraTestSupport
 import XCTest
@@ -340,32 +341,6 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(result.gradient.allSatisfy { abs($0) < 1e-6 })
         XCTAssertEqual(subtracted.exposures[0].astrometry, data.exposures[0].astrometry)
         XCTAssertEqual(try data.subtracting([], astrometry: fixedAstrometry, sersic: sersic).exposures[1].data, data.exposures[1].data)
-    }
-
-    /// The optional single-precision pixel loop agrees with the double kernel to Float accuracy.
-    func testSinglePrecisionAgrees() throws {
-        var worst: Float = 0
-        for i in 0..<2000 {
-            let x = -87 * Float(i) / 2000
-            worst = max(worst, abs(KernelMath.exp(x) - Foundation.exp(x)) / Foundation.exp(x))
-        }
-        XCTAssertLessThan(worst, 1e-6, "Float exp relative error \(worst)")
-        XCTAssertEqual(KernelMath.exp(-90 as Float), 0)
-        var rng = RandomSource(seed: 9)
-        let isPoint = [false, true]
-        let base = KernelFixture.patch(KernelFixture.specs(size: 12), sourceCount: 2)
-        let sersic = try KernelFixture.sersic()
-        let truth = KernelFixture.randomSources(&rng, isPoint: isPoint)
-        let k0 = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
-        let patch = KernelFixture.withData(base, models: k0.modelImages(k0.parameters(of: truth)), rng: &rng)
-        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
-        let theta = kernel.parameters(of: truth).map { $0 * 1.02 }
-        let d = try kernel.evaluate(theta), f = try kernel.evaluateSinglePrecision(theta)
-        XCTAssertLessThan(abs(d.chi2 - f.chi2), 1e-4 * d.chi2, "χ² \(d.chi2) vs \(f.chi2)")
-        let norm = d.gradient.map { $0 * $0 }.reduce(0, +).squareRoot()
-        for i in theta.indices {
-            XCTAssertLessThan(abs(d.gradient[i] - f.gradient[i]), 1e-3 * abs(d.gradient[i]) + 1e-5 * norm, "parameter \(i): \(d.gradient[i]) vs \(f.gradient[i])")
-        }
     }
 
     /// Culling on a realistic sampling patch (three sources with discs of 10 px, the bundled

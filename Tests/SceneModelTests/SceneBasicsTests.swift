@@ -1,3 +1,4 @@
+import Astrometry
 import Foundation
 import XCTest
 @testable import SceneModel

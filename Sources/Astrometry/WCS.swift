@@ -17,9 +17,9 @@ import Foundation
 ///   (X, Y) = CD · p, and (X, Y) are gnomonic standard coordinates about (CRVAL1, CRVAL2) with
 ///   LONPOLE = 180° (Calabretta & Greisen 2002, A&A 395, 1077).
 ///
-/// Not supported, and refused with a `FITSError` naming the keyword: other projections, SIP or
-/// PV distortions, LONPOLE ≠ 180, a reference point at a celestial pole, and axes other than
-/// RA---TAN / DEC--TAN in that order.
+/// Not representable: other projections, SIP or PV distortions, LONPOLE ≠ 180, and a reference
+/// point at a celestial pole (refused with a `WCSError` naming the keyword). Reading and writing
+/// FITS headers lives in TesseraFITS (`WCS(header:)`, `write(into:)`); this type is pure math.
 public struct WCS: Sendable, Equatable {
     /// CRVAL1: right ascension of the reference point (deg).
     public let crval1: Double
@@ -49,29 +49,22 @@ public struct WCS: Sendable, Equatable {
     ///   - crval1, crval2: RA and Dec of the reference point (deg).
     ///   - crpix1, crpix2: reference pixel in the FITS **1-based** convention (as in headers).
     ///   - cd11, cd12, cd21, cd22: CD matrix (deg per pixel).
-    /// - Throws: `FITSError` `.unsupportedWCS` if the CD matrix is singular or not finite, or
-    ///   |crval2| ≥ 90.
+    /// - Throws: `WCSError` if a value is not finite (keyword nil), |crval2| ≥ 90 (keyword
+    ///   CRVAL2), or the CD matrix is singular (keyword CD1_1).
     public init(crval1: Double, crval2: Double, crpix1: Double, crpix2: Double,
                 cd11: Double, cd12: Double, cd21: Double, cd22: Double) throws {
-        try self.init(crval1: crval1, crval2: crval2, crpix1: crpix1, crpix2: crpix2,
-                      cd11: cd11, cd12: cd12, cd21: cd21, cd22: cd22, origin: ("<explicit WCS values>", nil))
-    }
-
-    init(crval1: Double, crval2: Double, crpix1: Double, crpix2: Double,
-         cd11: Double, cd12: Double, cd21: Double, cd22: Double, origin: (path: String, hdu: Int?)) throws {
         let values = [crval1, crval2, crpix1, crpix2, cd11, cd12, cd21, cd22]
         guard values.allSatisfy(\.isFinite) else {
-            throw FITSError(reason: .unsupportedWCS, path: origin.path, hdu: origin.hdu,
-                            detail: "WCS values must be finite: \(values)")
+            throw WCSError(keyword: nil, detail: "WCS values must be finite: \(values)")
         }
         guard abs(crval2) < 90 else {
-            throw FITSError(reason: .unsupportedWCS, path: origin.path, hdu: origin.hdu, keyword: "CRVAL2",
-                            detail: "reference point at a celestial pole (CRVAL2 = \(crval2)) is not supported")
+            throw WCSError(keyword: "CRVAL2",
+                           detail: "reference point at a celestial pole (CRVAL2 = \(crval2)) is not supported")
         }
         let det = cd11 * cd22 - cd12 * cd21
         guard det != 0, det.isFinite else {
-            throw FITSError(reason: .unsupportedWCS, path: origin.path, hdu: origin.hdu, keyword: "CD1_1",
-                            detail: "the CD matrix is singular: [[\(cd11), \(cd12)], [\(cd21), \(cd22)]]")
+            throw WCSError(keyword: "CD1_1",
+                           detail: "the CD matrix is singular: [[\(cd11), \(cd12)], [\(cd21), \(cd22)]]")
         }
         self.crval1 = crval1
         self.crval2 = crval2
