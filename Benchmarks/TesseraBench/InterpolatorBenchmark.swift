@@ -1,5 +1,5 @@
 import Foundation
-import TesseraRunners
+import Microlensing
 import TesseraSupport
 
 /// Queries per second of the magnification-table interpolator on a table of realistic size

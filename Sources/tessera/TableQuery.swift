@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Microlensing
 import TesseraRunners
 
 extension Tessera {
