@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Microlensing
+import Microlensing
 
 /// The table interpolator on tables built in memory (the file loader is tested in
 /// TesseraRunnersTests).
