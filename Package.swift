@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "LensingRuns", dependencies: [
-            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "Microlensing",
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue", "Microlensing",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "ClusterRuns", dependencies: [

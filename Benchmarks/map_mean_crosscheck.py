@@ -18,8 +18,8 @@ stars' realised mean shear over the pre-image that the map file records as `canc
 of spacing --spacing; the map's mean is (rays landing in the map) * spacing^2 / size^2.
 
     pip install numpy numba h5py          (cross-check tools only; Tessera does not need them)
-    tessera magmap --kappa 0.45 --gamma 0.45 --s 0.5 --pixels 250 --seed 7 --out map.h5
-    python3 Benchmarks/map_mean_crosscheck.py map.h5 [--spacing 0.05] [--blocks 10]
+    tessera magmap --kappa 0.45 --gamma 0.45 --s 0.5 --pixels 250 --seed 7 --out runs/map
+    python3 Benchmarks/map_mean_crosscheck.py runs/map/map.h5 [--spacing 0.05] [--blocks 10]
 """
 import argparse
 import sys

@@ -1,5 +1,6 @@
 import Foundation
 import LensingRuns
+import Microlensing
 import TesseraSupport
 
 /// Queries per second of the magnification-table interpolator on a table of realistic size

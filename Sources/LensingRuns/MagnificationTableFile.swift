@@ -1,4 +1,5 @@
 import Foundation
+import Microlensing
 import TesseraHDF5
 import TesseraMPI
 import TesseraRun
@@ -87,10 +88,10 @@ public enum MagnificationTableFile {
             ("table_version", .string(config.tableVersion)), ("sim_id", .string(config.simId)),
             ("tessera_version", .string(TesseraVersion.string)), ("size_re", .double(config.sizeRE)),
             ("pixels", .int(Int64(config.pixels))), ("rays_per_pixel", .double(config.raysPerPixel)),
-            ("source_profile", .string(config.sourceProfile)), ("seed", .int(Int64(bitPattern: config.seed))),
+            ("source_profile", .string(config.sourceProfile.rawValue)), ("seed", .int(Int64(bitPattern: config.seed))),
             ("critical_margin", .double(config.criticalMargin)), ("created", .string(Timestamp.iso8601())),
             ("compensate_mean_field", .int(config.compensateMeanField ? 1 : 0)), ("light_loss", .double(config.lightLoss)),
-            ("method", .string(config.method)),
+            ("method", .string(config.method.rawValue)),
         ]
         for (name, value) in attributes { try file.setAttribute(name, value) }
         [pdf, status, edges].forEach { $0.close() }
@@ -113,6 +114,6 @@ public enum MagnificationTableFile {
     /// table's magnification axis is measured against.
     @inline(__always)
     public static func theoryMagnification(kappa: Double, gamma: Double) -> Double {
-        1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma)
+        MagnificationTableInterpolator.theoryMagnification(kappa: kappa, gamma: gamma)
     }
 }

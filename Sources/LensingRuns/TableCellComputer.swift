@@ -14,44 +14,20 @@ public enum TableCellComputer {
         public var seconds: Double
     }
 
-    /// Map settings of a cell from the grid configuration.
-    public static func settings(sizeRE: Double, pixels: Int, raysPerPixel: Double, seed: UInt64,
-                                massFunction: MassFunction = .unit, lightLoss: Double = MapSettings.defaultLightLoss,
-                                compensateMeanField: Bool = true, method: MapMethod = .rayShooting) -> MapSettings {
-        MapSettings(sizeRE: sizeRE, pixels: pixels, rayDensity: .perSourcePixel(raysPerPixel), seed: seed,
-                    massFunction: massFunction, lightLoss: lightLoss, compensateMeanField: compensateMeanField, method: method)
-    }
-
-    /// A mass function by name ("unit", "salpeter", "kroupa") with [minimum, maximum] in M☉.
-    public static func massFunction(_ name: String, range: [Double]) throws -> MassFunction {
-        let function: MassFunction
-        switch name {
-        case "unit": return .unit
-        case "salpeter", "kroupa":
-            guard range.count == 2 else {
-                throw MicrolensingError.invalidParameter(name: "mass_range", value: Double(range.count), requirement: "must be [minimum, maximum]")
-            }
-            function = name == "salpeter" ? .salpeter(minimum: range[0], maximum: range[1]) : .kroupa(minimum: range[0], maximum: range[1])
-        default:
-            throw MicrolensingError.invalidParameter(name: "mass_function", value: .nan, requirement: "must be unit, salpeter or kroupa, got '\(name)'")
-        }
-        try function.validate()
-        return function
-    }
-
-    /// The finite-source profile of a size (nil for size 0, the point source).
-    public static func profile(_ name: String, size: Double) -> SourceProfile? {
-        guard size > 0 else { return nil }
-        return name == "disk" ? .disk(radius: size) : .gaussian(sigma: size)
+    /// Shoot the map of (κ, γ, s) with `recipe` and star-field seed `seed`, and histogram it.
+    public static func run(kappa: Double, gamma: Double, s: Double, recipe: MapRecipe, seed: UInt64,
+                           threads: Int = 1) throws -> Output {
+        try run(kappa: kappa, gamma: gamma, s: s, settings: try recipe.mapSettings(seed: seed), sourceSizes: recipe.sourceSizes,
+                profile: recipe.sourceProfile, logMuRange: recipe.logMuInterval, bins: recipe.bins, threads: threads)
     }
 
     /// Shoot the map and histogram it for every source size.
     public static func run(kappa: Double, gamma: Double, s: Double, settings: MapSettings, sourceSizes: [Double],
-                           profile: String, logMuRange: ClosedRange<Double>, bins: Int, threads: Int = 1) throws -> Output {
+                           profile: SourceProfile.Shape, logMuRange: ClosedRange<Double>, bins: Int, threads: Int = 1) throws -> Output {
         let start = Date()
         let model = try MacroModel(kappa: kappa, gamma: gamma, smoothFraction: s)
         let map = try makeMagnificationMap(model: model, settings: settings, threads: threads)
-        let profiles = sourceSizes.compactMap { self.profile(profile, size: $0) }
+        let profiles = sourceSizes.compactMap { profile.profile(size: $0) }
         var convolved = try map.convolved(withEach: profiles)[...]
         var pdf: [Double] = []
         for size in sourceSizes {
@@ -70,21 +46,10 @@ public enum TableCellComputer {
     /// (`MagnificationMapFile`, named by `mapPath`).
     public static func compute(_ cell: TableGridConfiguration.Cell, configuration c: TableGridConfiguration,
                                mapDirectory: String? = nil) throws -> CellResult {
-        let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s,
-                          settings: settings(sizeRE: c.sizeRE, pixels: c.pixels, raysPerPixel: c.raysPerPixel, seed: cell.seed,
-                                             massFunction: try massFunction(c.massFunction, range: c.massRange),
-                                             lightLoss: c.lightLoss, compensateMeanField: c.compensateMeanField,
-                                             method: try c.mapMethod()),
-                          sourceSizes: c.sourceSizes, profile: c.sourceProfile,
-                          logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins)
+        let out = try run(kappa: cell.kappa, gamma: cell.gamma, s: cell.s, recipe: c.mapRecipe, seed: cell.seed)
         if let mapDirectory {
             try FileManager.default.createDirectory(atPath: mapDirectory, withIntermediateDirectories: true)
-            try MagnificationMapFile.write(map: out.map, pdf: out.pdf, sourceSizes: c.sourceSizes, sourceProfile: c.sourceProfile,
-                                           logMuRange: c.logMuRange[0]...c.logMuRange[1], bins: c.bins,
-                                           facts: MagnificationMapFile.facts(map: out.map, massFunction: c.massFunction,
-                                                                             massRange: c.massRange, lightLoss: c.lightLoss,
-                                                                             seconds: out.seconds),
-                                           to: mapPath(directory: mapDirectory, index: cell.index))
+            try MagnificationMapFile.write(out, recipe: c.mapRecipe, to: mapPath(directory: mapDirectory, index: cell.index))
         }
         return CellResult(index: cell.index, pdf: out.pdf, meanMagnification: out.map.mean,
                           theoryMagnification: out.map.theoreticalMagnification, rays: Int64(out.map.raysShot),

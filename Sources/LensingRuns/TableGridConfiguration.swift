@@ -1,6 +1,21 @@
 import Microlensing
 import TesseraRun
 
+extension KeyedDecodingContainer {
+    /// A name with a fixed set of spellings (a String-valued enum), refused with the allowed
+    /// spellings listed when it is none of them.
+    func decodeName<Name: RawRepresentable & CaseIterable>(_ type: Name.Type, forKey key: Key) throws -> Name?
+        where Name.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let name = Name(rawValue: text) else {
+            let allowed = Name.allCases.map(\.rawValue)
+            let list = allowed.dropLast().joined(separator: ", ") + " or " + (allowed.last ?? "")
+            throw InvalidConfigValue(field: key.stringValue, reason: "must be \(list), got '\(text)'")
+        }
+        return name
+    }
+}
+
 /// Configuration of `tessera tabulate`: the (κ, γ, s) grid, the map settings of every cell, the
 /// source sizes and the histogram binning. Units: lengths in Einstein radii of a 1 M☉ star.
 public struct TableGridConfiguration: Configuration, Equatable {
@@ -14,15 +29,15 @@ public struct TableGridConfiguration: Configuration, Equatable {
     public var pixels = 200
     public var raysPerPixel = 100.0
     public var sourceSizes: [Double] = [0.0]
-    public var sourceProfile = "gaussian"
+    public var sourceProfile = SourceProfile.Shape.gaussian
     public var logMuRange: [Double] = [-2.0, 2.0]
     public var bins = 80
     public var seed: UInt64 = 1
-    public var massFunction = "unit"
+    public var massFunction = MassFunction.Family.unit
     public var massRange: [Double] = [0.08, 1.0]
     public var maxAttempts = 3
     public var lightLoss = 0.01
-    public var method = MapMethod.rayShooting.rawValue
+    public var method = MapMethod.rayShooting
     public var compensateMeanField = true
     public var keepMaps = false
 
@@ -84,15 +99,15 @@ public struct TableGridConfiguration: Configuration, Equatable {
         pixels = try c.decodeIfPresent(Int.self, forKey: .pixels) ?? d.pixels
         raysPerPixel = try c.decodeIfPresent(Double.self, forKey: .raysPerPixel) ?? d.raysPerPixel
         sourceSizes = try c.decodeIfPresent([Double].self, forKey: .sourceSizes) ?? d.sourceSizes
-        sourceProfile = try c.decodeIfPresent(String.self, forKey: .sourceProfile) ?? d.sourceProfile
+        sourceProfile = try c.decodeName(SourceProfile.Shape.self, forKey: .sourceProfile) ?? d.sourceProfile
         logMuRange = try c.decodeIfPresent([Double].self, forKey: .logMuRange) ?? d.logMuRange
         bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        massFunction = try c.decodeIfPresent(String.self, forKey: .massFunction) ?? d.massFunction
+        massFunction = try c.decodeName(MassFunction.Family.self, forKey: .massFunction) ?? d.massFunction
         massRange = try c.decodeIfPresent([Double].self, forKey: .massRange) ?? d.massRange
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         lightLoss = try c.decodeIfPresent(Double.self, forKey: .lightLoss) ?? d.lightLoss
-        method = try c.decodeIfPresent(String.self, forKey: .method) ?? d.method
+        method = try c.decodeName(MapMethod.self, forKey: .method) ?? d.method
         compensateMeanField = try c.decodeIfPresent(Bool.self, forKey: .compensateMeanField) ?? d.compensateMeanField
         keepMaps = try c.decodeIfPresent(Bool.self, forKey: .keepMaps) ?? d.keepMaps
     }
@@ -111,33 +126,17 @@ public struct TableGridConfiguration: Configuration, Equatable {
         if gamma.contains(where: { $0 < 0 }) { throw InvalidConfigValue(field: "gamma", reason: "must be >= 0") }
         if s.contains(where: { $0 < 0 || $0 >= 1 }) { throw InvalidConfigValue(field: "s", reason: "must lie in [0, 1)") }
         if criticalMargin < 0 { throw InvalidConfigValue(field: "critical_margin", reason: "must be >= 0") }
-        if sizeRE <= 0 { throw InvalidConfigValue(field: "size_re", reason: "must be > 0") }
-        if pixels < 2 { throw InvalidConfigValue(field: "pixels", reason: "must be at least 2") }
-        if raysPerPixel <= 0 { throw InvalidConfigValue(field: "rays_per_pixel", reason: "must be > 0") }
-        if sourceSizes.isEmpty || sourceSizes.contains(where: { $0 < 0 }) {
-            throw InvalidConfigValue(field: "source_sizes", reason: "needs one or more sizes >= 0")
-        }
-        if !["gaussian", "disk"].contains(sourceProfile) {
-            throw InvalidConfigValue(field: "source_profile", reason: "must be gaussian or disk, got '\(sourceProfile)'")
-        }
-        if logMuRange.count != 2 || logMuRange[0] >= logMuRange[1] {
-            throw InvalidConfigValue(field: "log_mu_range", reason: "must be [low, high] with low < high")
-        }
-        if bins < 1 { throw InvalidConfigValue(field: "bins", reason: "must be >= 1") }
-        do { _ = try TableCellComputer.massFunction(massFunction, range: massRange) } catch {
-            throw InvalidConfigValue(field: "mass_function", reason: "\(error)")
-        }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
-        _ = try mapMethod()
-        if !(lightLoss > 0 && lightLoss < 1) { throw InvalidConfigValue(field: "light_loss", reason: "must lie in (0, 1), got \(lightLoss)") }
+        do { try mapRecipe.validate() } catch let error as MapRecipe.InvalidSetting {
+            throw InvalidConfigValue(field: error.key, reason: error.reason)
+        }
     }
 
-    /// `method` as a `MapMethod`.
-    public func mapMethod() throws -> MapMethod {
-        guard let m = MapMethod(rawValue: method) else {
-            throw InvalidConfigValue(field: "method", reason: "must be irs or ipm, got '\(method)'")
-        }
-        return m
+    /// The map and histogram settings every cell shares.
+    public var mapRecipe: MapRecipe {
+        MapRecipe(sizeRE: sizeRE, pixels: pixels, raysPerPixel: raysPerPixel, massFunction: massFunction, massRange: massRange,
+                  lightLoss: lightLoss, compensateMeanField: compensateMeanField, method: method, sourceSizes: sourceSizes,
+                  sourceProfile: sourceProfile, logMuRange: logMuRange, bins: bins)
     }
 
     /// One cell of the lattice, in storage order (κ slowest, s fastest).

@@ -9,17 +9,12 @@ public enum DirectDeflection {
     /// α* at one point. A point exactly on a star gives a non-finite result.
     public static func deflection(x: Double, y: Double, stars: StarField) -> (x: Double, y: Double) {
         var ax = 0.0, ay = 0.0
-        stars.x.withUnsafeBufferPointer { sx in
-            stars.y.withUnsafeBufferPointer { sy in
-                stars.mass.withUnsafeBufferPointer { sm in
-                    for i in 0..<sx.count {
-                        let dx = x - sx[i], dy = y - sy[i]
-                        let f = sm[i] / (dx * dx + dy * dy)
-                        ax += f * dx
-                        ay += f * dy
-                    }
-                }
-            }
+        let sx = stars.x.span, sy = stars.y.span, sm = stars.mass.span
+        for i in 0..<sx.count {
+            let dx = x - sx[i], dy = y - sy[i]
+            let f = sm[i] / (dx * dx + dy * dy)
+            ax += f * dx
+            ay += f * dy
         }
         return (ax, ay)
     }
@@ -29,21 +24,15 @@ public enum DirectDeflection {
         precondition(x.count == y.count, "x and y must have the same length")
         var ax = [Double](repeating: 0, count: x.count), ay = [Double](repeating: 0, count: x.count)
         let n = x.count
-        x.withUnsafeBufferPointer { px in
-            y.withUnsafeBufferPointer { py in
-                ax.withUnsafeMutableBufferPointer { oax in
-                    ay.withUnsafeMutableBufferPointer { oay in
-                        for s in 0..<stars.count {
-                            let sx = stars.x[s], sy = stars.y[s], m = stars.mass[s]
-                            for j in 0..<n {
-                                let dx = px[j] - sx, dy = py[j] - sy
-                                let f = m / (dx * dx + dy * dy)
-                                oax[j] += f * dx
-                                oay[j] += f * dy
-                            }
-                        }
-                    }
-                }
+        let px = x.span, py = y.span
+        var oax = ax.mutableSpan, oay = ay.mutableSpan
+        for s in 0..<stars.count {
+            let sx = stars.x[s], sy = stars.y[s], m = stars.mass[s]
+            for j in 0..<n {
+                let dx = px[j] - sx, dy = py[j] - sy
+                let f = m / (dx * dx + dy * dy)
+                oax[j] += f * dx
+                oay[j] += f * dy
             }
         }
         return (ax, ay)

@@ -8,6 +8,10 @@ import RealModule
 /// Conventions: forward X_k = Σ_j x_j e^(−2πi jk/n); inverse x_j = (1/n) Σ_k X_k e^(+2πi jk/n)
 /// (the inverse is normalised, computed as conj(FFT(conj(X)))/n). Data are split into real and
 /// imaginary arrays.
+///
+/// Kernel code: raw pointers on purpose. The recursion walks strided rows and columns of the
+/// caller's arrays through pointer offsets, without copies; finite-source convolution throughput
+/// (a forward and an inverse 2-D transform per source size and map) depends on it.
 public struct FFT: Sendable {
     /// Transform length.
     public let count: Int

@@ -1,3 +1,8 @@
+// Kernel file: raw pointers on purpose. `farFieldExpansion` writes a cell's coefficients into the
+// ray loop's own buffers (`RowBuffers` in RayShooter.swift) and the multipole-to-local
+// translation runs on unchecked buffers: it is done once per cell of every map, and ray-shooting
+// throughput depends on it.
+
 /// Far-field Taylor (local) expansions of the star deflection about cell centres, built from a
 /// `MultipoleTree` (the hierarchical scheme of Wambsganss 1990, with Greengard–Rokhlin
 /// multipole-to-local translations as in Weisenbach et al.'s `microlensing` code).

@@ -144,3 +144,31 @@ struct PowerLawSegment: Sendable, Equatable, Hashable {
         return min(b, max(a, Double.pow(ae + u * (be - ae), 1 / e)))
     }
 }
+
+extension MassFunction {
+    /// A mass function by the name configurations and the command line use; the raw values are
+    /// the spellings stored in grid files, `params.json` and map attributes (`mass_function`).
+    public enum Family: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+        /// Every star 1 M☉ (`MassFunction.unit`); a mass range is ignored.
+        case unit
+        /// `MassFunction.salpeter` over the mass range.
+        case salpeter
+        /// `MassFunction.kroupa` over the mass range.
+        case kroupa
+
+        /// The mass function of this family over `range` = [minimum, maximum] in M☉, validated.
+        public func massFunction(range: [Double]) throws -> MassFunction {
+            let function: MassFunction
+            switch self {
+            case .unit: return .unit
+            case .salpeter, .kroupa:
+                guard range.count == 2 else {
+                    throw MicrolensingError.invalidParameter(name: "mass_range", value: Double(range.count), requirement: "must be [minimum, maximum]")
+                }
+                function = self == .salpeter ? .salpeter(minimum: range[0], maximum: range[1]) : .kroupa(minimum: range[0], maximum: range[1])
+            }
+            try function.validate()
+            return function
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //   Geometry                the source-plane pixel grid (MapGeometry) and the ray density
 //   ShootingRegion          image-plane rectangle and star-field radius (sizing conventions)
 //   Settings                MapSettings and the far/near accuracy settings
+//   MapRecipe               a map's and its histograms' settings by name, validated once
 //   DirectDeflection        exact α* by direct summation (the reference)
 //   MultipoleTree           Barnes–Hut quadtree with complex multipoles and a stated error bound
 //   LocalExpansion          far field of a cell as a Taylor series (M2L/P2L from the tree)
@@ -18,6 +19,7 @@
 //   MakeMap                 one map from settings, optionally in concurrent bands
 //   MagnificationMap        the result: magnification per source pixel plus provenance
 //   MagnificationHistogram  log10 μ distribution of a map
+//   MagnificationTableInterpolator  PDFs on a (κ, γ, s, size) lattice, interpolated
 //   FFT, SourceProfile, Convolution   finite-source maps by padded FFT convolution
 //   Benchmark               timing of the reference 1000×1000 case
 //

@@ -1,3 +1,8 @@
+// Kernel file: raw pointers on purpose. The ray loop (`forEachSourceRow`, `evaluateRow`) runs on
+// preallocated row buffers through unchecked pointers, 8 rays per SIMD step: ray-shooting
+// throughput (≈1e8 rays/s per core) depends on it. The buffers are allocated and freed in one
+// place (`RowBuffers.with`); nothing outside this file sees them.
+
 /// Inverse ray shooting (Kayser, Refsdal & Stabell 1986; Schneider & Weiss 1987) with the
 /// hierarchical far/near deflection of Wambsganss (1990).
 ///
@@ -220,53 +225,44 @@ public struct RayShooter: Sendable {
         let shift = corners ? 0.0 : 0.5
 
         let padded = Self.paddedRowLength(b + extra)
-        let wx = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let su = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let fr = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let fi = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let pu = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let pv = UnsafeMutablePointer<Double>.allocate(capacity: padded)
-        let cr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
-        let ci = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
-        let shr = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
-        let shi = UnsafeMutablePointer<Double>.allocate(capacity: p + 1)
-        defer { for q in [wx, su, fr, fi, pu, pv, cr, ci, shr, shi] { q.deallocate() } }
-        // Offsets of the points from the cell centre along x.
-        for j in 0..<padded {
-            wx[j] = (Double(min(j, b - 1 + extra)) + shift) * d - 0.5 * l
-            su[j] = a1 * wx[j] * invPix
-        }
-        for k in 0...p { cr[k] = 0; ci[k] = 0 }
-        var near = NearStars()
-        var scratch = LocalExpansionScratch(order: p)
-        var maxBound = 0.0
+        return RowBuffers.with(rowLength: padded, order: p) { buf in
+            // Offsets of the points from the cell centre along x.
+            for j in 0..<padded {
+                buf.wx[j] = (Double(min(j, b - 1 + extra)) + shift) * d - 0.5 * l
+                buf.su[j] = a1 * buf.wx[j] * invPix
+            }
+            for k in 0...p { buf.cr[k] = 0; buf.ci[k] = 0 }
+            var near = NearStars()
+            var scratch = LocalExpansionScratch(order: p)
+            var maxBound = 0.0
 
-        for cy in band {
-            let yc = originY + (Double(cy * b) + 0.5 * Double(b)) * d
-            let rowsHere = min(b, raysY - cy * b) + extra
-            for cxc in 0..<cellColumns {
-                let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
-                let count = min(b, raysX - cxc * b) + extra
-                maxBound = max(maxBound, prepareCell(cellX: cxc, cellY: cy, centerX: xc, centerY: yc, radius: rCell,
-                                                     cr: cr, ci: ci, scratch: &scratch, near: &near))
-                let uBase = (a1 * xc + h) * invPix
-                for r in 0..<rowsHere {
-                    let y0 = (Double(r) + shift) * d - 0.5 * l
-                    near.withPointers { nx, ny, nm, nCount in
-                        Self.evaluateRow(count: count, y0: y0, wx: wx, order: p, cr: cr, ci: ci,
-                                         shr: shr, shi: shi, nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
-                                         fr: fr, fi: fi)
+            for cy in band {
+                let yc = originY + (Double(cy * b) + 0.5 * Double(b)) * d
+                let rowsHere = min(b, raysY - cy * b) + extra
+                for cxc in 0..<cellColumns {
+                    let xc = originX + (Double(cxc * b) + 0.5 * Double(b)) * d
+                    let count = min(b, raysX - cxc * b) + extra
+                    maxBound = max(maxBound, prepareCell(cellX: cxc, cellY: cy, centerX: xc, centerY: yc, radius: rCell,
+                                                         cr: buf.cr, ci: buf.ci, scratch: &scratch, near: &near))
+                    let uBase = (a1 * xc + h) * invPix
+                    for r in 0..<rowsHere {
+                        let y0 = (Double(r) + shift) * d - 0.5 * l
+                        near.withPointers { nx, ny, nm, nCount in
+                            Self.evaluateRow(count: count, y0: y0, wx: buf.wx, order: p, cr: buf.cr, ci: buf.ci,
+                                             shr: buf.shr, shi: buf.shi, nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
+                                             fr: buf.fr, fi: buf.fi)
+                        }
+                        let vBase = (a2 * (yc + y0) + h) * invPix
+                        for j in 0..<count {
+                            buf.pu[j] = uBase + buf.su[j] - buf.fr[j] * invPix
+                            buf.pv[j] = vBase + buf.fi[j] * invPix
+                        }
+                        row(r, count, buf.pu, buf.pv)
                     }
-                    let vBase = (a2 * (yc + y0) + h) * invPix
-                    for j in 0..<count {
-                        pu[j] = uBase + su[j] - fr[j] * invPix
-                        pv[j] = vBase + fi[j] * invPix
-                    }
-                    row(r, count, pu, pv)
                 }
             }
+            return maxBound
         }
-        return maxBound
     }
 
     /// Sets up one cell: its far-field local expansion in `cr`, `ci` (with the compensation's
@@ -358,14 +354,13 @@ public struct RayShooter: Sendable {
         let cyc = min(max(Int(((y - originY) / l).rounded(.down)), 0), cellRows - 1)
         let (xc, yc) = grid.center(cxc, cyc)
         let p = accuracy.order
-        var cr = [Double](repeating: 0, count: p + 1), ci = cr
         var scratch = LocalExpansionScratch(order: p)
-        let bound = cr.withUnsafeMutableBufferPointer { pr in
-            ci.withUnsafeMutableBufferPointer { pi in
-                tree.farFieldExpansion(cellX: cxc, cellY: cyc, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
-                                       openingAngle: accuracy.openingAngle, binomial: binomial,
-                                       cr: pr.baseAddress!, ci: pi.baseAddress!, scratch: &scratch)
-            }
+        let (bound, cr, ci) = RowBuffers.with(rowLength: 0, order: p) { buf in
+            let bound = tree.farFieldExpansion(cellX: cxc, cellY: cyc, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
+                                               openingAngle: accuracy.openingAngle, binomial: binomial,
+                                               cr: buf.cr, ci: buf.ci, scratch: &scratch)
+            return (bound, Array(UnsafeBufferPointer(start: buf.cr, count: p + 1)),
+                    Array(UnsafeBufferPointer(start: buf.ci, count: p + 1)))
         }
         let wr = x - xc, wi = y - yc
         var fr = cr[p], fi = ci[p]
@@ -392,46 +387,57 @@ public struct RayShooter: Sendable {
         let xc = originX + (Double(cellX * b) + 0.5 * Double(b)) * d
         let yc = originY + (Double(cellY * b) + 0.5 * Double(b)) * d
         let cols = min(b, raysX - cellX * b)
-        let padded = Self.paddedRowLength(b)
-        var wx = (0..<padded).map { (Double(min($0, b - 1)) + 0.5) * d - 0.5 * l }
-        var cr = [Double](repeating: 0, count: p + 1), ci = cr, shr = cr, shi = cr
-        var fr = [Double](repeating: 0, count: padded), fi = fr
-        var near = NearStars()
-        if let tree, let grid {
-            var scratch = LocalExpansionScratch(order: p)
-            cr.withUnsafeMutableBufferPointer { pr in
-                ci.withUnsafeMutableBufferPointer { pi in
-                    _ = tree.farFieldExpansion(cellX: cellX, cellY: cellY, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
-                                               openingAngle: accuracy.openingAngle, binomial: binomial,
-                                               cr: pr.baseAddress!, ci: pi.baseAddress!, scratch: &scratch)
-                }
-            }
-            near.gather(grid: grid, cellX: cellX, cellY: cellY, centerX: xc, centerY: yc)
-        }
         let y0 = (Double(row) + 0.5) * d - 0.5 * l
-        wx.withUnsafeMutableBufferPointer { pwx in
-            cr.withUnsafeBufferPointer { pcr in ci.withUnsafeBufferPointer { pci in
-            shr.withUnsafeMutableBufferPointer { pshr in shi.withUnsafeMutableBufferPointer { pshi in
-            fr.withUnsafeMutableBufferPointer { pfr in fi.withUnsafeMutableBufferPointer { pfi in
-                near.withPointers { nx, ny, nm, nCount in
-                    Self.evaluateRow(count: cols, y0: y0, wx: pwx.baseAddress!, order: p, cr: pcr.baseAddress!,
-                                     ci: pci.baseAddress!, shr: pshr.baseAddress!, shi: pshi.baseAddress!,
-                                     nearX: nx, nearY: ny, nearM: nm, nearCount: nCount,
-                                     fr: pfr.baseAddress!, fi: pfi.baseAddress!)
-                }
-            }}}}}}
+        var near = NearStars()
+        var scratch = LocalExpansionScratch(order: p)
+        return RowBuffers.with(rowLength: Self.paddedRowLength(b), order: p) { buf in
+            for j in 0..<Self.paddedRowLength(b) { buf.wx[j] = (Double(min(j, b - 1)) + 0.5) * d - 0.5 * l }
+            for k in 0...p { buf.cr[k] = 0; buf.ci[k] = 0 }
+            if let tree, let grid {
+                _ = tree.farFieldExpansion(cellX: cellX, cellY: cellY, grid: grid, radius: l * 0.5 * 2.0.squareRoot(),
+                                           openingAngle: accuracy.openingAngle, binomial: binomial,
+                                           cr: buf.cr, ci: buf.ci, scratch: &scratch)
+                near.gather(grid: grid, cellX: cellX, cellY: cellY, centerX: xc, centerY: yc)
+            }
+            near.withPointers { nx, ny, nm, nCount in
+                Self.evaluateRow(count: cols, y0: y0, wx: buf.wx, order: p, cr: buf.cr, ci: buf.ci, shr: buf.shr, shi: buf.shi,
+                                 nearX: nx, nearY: ny, nearM: nm, nearCount: nCount, fr: buf.fr, fi: buf.fi)
+            }
+            func row(_ q: UnsafeMutablePointer<Double>) -> [Double] { Array(UnsafeBufferPointer(start: q, count: cols)) }
+            return (row(buf.wx).map { xc + $0 }, yc + y0, row(buf.fr), row(buf.fi))
         }
-        return (wx.prefix(cols).map { xc + $0 }, yc + y0, Array(fr.prefix(cols)), Array(fi.prefix(cols)))
+    }
+}
+
+/// The scratch rows of the ray loop, allocated together and freed together: row buffers of
+/// `rowLength` values (padded to a multiple of 8, `paddedRowLength`) for the points' local x
+/// offsets (`wx`), their smooth-lens u terms (`su`), conj(α*) (`fr`, `fi`) and source positions
+/// (`pu`, `pv`), and p + 1 coefficients of the cell's expansion (`cr`, `ci`) and of its Taylor
+/// shift to a row (`shr`, `shi`). Uninitialised until written.
+struct RowBuffers {
+    let wx, su, fr, fi, pu, pv: UnsafeMutablePointer<Double>
+    let cr, ci, shr, shi: UnsafeMutablePointer<Double>
+
+    /// Runs `body` with fresh buffers, freed when it returns.
+    @inline(__always)
+    static func with<R>(rowLength: Int, order p: Int, _ body: (RowBuffers) throws -> R) rethrows -> R {
+        let rows = (0..<6).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: max(rowLength, 1)) }
+        let coefficients = (0..<4).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: p + 1) }
+        defer { for q in rows + coefficients { q.deallocate() } }
+        return try body(RowBuffers(wx: rows[0], su: rows[1], fr: rows[2], fi: rows[3], pu: rows[4], pv: rows[5],
+                                   cr: coefficients[0], ci: coefficients[1], shr: coefficients[2], shi: coefficients[3]))
     }
 }
 
 /// The near stars of one cell in cell-local coordinates, in reusable contiguous arrays.
 struct NearStars {
-    var x: [Double] = [], y: [Double] = [], m: [Double] = []
+    /// Storage; only the first `count` entries are the cell's stars. Never empty, so the
+    /// arrays always have storage for `withPointers` to hand out.
+    var x: [Double], y: [Double], m: [Double]
     var count = 0
 
     init() {
-        x.reserveCapacity(64); y.reserveCapacity(64); m.reserveCapacity(64)
+        x = [Double](repeating: 0, count: 64); y = x; m = x
     }
 
     mutating func gather(grid: CellGrid, cellX: Int, cellY: Int, centerX: Double, centerY: Double) {
@@ -459,9 +465,7 @@ struct NearStars {
         x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
                 m.withUnsafeBufferPointer { pm in
-                    // Empty arrays may have no base address; count is then 0 and nothing is read.
-                    let dummy = UnsafePointer<Double>(bitPattern: 8)!
-                    return body(px.baseAddress ?? dummy, py.baseAddress ?? dummy, pm.baseAddress ?? dummy, count)
+                    body(px.baseAddress!, py.baseAddress!, pm.baseAddress!, count)
                 }
             }
         }

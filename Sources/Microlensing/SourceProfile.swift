@@ -7,6 +7,24 @@ public enum SourceProfile: Sendable, Equatable, Hashable, Codable {
     /// Uniform disk: I(r) = const for r ≤ radius, 0 outside (half-light radius radius/√2).
     case disk(radius: Double)
 
+    /// A profile by the name configurations and the command line use; the raw values are the
+    /// spellings stored in grid files, `params.json` and map attributes (`source_profile`).
+    public enum Shape: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+        /// `gaussian(sigma:)`: a source size is σ.
+        case gaussian
+        /// `disk(radius:)`: a source size is the radius.
+        case disk
+
+        /// The profile of source size `size` (Einstein radii); nil for size 0, the point source.
+        public func profile(size: Double) -> SourceProfile? {
+            guard size > 0 else { return nil }
+            switch self {
+            case .gaussian: return .gaussian(sigma: size)
+            case .disk: return .disk(radius: size)
+            }
+        }
+    }
+
     /// Gaussians are truncated at this many σ (the weight beyond 6σ is e^−18 ≈ 1.5e−8).
     public static let gaussianTruncation = 6.0
     /// Sub-pixels per pixel side used to integrate the disk over a pixel.

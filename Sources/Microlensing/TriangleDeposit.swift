@@ -1,3 +1,8 @@
+// Kernel file: raw pointers on purpose. Inverse polygon mapping deposits two triangles per grid
+// square into the map through unchecked pointers to the sums, the row-difference array and small
+// reusable polygon buffers: polygon-mapping throughput (as fast as ray shooting per grid point)
+// depends on it. All of them are allocated and freed here (`mapPolygons`, `TriangleDeposit`).
+
 /// Spreads the image-plane area of one lattice triangle over the source-plane pixels its image
 /// overlaps, in proportion to the overlap: the kernel of inverse polygon mapping (Mediavilla et
 /// al. 2006, ApJ 653, 942). Coordinates are in pixel units of the map: pixel (column c, row r)
@@ -206,5 +211,49 @@ struct TriangleDeposit {
             prev = k
         }
         return 0.5 * abs(s)
+    }
+}
+
+extension RayShooter {
+    /// Maps the lattice squares of cell rows `band` and adds their magnification into `sums`
+    /// (row-major, pixels²). Each cell evaluates its (B+1)² corner points with its own
+    /// expansion; a corner shared with a neighbouring cell is evaluated by both, and the two
+    /// differ by at most the far-field error bound (returned, Einstein radii).
+    @discardableResult
+    public func mapPolygons(cellRows band: Range<Int>, into sums: inout [Double]) -> Double {
+        precondition(sums.count == geometry.pixels * geometry.pixels, "sums must have pixels² entries")
+        let n = geometry.pixels
+        // Image area of one triangle (half a grid square) in unlensed pixels².
+        let scale = raySpacing / geometry.pixelSize
+        let triangleArea = 0.5 * scale * scale
+        let capacity = Self.paddedRowLength(raysPerCellSide + 1)
+        let prevU = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        let prevV = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        let deposit = TriangleDeposit()
+        let rowDifferences = UnsafeMutablePointer<Double>.allocate(capacity: n * (n + 1))
+        rowDifferences.initialize(repeating: 0, count: n * (n + 1))
+        defer {
+            for q in [prevU, prevV, rowDifferences] { q.deallocate() }
+            deposit.deallocate()
+        }
+        return sums.withUnsafeMutableBufferPointer { acc in
+            let out = acc.baseAddress!
+            let bound = forEachSourceRow(cellRows: band, corners: true) { r, count, u, v in
+                if r > 0 {
+                    // Square (j, r−1)…(j+1, r): triangles A B C and A C D with
+                    // A = (j, r−1), B = (j+1, r−1), C = (j+1, r), D = (j, r).
+                    for j in 0..<(count - 1) {
+                        deposit.deposit(prevU[j], prevV[j], prevU[j + 1], prevV[j + 1], u[j + 1], v[j + 1],
+                                        imageArea: triangleArea, n: n, into: out, rowDifferences: rowDifferences)
+                        deposit.deposit(prevU[j], prevV[j], u[j + 1], v[j + 1], u[j], v[j],
+                                        imageArea: triangleArea, n: n, into: out, rowDifferences: rowDifferences)
+                    }
+                }
+                prevU.update(from: u, count: count)
+                prevV.update(from: v, count: count)
+            }
+            TriangleDeposit.integrate(rowDifferences: rowDifferences, n: n, into: out)
+            return bound
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LensingRuns
+import Microlensing
 
 extension Tessera {
     struct TableQuery: ParsableCommand {

@@ -98,13 +98,13 @@ final class TabulateRunTests: XCTestCase {
 
         // Each cell again, alone, with `tessera magmap` and the cell's recorded seed: identical PDFs.
         for cell in 0..<18 where status[cell] == 1 {
-            let out = directory + "/cell-\(cell).h5"
+            let out = directory + "/cell-\(cell)"   // magmap's run directory; the map is out/map.h5
             let single = try Launcher.run(["magmap", "--kappa", "\(kappa[cell])", "--gamma", "\(gamma[cell])", "--s", "\(s[cell])",
                                            "--size-re", "4", "--pixels", "24", "--rays-per-pixel", "16", "--seed", "\(seeds[cell])",
                                            "--source-size", "0", "--source-size", "0.2", "--source-profile", "gaussian",
                                            "--log-mu-range=-1.5,1.5", "--bins", "24", "--light-loss", "0.005", "--out", out])
             XCTAssertEqual(single.status, 0, single.stderr)
-            let file = try HDF5File.open(out)
+            let file = try HDF5File.open(out + "/map.h5")
             let alone = try file.read(Double.self, from: "/histogram/pdf")
             let aloneMap = try file.read(Float.self, from: "/magnification")
             let aloneStars = try file.read(Double.self, from: "/stars/x").values

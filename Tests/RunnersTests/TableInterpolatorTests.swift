@@ -7,75 +7,6 @@ import TesseraTestSupport
 import XCTest
 
 final class TableInterpolatorTests: XCTestCase {
-    /// A synthetic PDF that is linear in κ, γ, s and source size, so both the cubic and the
-    /// linear interpolants must reproduce it exactly between grid points.
-    static func value(_ k: Double, _ g: Double, _ s: Double, _ z: Double, bin: Int) -> Double {
-        1 + 0.5 * k + 0.25 * g + 0.125 * s + 0.1 * z + 0.01 * Double(bin)
-    }
-
-    func makeTable(kappa: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5], gamma: [Double] = [0.0, 0.1, 0.2, 0.3],
-                   s: [Double] = [0.0, 0.3, 0.6, 0.9], sizes: [Double] = [0, 0.5], bins: Int = 10,
-                   missing: Set<Int> = [], margin: Double = 0.0) -> MagnificationTableInterpolator {
-        var pdf: [Double] = []
-        var present: [Bool] = []
-        var cell = 0
-        for k in kappa { for g in gamma { for f in s {
-            present.append(!missing.contains(cell))
-            for z in sizes { for b in 0..<bins { pdf.append(Self.value(k, g, f, z, bin: b)) } }
-            cell += 1
-        } } }
-        let edges = (0...bins).map { -2 + 4 * Double($0) / Double(bins) }
-        return MagnificationTableInterpolator(kappaAxis: kappa, gammaAxis: gamma, sAxis: s, sourceSizes: sizes,
-                                              logMuEdges: edges, pdf: pdf, present: present, criticalMargin: margin)
-    }
-
-    func testReproducesLinearFunctionsOffGrid() throws {
-        let table = makeTable()
-        for (k, g, s, z) in [(0.23, 0.17, 0.41, 0.2), (0.1, 0.0, 0.0, 0.0), (0.5, 0.3, 0.9, 0.5), (0.37, 0.05, 0.75, 0.35)] {
-            let p = try table.point(kappa: k, gamma: g, s: s, sourceSize: z)
-            let pdf = table.pdf(at: p)
-            for b in 0..<10 { XCTAssertEqual(pdf[b], Self.value(k, g, s, z, bin: b), accuracy: 1e-12, "(\(k),\(g),\(s),\(z)) bin \(b)") }
-            // density(mu:) picks the bin of log10(μ/μ_th)
-            let mu = p.theoryMagnification * pow(10, -2 + 0.4 * 3.5)
-            XCTAssertEqual(table.density(mu: mu, at: p), Self.value(k, g, s, z, bin: 3), accuracy: 1e-12)
-            XCTAssertEqual(table.density(mu: p.theoryMagnification * 1e3, at: p), 0)
-        }
-    }
-
-    /// Cubic interpolation is smoother than linear: for a curved function it is closer.
-    func testCubicBeatsLinearOnCurvedData() throws {
-        let kappa = (0..<9).map { 0.05 * Double($0) }
-        var pdf: [Double] = []
-        for k in kappa { pdf.append(sin(8 * k)) }
-        let table = MagnificationTableInterpolator(kappaAxis: kappa, gammaAxis: [0.1], sAxis: [0], sourceSizes: [0],
-                                                   logMuEdges: [0, 1], pdf: pdf, present: Array(repeating: true, count: 9),
-                                                   criticalMargin: 0)
-        let k = 0.2 + 0.025
-        let cubic = table.pdf(at: try table.point(kappa: k, gamma: 0.1, s: 0))[0]
-        let linear = (sin(8 * 0.2) + sin(8 * 0.25)) / 2
-        XCTAssertLessThan(abs(cubic - sin(8 * k)), abs(linear - sin(8 * k)) / 3)
-    }
-
-    func testClearErrorsOutsideGridNearCriticalAndMissingCells() throws {
-        let table = makeTable(missing: [0], margin: 0.05)
-        XCTAssertThrowsError(try table.point(kappa: 0.6, gamma: 0.1, s: 0)) { error in
-            XCTAssertEqual(error as? TableQueryError, .outsideGrid(axis: "κ", value: 0.6, range: 0.1...0.5))
-        }
-        XCTAssertThrowsError(try table.point(kappa: 0.3, gamma: 0.1, s: 0.95)) { error in
-            XCTAssertTrue("\(error)".contains("s = 0.95 is outside"), "\(error)")
-        }
-        XCTAssertThrowsError(try table.point(kappa: 0.5, gamma: 0.48, s: 0.1)) { error in  // this test grid only reaches γ = 0.3
-            XCTAssertTrue(error is TableQueryError)
-        }
-        let nearCritical = makeTable(kappa: [0.5, 0.6, 0.7], gamma: [0.3, 0.4, 0.5], margin: 0.05)
-        XCTAssertThrowsError(try nearCritical.point(kappa: 0.58, gamma: 0.4, s: 0.3)) { error in
-            guard case .nearCriticalLine? = error as? TableQueryError else { return XCTFail("\(error)") }
-        }
-        XCTAssertThrowsError(try table.point(kappa: 0.12, gamma: 0.05, s: 0.1)) { error in
-            guard case .missingCell(kappa: 0.1, gamma: 0.0, s: 0.0, _)? = error as? TableQueryError else { return XCTFail("\(error)") }
-        }
-    }
-
     /// Written by the tabulation's table writer (one rank), read back by `load`.
     func testTableFileRoundTrip() throws {
         let comm = try MPIEnvironment.initialize()
@@ -108,7 +39,7 @@ final class TableInterpolatorTests: XCTestCase {
         let config = try ConfigLoader.parse(TableGridConfiguration.self, yaml: "light_loss: 0.001\n", file: "grid.yaml")
         XCTAssertEqual(config.lightLoss, 0.001)
         XCTAssertEqual(TableGridConfiguration().lightLoss, MapSettings.defaultLightLoss)
-        let settings = TableCellComputer.settings(sizeRE: 10, pixels: 20, raysPerPixel: 4, seed: 1, lightLoss: config.lightLoss)
+        let settings = try config.mapRecipe.mapSettings(seed: 1)
         XCTAssertEqual(settings.lightLoss, 0.001)
         XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "light_loss: 1.5\n", file: "grid.yaml")) {
             XCTAssertTrue("\($0)".contains("light_loss"), "\($0)")
@@ -118,11 +49,49 @@ final class TableInterpolatorTests: XCTestCase {
 
     /// `method: ipm` selects polygon mapping for every cell; anything but irs or ipm is refused.
     func testGridMethod() throws {
-        XCTAssertEqual(try TableGridConfiguration().mapMethod(), .rayShooting)
+        XCTAssertEqual(TableGridConfiguration().method, .rayShooting)
         let config = try ConfigLoader.parse(TableGridConfiguration.self, yaml: "method: ipm\n", file: "grid.yaml")
-        XCTAssertEqual(try config.mapMethod(), .polygonMapping)
+        XCTAssertEqual(config.method, .polygonMapping)
+        XCTAssertEqual(try config.mapRecipe.mapSettings(seed: 1).method, .polygonMapping)
         XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "method: fmm\n", file: "grid.yaml")) {
-            XCTAssertTrue("\($0)".contains("method"), "\($0)")
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(file: "grid.yaml", field: "method", reason: "must be irs or ipm, got 'fmm'"))
         }
+    }
+
+    /// Source profile and mass function are names with fixed spellings, decoded once; params.json
+    /// keeps writing them as the same strings.
+    func testGridNamesDecodeOnceAndEncodeAsBefore() throws {
+        let config = try ConfigLoader.parse(TableGridConfiguration.self,
+                                            yaml: "source_profile: disk\nmass_function: kroupa\nmass_range: [0.01, 1.5]\n",
+                                            file: "grid.yaml")
+        XCTAssertEqual(config.sourceProfile, .disk)
+        XCTAssertEqual(config.massFunction, .kroupa)
+        XCTAssertEqual(try config.mapRecipe.mapSettings(seed: 1).massFunction, .kroupa(minimum: 0.01, maximum: 1.5))
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any]
+        XCTAssertEqual(json?["source_profile"] as? String, "disk")
+        XCTAssertEqual(json?["mass_function"] as? String, "kroupa")
+        XCTAssertEqual(json?["method"] as? String, "irs")
+        XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "source_profile: box\n", file: "grid.yaml")) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(file: "grid.yaml", field: "source_profile",
+                                                             reason: "must be gaussian or disk, got 'box'"))
+        }
+        XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "mass_function: salpeter\nmass_range: [2, 1]\n",
+                                                    file: "grid.yaml")) {
+            XCTAssertTrue("\($0)".contains("mass_function"), "\($0)")
+        }
+    }
+
+    /// `tessera magmap`'s configuration checks its map keys with the same function as the grid.
+    func testMagMapConfigurationSharesTheGridChecks() throws {
+        XCTAssertThrowsError(try ConfigLoader.parse(MagMapConfiguration.self, yaml: "light_loss: 1.5\n", file: "params.json")) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(file: "params.json", field: "light_loss", reason: "must lie in (0, 1), got 1.5"))
+        }
+        XCTAssertThrowsError(try ConfigLoader.parse(TableGridConfiguration.self, yaml: "light_loss: 1.5\n", file: "params.json")) {
+            XCTAssertEqual($0 as? ConfigError, .invalidValue(file: "params.json", field: "light_loss", reason: "must lie in (0, 1), got 1.5"))
+        }
+        let c = try ConfigLoader.parse(MagMapConfiguration.self, yaml: "method: ipm\nformat: fits\n", file: "params.json")
+        XCTAssertEqual(c.mapRecipe.method, .polygonMapping)
+        XCTAssertEqual(c.format.fileName, "map.fits")
+        XCTAssertThrowsError(try ConfigLoader.parse(MagMapConfiguration.self, yaml: "threads: 0\n", file: "params.json"))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import TesseraHDF5
 
 /// Errors of table queries; each says which coordinate is wrong and what the table covers.
 public enum TableQueryError: Error, CustomStringConvertible, Equatable {
@@ -37,7 +36,7 @@ public struct MagnificationTableInterpolator: Sendable {
     /// [cell][size][bin] flattened; cells in lattice order (κ slowest, s fastest).
     let pdf: [Double]
     /// Whether each lattice cell has data.
-    let present: [Bool]
+    public let present: [Bool]
     let bins: Int
     let lowEdge: Double
     let binWidth: Double
@@ -57,25 +56,11 @@ public struct MagnificationTableInterpolator: Sendable {
         binWidth = (logMuEdges[bins] - logMuEdges[0]) / Double(bins)
     }
 
-    /// Load `table.h5` as written by `tessera tabulate`.
-    public static func load(_ path: String) throws -> MagnificationTableInterpolator {
-        let file = try HDF5File.open(path)
-        defer { try? file.close() }
-        let kappa = try file.read(Double.self, from: "/grid/kappa_axis").values
-        let gamma = try file.read(Double.self, from: "/grid/gamma_axis").values
-        let s = try file.read(Double.self, from: "/grid/s_axis").values
-        let sizes = try file.read(Double.self, from: "/grid/source_sizes").values
-        let edges = try file.read(Double.self, from: "/bins/log_mu_edges").values
-        let pdf = try file.read(Double.self, from: "/pdf")
-        let status = try file.read(Int32.self, from: "/cells/status").values
-        let margin = try file.attribute("critical_margin").doubleValue ?? 0
-        let cells = kappa.count * gamma.count * s.count
-        guard pdf.shape == [cells, sizes.count, edges.count - 1], status.count == cells else {
-            throw TableQueryError.malformedTable(file: path, reason: "/pdf has shape \(pdf.shape), the grid needs [\(cells), \(sizes.count), \(edges.count - 1)]")
-        }
-        return MagnificationTableInterpolator(kappaAxis: kappa, gammaAxis: gamma, sAxis: s, sourceSizes: sizes,
-                                              logMuEdges: edges, pdf: pdf.values, present: status.map { $0 == 1 },
-                                              criticalMargin: margin)
+    /// μ_theory = 1/|(1−κ)² − γ²|, the mean magnification of the macro model, which the
+    /// table's magnification axis is measured against (infinite on the critical line).
+    @inline(__always)
+    public static func theoryMagnification(kappa: Double, gamma: Double) -> Double {
+        1 / abs((1 - kappa) * (1 - kappa) - gamma * gamma)
     }
 
     /// Interpolation weights along one axis: up to four (index, weight) pairs, kept in SIMD
@@ -196,7 +181,7 @@ public struct MagnificationTableInterpolator: Sendable {
             if !ok { throw missingCellError(st.linear) }
         }
         return Point(offsets: offsets, weights: weights,
-                     theoryMagnification: MagnificationTableFile.theoryMagnification(kappa: kappa, gamma: gamma))
+                     theoryMagnification: Self.theoryMagnification(kappa: kappa, gamma: gamma))
     }
 
     /// The whole interpolated PDF (density per unit log10(μ/μ_theory), one value per bin).
@@ -224,7 +209,7 @@ public struct MagnificationTableInterpolator: Sendable {
     /// without allocating: the path for a likelihood whose macro model changes every call.
     public func density(mu: Double, kappa: Double, gamma: Double, s: Double, sourceSize: Double = 0) throws -> Double {
         let st = try stencils(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize)
-        let theory = MagnificationTableFile.theoryMagnification(kappa: kappa, gamma: gamma)
+        let theory = Self.theoryMagnification(kappa: kappa, gamma: gamma)
         let x = log10(mu / theory)
         let b = Int(((x - lowEdge) / binWidth).rounded(.down))
         var sum = 0.0
