@@ -1,4 +1,5 @@
 import RealModule
+import TesseraSupport
 
 /// Einasto profile ρ(r) = ρ_s exp{−(2/α)[(r/r_s)^α − 1]}, untruncated (CCL `HaloProfileEinasto`,
 /// `truncated=False`), normalised so that M(<r_Δ) = M_Δ:
@@ -40,7 +41,7 @@ public struct Einasto: HaloProfile {
     static func massIntegral(x: Double, alpha: Double) -> Double {
         let s = 3 / alpha
         let logPrefactor = 2 / alpha - Double.log(alpha) + s * Double.log(alpha / 2) + Double.logGamma(s)
-        return Double.exp(logPrefactor) * regularizedLowerGamma(s, 2 / alpha * Double.pow(x, alpha))
+        return Double.exp(logPrefactor) * IncompleteGamma.regularizedLower(a: s, x: 2 / alpha * Double.pow(x, alpha))
     }
 
     @inline(__always)
@@ -87,36 +88,4 @@ public struct Einasto: HaloProfile {
     public func excessSurfaceDensity(at R: Double) throws(HaloProfileError) -> Double {
         try meanSurfaceDensity(within: R) - surfaceDensity(at: R)
     }
-}
-
-/// Regularized lower incomplete gamma P(a, x) (series / Lentz continued fraction, ~1e-15 relative).
-func regularizedLowerGamma(_ a: Double, _ x: Double) -> Double {
-    if x <= 0 { return 0 }
-    let logPre = a * Double.log(x) - x - Double.logGamma(a)
-    if x < a + 1 {
-        var ap = a, del = 1 / a, sum = del
-        for _ in 0..<1000 {
-            ap += 1
-            del *= x / ap
-            sum += del
-            if abs(del) < abs(sum) * 1e-17 { break }
-        }
-        return sum * Double.exp(logPre)
-    }
-    // Q(a,x) by modified Lentz.
-    let tiny = 1e-300
-    var b = x + 1 - a, c = 1 / tiny, d = 1 / b, hh = d
-    var i = 1.0
-    while i < 1000 {
-        let an = -i * (i - a)
-        b += 2
-        d = an * d + b; if abs(d) < tiny { d = tiny }
-        c = b + an / c; if abs(c) < tiny { c = tiny }
-        d = 1 / d
-        let del = d * c
-        hh *= del
-        if abs(del - 1) < 1e-17 { break }
-        i += 1
-    }
-    return 1 - Double.exp(logPre) * hh
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Microlensing
+import SystemPackage
 
 /// Computes one table cell: the point-source magnification map of (κ, γ, s) with the cell's
 /// seed, its finite-source versions, and their log10(μ/μ_theory) histograms. `tessera magmap`
@@ -39,7 +40,7 @@ public enum TableCellComputer {
 
     /// The file a kept map of cell `index` goes to, inside the run's `maps/` directory.
     public static func mapPath(directory: String, index: Int) -> String {
-        (directory as NSString).appendingPathComponent(String(format: "cell-%06d.h5", index))
+        FilePath(directory).appending(String(format: "cell-%06d.h5", index)).string
     }
 
     /// One cell of a tabulation; with `mapDirectory` its point-source map is also saved there

@@ -2,6 +2,7 @@ import Foundation
 import RunKit
 import SceneFitting
 import SceneModel
+import SystemPackage
 import TesseraMPI
 import TesseraRun
 
@@ -24,9 +25,9 @@ public enum DemoRunner {
 
     public static func fitConfiguration(root: String) -> SceneFitConfiguration {
         var c = SceneFitConfiguration()
-        c.catalog = (root as NSString).appendingPathComponent("mock/initial.fits")
-        c.pixelStore = (root as NSString).appendingPathComponent("pixels.h5")
-        c.psfStore = (root as NSString).appendingPathComponent("mock/psf.h5")
+        c.catalog = FilePath(root).appending("mock/initial.fits").string
+        c.pixelStore = FilePath(root).appending("pixels.h5").string
+        c.psfStore = FilePath(root).appending("mock/psf.h5").string
         c.bands = mockConfiguration.bands
         c.targetIterations = 100
         c.drawsPerPatch = 100
@@ -59,33 +60,33 @@ public enum DemoRunner {
 
         step("mock-scene (30 sources, 2 bands x 2 exposures)")
         let mock = mockConfiguration
-        let mockContext = try RunContext.start(command: "mock-scene", configuration: mock, output: (root as NSString).appendingPathComponent("mock"),
+        let mockContext = try RunContext.start(command: "mock-scene", configuration: mock, output: FilePath(root).appending("mock").string,
                                                seed: mock.seed, libraries: libraries, communicator: comm)
         try mockContext.finishing {
             if comm.isRoot {
                 let out = try MockSceneRunner.run(mock, directory: mockContext.directory, sersic: sersic)
                 step("preprocess")
-                _ = try PixelStore.build(images: out.images, output: (root as NSString).appendingPathComponent("pixels.h5"), log: log)
+                _ = try PixelStore.build(images: out.images, output: FilePath(root).appending("pixels.h5").string, log: log)
             }
         }
         _ = try comm.broadcast(message: 0)  // everyone waits for the stores
 
         step("optimize")
         var fit = fitConfiguration(root: root)
-        let optContext = try RunContext.start(command: "optimize", configuration: fit, output: (root as NSString).appendingPathComponent("optimize"),
+        let optContext = try RunContext.start(command: "optimize", configuration: fit, output: FilePath(root).appending("optimize").string,
                                               seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
         try optContext.finishing { _ = try SceneFitRunner.run(fit, mode: .optimize, context: optContext, resume: false, log: log) }
 
         step("sample (starting from the optimised catalog)")
         fit.catalog = optContext.file("catalog.fits")
-        let sampleContext = try RunContext.start(command: "sample", configuration: fit, output: (root as NSString).appendingPathComponent("sample"),
+        let sampleContext = try RunContext.start(command: "sample", configuration: fit, output: FilePath(root).appending("sample").string,
                                                  seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
         try sampleContext.finishing { _ = try SceneFitRunner.run(fit, mode: .sample, context: sampleContext, resume: false, log: log) }
 
         if comm.isRoot {
             step("postprocess")
             _ = try PostprocessRunner.run(directory: sampleContext.directory, log: log)
-            step("done: results in \((root as NSString).appendingPathComponent("sample"))")
+            step("done: results in \(FilePath(root).appending("sample").string)")
         }
         _ = try comm.broadcast(message: 0)
     }

@@ -2,6 +2,7 @@ import Astrometry
 import Foundation
 import SceneFitting
 import SceneModel
+import SystemPackage
 import TesseraFITS
 import TesseraSupport
 
@@ -28,12 +29,12 @@ public enum MockSceneRunner {
             truth = SceneCatalog(bands: c.bands, sources: mock.randomSources(count: c.count, rng: &rng))
         }
         let fm = FileManager.default
-        let imageDir = (directory as NSString).appendingPathComponent("images")
+        let imageDir = FilePath(directory).appending("images").string
         try fm.createDirectory(atPath: imageDir, withIntermediateDirectories: true)
 
         var psfs: [String: PSFMixture] = [:]
         for (b, band) in c.bands.enumerated() { psfs[band] = mock.psf(band: b) }
-        let psfPath = (directory as NSString).appendingPathComponent("psf.h5")
+        let psfPath = FilePath(directory).appending("psf.h5").string
         try PSFStore.write(psfs, to: URL(fileURLWithPath: psfPath))
 
         var images: [String] = []
@@ -42,7 +43,7 @@ public enum MockSceneRunner {
             for k in 0..<c.exposuresPerBand {
                 let name = "\(band)-\(k)"
                 let exposure = try mock.exposure(band: b, sources: truth.sources, sersic: sersic, rng: &rng)
-                let path = (imageDir as NSString).appendingPathComponent("\(name).fits")
+                let path = FilePath(imageDir).appending("\(name).fits").string
                 try? fm.removeItem(atPath: path)
                 let fits = try FITSFile(creatingAt: path, overwrite: true)
                 try fits.appendImage(FITSImage<Float>(shape: [1], pixels: [0]))
@@ -57,10 +58,10 @@ public enum MockSceneRunner {
                 images.append(path)
             }
         }
-        let truthPath = (directory as NSString).appendingPathComponent("truth.fits")
+        let truthPath = FilePath(directory).appending("truth.fits").string
         try truth.write(truthPath)
         let initial = SceneCatalog(bands: c.bands, sources: truth.sources.map { mock.perturbed($0, rng: &rng) }, roi: truth.roi)
-        try initial.write((directory as NSString).appendingPathComponent("initial.fits"))
+        try initial.write(FilePath(directory).appending("initial.fits").string)
         return Output(images: images, truth: truth, initial: initial, psfStore: psfPath)
     }
 }

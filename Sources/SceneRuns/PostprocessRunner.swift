@@ -3,6 +3,7 @@ import Foundation
 import Inference
 import SceneFitting
 import SceneModel
+import SystemPackage
 import TesseraFITS
 import TesseraHDF5
 import TesseraRun
@@ -23,15 +24,15 @@ public enum PostprocessRunner {
     }
 
     public static func run(directory: String, residuals: Bool = true, log: (String) -> Void = { print($0) }) throws -> Summary {
-        let params = (directory as NSString).appendingPathComponent(RunDirectory.paramsFile)
+        let params = FilePath(directory).appending(RunDirectory.paramsFile).string
         let c = try ConfigLoader.load(SceneFitConfiguration.self, from: params)
-        let resultsPath = (directory as NSString).appendingPathComponent("results.h5")
-        let catalogPath = (directory as NSString).appendingPathComponent("catalog.fits")
+        let resultsPath = FilePath(directory).appending("results.h5").string
+        let catalogPath = FilePath(directory).appending("catalog.fits").string
         guard FileManager.default.fileExists(atPath: catalogPath) else {
             throw SceneInputError(file: catalogPath, field: nil, message: "no final catalog: the run has not finished (resume it first)")
         }
         let catalog = try SceneCatalog.read(catalogPath, bands: c.bands)
-        let out = (directory as NSString).appendingPathComponent("postprocess")
+        let out = FilePath(directory).appending("postprocess").string
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
         // Posterior summaries from the chains (sampling runs).
@@ -69,8 +70,8 @@ public enum PostprocessRunner {
         let ordered = ["id"] + keys.filter { $0 != "id" }.sorted()
         var csv = [ordered]
         for r in rows { csv.append(ordered.map { r[$0].map { "\($0)" } ?? "" }) }
-        try CSVText.write(csv, to: (out as NSString).appendingPathComponent("summary.csv"))
-        let fitsPath = (out as NSString).appendingPathComponent("summary.fits")
+        try CSVText.write(csv, to: FilePath(out).appending("summary.csv").string)
+        let fitsPath = FilePath(out).appending("summary.fits").string
         try? FileManager.default.removeItem(atPath: fitsPath)
         let fits = try FITSFile(creatingAt: fitsPath, overwrite: true)
         var columns: [FITSColumn] = [.int64("id", catalog.sources.map(\.id))]
@@ -81,8 +82,8 @@ public enum PostprocessRunner {
 
         var images: [String] = []
         if residuals {
-            images = try writeResiduals(c, sources: catalog.sources, to: (out as NSString).appendingPathComponent("residuals"))
-            log("postprocess: \(images.count) residual images in \((out as NSString).appendingPathComponent("residuals"))")
+            images = try writeResiduals(c, sources: catalog.sources, to: FilePath(out).appending("residuals").string)
+            log("postprocess: \(images.count) residual images in \(FilePath(out).appending("residuals").string)")
         }
         return Summary(sources: rows.count, residualImages: images, maxRHat: maxRHat, minESS: minESS)
     }
@@ -109,7 +110,7 @@ public enum PostprocessRunner {
                                                    calibration: e.calibration, sersic: sersic)
             let residual = (0..<n).map { Float(Double(data[$0]) - model[$0]) }
             let chi = (0..<n).map { ierr[$0] > 0 ? Float((Double(data[$0]) - model[$0]) * Double(ierr[$0])) : 0 }
-            let path = (dir as NSString).appendingPathComponent("\(e.name).fits")
+            let path = FilePath(dir).appending("\(e.name).fits").string
             try? FileManager.default.removeItem(atPath: path)
             let fits = try FITSFile(creatingAt: path, overwrite: true)
             try fits.appendImage(FITSImage<Float>(shape: [1], pixels: [0]))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LensingRuns
 import Microlensing
+import SystemPackage
 
 extension Tessera {
     struct TableQuery: ParsableCommand {
@@ -27,7 +28,7 @@ extension Tessera {
                 var path = table
                 var isDirectory: ObjCBool = false
                 if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    path = (path as NSString).appendingPathComponent(MagnificationTableFile.name)
+                    path = FilePath(path).appending(MagnificationTableFile.name).string
                 }
                 let interpolator = try MagnificationTableInterpolator.load(path)
                 let point = try interpolator.point(kappa: kappa, gamma: gamma, s: s, sourceSize: sourceSize)
