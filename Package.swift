@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
         .testTarget(name: "ClusterFittingTests", dependencies: ["ClusterFitting", "HaloProfiles", "Inference", "TesseraSupport"]),
-        .testTarget(name: "AstrometryTests", dependencies: ["Astrometry"]),
+        .testTarget(name: "AstrometryTests", dependencies: ["Astrometry", "TesseraTestSupport"]),
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),

@@ -12,7 +12,7 @@ extension Tessera {
             abstract: "Print a documented YAML configuration template for a command.")
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
-            case selftest, tabulate
+            case selftest, tabulate, magmap
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
@@ -22,6 +22,7 @@ extension Tessera {
                 switch self {
                 case .selftest: (SelfTestConfiguration.self, "selftest")
                 case .tabulate: (TableGridConfiguration.self, "tabulate grid")
+                case .magmap: (MagMapConfiguration.self, "magmap")
                 case .clustersMock: (ClusterMockConfiguration.self, "clusters mock")
                 case .clustersFit: (ClusterFitConfiguration.self, "clusters fit")
                 case .clustersBin: (ClusterBinConfiguration.self, "clusters bin")

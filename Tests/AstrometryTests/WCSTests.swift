@@ -1,6 +1,7 @@
 import Astrometry
 import Foundation
-import Testing
+import TesseraTestSupport
+import XCTest
 
 /// Explicit TAN WCSs covering the setups the astropy fixture (TesseraFITSTests) checks through
 /// headers: rotated and mirrored, near a pole, across RA = 0/360, south.
@@ -17,27 +18,27 @@ let sampleWCSs: [(name: String, wcs: WCS)] = [
 /// Pixel positions spread over (and beyond) a 1000-pixel exposure.
 let samplePixels: [(x: Double, y: Double)] = [(0, 0), (511, 479.5), (999, 0), (-40, 1200), (250.25, 730.75), (1500, 1500)]
 
-struct WCSTests {
-    @Test func jacobianAtReferencePointIsInverseCD() throws {
+final class WCSTests: XCTestCase {
+    func testJacobianAtReferencePointIsInverseCD() throws {
         let wcs = try WCS(crval1: 10, crval2: -30, crpix1: 100, crpix2: 200,
                           cd11: -2e-4, cd12: 5e-5, cd21: 4e-5, cd22: 1.8e-4)
         let j = wcs.pixelJacobian(ra: 10, dec: -30)
         let det = -2e-4 * 1.8e-4 - 5e-5 * 4e-5
-        #expect(abs(j.dxdXi - 1.8e-4 / det / 3600) < 1e-12)
-        #expect(abs(j.dxdEta - -5e-5 / det / 3600) < 1e-12)
-        #expect(abs(j.dydXi - -4e-5 / det / 3600) < 1e-12)
-        #expect(abs(j.dydEta - -2e-4 / det / 3600) < 1e-12)
-        #expect(j.determinant < 0)  // east-left image: mirrored
-        #expect(wcs.referencePixel.x == 99)
+        XCTAssertLessThan(abs(j.dxdXi - 1.8e-4 / det / 3600), 1e-12)
+        XCTAssertLessThan(abs(j.dxdEta - -5e-5 / det / 3600), 1e-12)
+        XCTAssertLessThan(abs(j.dydXi - -4e-5 / det / 3600), 1e-12)
+        XCTAssertLessThan(abs(j.dydEta - -2e-4 / det / 3600), 1e-12)
+        XCTAssertLessThan(j.determinant, 0)  // east-left image: mirrored
+        XCTAssertEqual(wcs.referencePixel.x, 99)
         let sky = wcs.pixelToSky(x: 99, y: 199)
-        #expect(abs(sky.ra - 10) < 1e-12 && abs(sky.dec - -30) < 1e-12)
-        #expect(wcs.skyToPixel(ra: 190, dec: 30).x.isNaN)  // far hemisphere: no projection
-        #expect(wcs.pixelJacobian(ra: 190, dec: 30).dxdXi.isNaN)
+        XCTAssertTrue(abs(sky.ra - 10) < 1e-12 && abs(sky.dec - -30) < 1e-12)
+        XCTAssertTrue(wcs.skyToPixel(ra: 190, dec: 30).x.isNaN)  // far hemisphere: no projection
+        XCTAssertTrue(wcs.pixelJacobian(ra: 190, dec: 30).dxdXi.isNaN)
     }
 
     /// The analytic Jacobian against central finite differences of `skyToPixel` in local
     /// east/north offsets.
-    @Test func jacobianMatchesFiniteDifferences() throws {
+    func testJacobianMatchesFiniteDifferences() throws {
         let step = 0.05  // arcsec
         for (name, wcs) in sampleWCSs {
             for p in samplePixels {
@@ -51,31 +52,31 @@ struct WCSTests {
                 let scale = [analytic.dxdXi, analytic.dxdEta, analytic.dydXi, analytic.dydEta].map(abs).max()!
                 for r in 0...1 {
                     for c in 0...1 {
-                        #expect(abs(analytic[r, c] - numeric[r, c]) < 1e-7 * scale, "\(name) at \(p) [\(r), \(c)]")
+                        XCTAssertLessThan(abs(analytic[r, c] - numeric[r, c]), 1e-7 * scale, "\(name) at \(p) [\(r), \(c)]")
                     }
                 }
             }
         }
     }
 
-    @Test func pixelSkyRoundTrips() {
+    func testPixelSkyRoundTrips() {
         for (name, wcs) in sampleWCSs {
             for p in samplePixels {
                 let sky = wcs.pixelToSky(x: p.x, y: p.y)
-                #expect(sky.ra >= 0 && sky.ra < 360, "\(name): RA \(sky.ra)")
+                XCTAssertTrue(sky.ra >= 0 && sky.ra < 360, "\(name): RA \(sky.ra)")
                 let back = wcs.skyToPixel(ra: sky.ra, dec: sky.dec)
-                #expect(abs(back.x - p.x) < 1e-8 && abs(back.y - p.y) < 1e-8, "\(name) at \(p): \(back)")
+                XCTAssertTrue(abs(back.x - p.x) < 1e-8 && abs(back.y - p.y) < 1e-8, "\(name) at \(p): \(back)")
             }
         }
     }
 
-    @Test func invalidValuesNameTheKeyword() {
+    func testInvalidValuesNameTheKeyword() {
         func keyword(_ make: () throws -> WCS) -> String?? {
             do { _ = try make(); return .none } catch let e as WCSError { return .some(e.keyword) } catch { return .none }
         }
-        #expect(keyword { try WCS(crval1: 0, crval2: 90, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) } == .some("CRVAL2"))
-        #expect(keyword { try WCS(crval1: 0, crval2: 0, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 1e-4, cd21: 1e-4, cd22: 1e-4) } == .some("CD1_1"))
-        #expect(keyword { try WCS(crval1: .nan, crval2: 0, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) } == .some(nil))
-        #expect(throws: WCSError.self) { try WCS(crval1: 0, crval2: -90, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) }
+        XCTAssertEqual(keyword { try WCS(crval1: 0, crval2: 90, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) }, .some("CRVAL2"))
+        XCTAssertEqual(keyword { try WCS(crval1: 0, crval2: 0, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 1e-4, cd21: 1e-4, cd22: 1e-4) }, .some("CD1_1"))
+        XCTAssertEqual(keyword { try WCS(crval1: .nan, crval2: 0, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) }, .some(nil))
+        assertThrows(WCSError.self) { try WCS(crval1: 0, crval2: -90, crpix1: 1, crpix2: 1, cd11: 1e-4, cd12: 0, cd21: 0, cd22: 1e-4) }
     }
 }

@@ -4,7 +4,6 @@ import SceneModel
 import TesseraFITS
 import TesseraHDF5
 import TesseraTestSupport
-import Testing
 import XCTest
 
 // Serialized: the HDF5 library here is not thread-safe.

@@ -10,7 +10,7 @@ import SceneModel
 /// three-component Sérsic table to keep debug builds quick): the optimiser lands within a few
 /// Laplace σ of the truth, and NUTS seeded with that covariance samples around it.
 final class PatchFitterTests: XCTestCase {
-    func makePosterior(seed: UInt64) throws -> (PatchPosterior, truth: [Double], start: [Double]) {
+    static func makePosterior(seed: UInt64) throws -> (PatchPosterior, truth: [Double], start: [Double]) {
         var rng = RandomSource(seed: seed)
         let mixture = try SersicMixture(radii: [0.3, 1.0, 2.5], nodes: [0.5, 3, 7], amplitudes: [[0.2, 0.6, 0.2], [0.4, 0.4, 0.2], [0.5, 0.3, 0.2]])
         let truth = PatchSource(xi: 0.05, eta: -0.03, flux: [200, 150], q: 0.6, pa: 0.4, sersic: 2, rhalf: 0.3, isPoint: false)
@@ -37,7 +37,7 @@ final class PatchFitterTests: XCTestCase {
     }
 
     func testOptimiseThenSampleRecoversAnIsolatedGalaxy() throws {
-        let (posterior, truth, start) = try makePosterior(seed: 3)
+        let (posterior, truth, start) = try Self.makePosterior(seed: 3)
         var settings = FitSettings()
         settings.mode = .optimize
         let opt = try PatchFitter.fit(posterior: posterior, start: start, covariances: [nil], settings: settings, seed: 1, stream: 0)

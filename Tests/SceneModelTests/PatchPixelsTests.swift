@@ -1,17 +1,17 @@
 import Astrometry
 import Foundation
-import Testing
+import XCTest
 @testable import SceneModel
 
-struct PatchPixelsTests {
+final class PatchPixelsTests: XCTestCase {
     /// 0.1″ pixels, north up, east left, reference at pixel (19.5, 19.5) of a 40 × 30 exposure.
     let wcs = try! WCS(crval1: 53, crval2: -27, crpix1: 20.5, crpix2: 20.5, cd11: -0.1 / 3600, cd12: 0, cd21: 0, cd22: 0.1 / 3600)
 
-    @Test func selectsTheUnmaskedPixelsWithinTheCircles() throws {
+    func testSelectsTheUnmaskedPixelsWithinTheCircles() throws {
         let plane = TangentPlane(ra0: 53, dec0: -27)
         let a = plane.sky(xi: 0.3, eta: 0.2), b = plane.sky(xi: -1.2, eta: 0.9)  // arcsec
         let roi = [0.5, 0.35]
-        let pixels = try #require(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [a, b], roi: roi))
+        let pixels = try XCTUnwrap(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [a, b], roi: roi))
         // Brute force over the whole exposure, one masked pixel.
         let centres = [a, b].map { wcs.skyToPixel(ra: $0.ra, dec: $0.dec) }
         let masked = (x: 17, y: 20)
@@ -30,36 +30,36 @@ struct PatchPixelsTests {
         ierr[maskedIndex] = 0
         data[0] = 7
         let picked = pixels.select(data: data, inverseError: ierr)
-        #expect(picked.x.count == expected.count && !expected.isEmpty)
-        #expect(zip(picked.x, picked.y).map { [$0, $1] } == expected.map { [$0.0, $0.1] })  // row by row
-        #expect(picked.inverseError.allSatisfy { $0 == 2 })
+        XCTAssertTrue(picked.x.count == expected.count && !expected.isEmpty)
+        XCTAssertEqual(zip(picked.x, picked.y).map { [$0, $1] }, expected.map { [$0.0, $0.1] })  // row by row
+        XCTAssertTrue(picked.inverseError.allSatisfy { $0 == 2 })
         for (k, (x, y)) in zip(picked.x, picked.y).enumerated() {
             let i = (Int(y) - pixels.y0) * pixels.width + (Int(x) - pixels.x0)
-            #expect(picked.data[k] == Double(data[i]))
+            XCTAssertEqual(picked.data[k], Double(data[i]))
         }
     }
 
-    @Test func clipsToTheExposureAndRefusesSourcesOffIt() throws {
+    func testClipsToTheExposureAndRefusesSourcesOffIt() throws {
         let edge = wcs.pixelToSky(x: 0.2, y: 29.5)
-        let pixels = try #require(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [edge], roi: [0.4]))
-        #expect(pixels.x0 == 0 && pixels.y1 == 29 && pixels.x1 == 5 && pixels.y0 == 25)
+        let pixels = try XCTUnwrap(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [edge], roi: [0.4]))
+        XCTAssertTrue(pixels.x0 == 0 && pixels.y1 == 29 && pixels.x1 == 5 && pixels.y0 == 25)
         let far = wcs.pixelToSky(x: -20, y: 10)
-        #expect(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [far], roi: [0.5]) == nil)
+        XCTAssertNil(PatchPixels(wcs: wcs, width: 40, height: 30, positions: [far], roi: [0.5]))
     }
 
     /// A point source rendered on a whole exposure holds its flux × calibration in counts, and
     /// peaks at its WCS pixel position.
-    @Test func exposureRendererConservesFlux() throws {
+    func testExposureRendererConservesFlux() throws {
         let sersic = try SersicMixture(radii: [0.5, 1.5], nodes: [0.5, 6], amplitudes: [[0.5, 0.5], [0.5, 0.5]])
         let sky = wcs.pixelToSky(x: 21, y: 12)
         let source = Source(id: 1, ra: sky.ra, dec: sky.dec, flux: [0, 50], isPoint: true)
         let image = try ExposureRenderer.render([source], bands: ["g", "r"], band: 1, wcs: wcs, width: 40, height: 30,
                                                 psf: .gaussian(sigma: 1.5), calibration: 2, sersic: sersic)
-        #expect(image.count == 1200)
-        #expect(abs(image.reduce(0, +) - 100) < 1e-6)
-        #expect(image.indices.max { image[$0] < image[$1] } == 12 * 40 + 21)
+        XCTAssertEqual(image.count, 1200)
+        XCTAssertLessThan(abs(image.reduce(0, +) - 100), 1e-6)
+        XCTAssertEqual(image.indices.max { image[$0] < image[$1] }, 12 * 40 + 21)
         let otherBand = try ExposureRenderer.render([source], bands: ["g", "r"], band: 0, wcs: wcs, width: 40, height: 30,
                                                     psf: .gaussian(sigma: 1.5), calibration: 2, sersic: sersic)
-        #expect(otherBand.allSatisfy { $0 == 0 })
+        XCTAssertTrue(otherBand.allSatisfy { $0 == 0 })
     }
 }
