@@ -103,6 +103,13 @@ public struct WCS: Sendable, Equatable {
         return (Self.wrapDegrees(crval1 + deltaRA / Self.radiansPerDegree), dec / Self.radiansPerDegree)
     }
 
+    /// True if (ra, dec) [deg] falls on an image of `width` × `height` pixels: pixel centres sit
+    /// at 0-based integers, so the image spans −0.5 … width − 0.5 in x (likewise in y).
+    public func imageContains(ra: Double, dec: Double, width: Int, height: Int) -> Bool {
+        let p = skyToPixel(ra: ra, dec: dec)
+        return p.x >= -0.5 && p.y >= -0.5 && p.x <= Double(width) - 0.5 && p.y <= Double(height) - 0.5
+    }
+
     /// 0-based pixel position of the sky position (ra, dec) in degrees (any RA, no wrapping
     /// needed). Returns NaN for both coordinates if the position is 90° or more from the
     /// reference point, where the gnomonic projection does not exist.

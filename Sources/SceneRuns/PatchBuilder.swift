@@ -47,8 +47,7 @@ public struct PatchBuilder {
     public func covers(_ s: Source) -> Bool {
         store.exposures.contains { e in
             guard bands.contains(e.band), let w = wcs[e.name] else { return false }
-            let p = w.skyToPixel(ra: s.ra, dec: s.dec)
-            return p.x >= -0.5 && p.y >= -0.5 && p.x <= Double(e.width) - 0.5 && p.y <= Double(e.height) - 0.5
+            return w.imageContains(ra: s.ra, dec: s.dec, width: e.width, height: e.height)
         }
     }
 

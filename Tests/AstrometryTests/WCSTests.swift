@@ -70,6 +70,16 @@ final class WCSTests: XCTestCase {
         }
     }
 
+    /// The image footprint runs from pixel −0.5 to size − 0.5 on each axis (0-based centres).
+    func testImageContainsUsesPixelEdges() throws {
+        let wcs = try WCS(crval1: 0.01, crval2: -5, crpix1: 50, crpix2: 60, cd11: -1e-4, cd12: 0, cd21: 0, cd22: 1e-4)
+        for (x, y, inside) in [(-0.49, 0.0, true), (-0.51, 0.0, false), (99.49, 119.49, true), (99.51, 10.0, false),
+                               (10.0, 119.51, false), (40.0, 30.0, true)] {
+            let sky = wcs.pixelToSky(x: x, y: y)
+            XCTAssertEqual(wcs.imageContains(ra: sky.ra, dec: sky.dec, width: 100, height: 120), inside, "pixel (\(x), \(y))")
+        }
+    }
+
     func testInvalidValuesNameTheKeyword() {
         func keyword(_ make: () throws -> WCS) -> String?? {
             do { _ = try make(); return .none } catch let e as WCSError { return .some(e.keyword) } catch { return .none }
