@@ -56,7 +56,7 @@ public enum ClusterCompareRunner {
         }
         let h5 = try HDF5File.open(h5Path)
         defer { try? h5.close() }
-        let records = try ClusterEnsembleRunner.loadRecords(fitRun: fitRun)
+        let results = try FitRunResults(fitRun: fitRun)
         var comparisons: [BinComparison] = []
         var curves: [(bin: String, parameter: String, value: Double, density: Double, atTruth: Double, atMedian: Double)] = []
         var sampleRows: [(bin: String, chain: Int, draw: Int, bias: Double, scatter: Double, logL: Double)] = []
@@ -66,7 +66,7 @@ public enum ClusterCompareRunner {
             let lnB = try h5.read(Double.self, from: g + "/ln_bias"), lnS = try h5.read(Double.self, from: g + "/ln_scatter")
             let logL = try h5.read(Double.self, from: g + "/log_likelihood").values
             let draws = lnB.shape.count == 2 ? lnB.shape[1] : lnB.values.count
-            let model = try ClusterEnsembleRunner.populationModel(ids: ids, records: records, fitRun: fitRun, configuration: ec)
+            let model = try results.populationModel(ids: ids, configuration: ec)
             // Realised truth of the bin's halos.
             var offsets: [Double] = []
             for id in ids {

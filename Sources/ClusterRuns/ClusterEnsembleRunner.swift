@@ -32,14 +32,14 @@ public enum ClusterEnsembleRunner {
 
     public static func run(_ c: ClusterEnsembleConfiguration, fitRun: String, bins binsPath: String?, output: String,
                            log: (String) -> Void = { print($0) }) throws -> [BinResult] {
-        let records = try loadRecords(fitRun: fitRun)
+        let results = try FitRunResults(fitRun: fitRun)
         let bins: ClusterBins
         if let binsPath {
             bins = try ClusterBins.read(binsPath)
             log("clusters ensemble: \(bins.labels.count) bin(s) from \(binsPath)")
         } else {
-            bins = ClusterBins(labels: ["all"], members: [records.keys.sorted()])
-            log("clusters ensemble: no bins.csv given or found; all \(records.count) halos form one bin 'all'")
+            bins = ClusterBins(labels: ["all"], members: [results.records.keys.sorted()])
+            log("clusters ensemble: no bins.csv given or found; all \(results.records.count) halos form one bin 'all'")
         }
         var out: [BinResult] = []
         for (k, label) in bins.labels.enumerated() {
@@ -48,7 +48,7 @@ public enum ClusterEnsembleRunner {
                 log("clusters ensemble: bin \(label) has \(ids.count) halo(s), fewer than min_halos = \(c.minHalos); skipped")
                 continue
             }
-            let model = try populationModel(ids: ids, records: records, fitRun: fitRun, configuration: c)
+            let model = try results.populationModel(ids: ids, configuration: c)
             let sampled = model.halos.filter { !$0.log10MassSamples.isEmpty }.count
             let fit = try model.fit(warmup: c.warmup, draws: c.draws, chains: c.chains, seed: c.seed &+ UInt64(k))
             let logL = fit.draws.map { chain in chain.map { model.logLikelihoodAndGradient(lnBias: $0[0], lnScatter: $0[1]).value } }
@@ -61,52 +61,6 @@ public enum ClusterEnsembleRunner {
         if out.isEmpty { throw ClusterRunError(file: binsPath ?? fitRun, message: "no bin has at least min_halos = \(c.minHalos) halos") }
         try write(out, configuration: c, output: output)
         return out
-    }
-
-    /// Every result file of the fit run, by halo id.
-    static func loadRecords(fitRun: String) throws -> [String: HaloFitRecord] {
-        let results = FilePath(fitRun).appending("results").string
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: results) else {
-            throw ClusterRunError(file: results, message: "no results directory; is \(fitRun) a `tessera clusters fit` run?")
-        }
-        var records: [String: HaloFitRecord] = [:]
-        for name in names.sorted() where name.hasPrefix("halo-") && name.hasSuffix(".h5") {
-            let r = try HaloFitRecord.read(FilePath(results).appending(name).string)
-            records[r.id] = r
-        }
-        if records.isEmpty { throw ClusterRunError(file: results, message: "no halo-*.h5 result files") }
-        return records
-    }
-
-    /// The population model of one bin; each problem names the halo's result file.
-    static func populationModel(ids: [String], records: [String: HaloFitRecord], fitRun: String,
-                                configuration c: ClusterEnsembleConfiguration) throws -> PopulationModel {
-        var halos: [PopulationHalo] = []
-        for id in ids {
-            let file = FilePath(fitRun).appending("results/" + HaloInput.fileName(id: id)).string
-            guard let r = records[id] else { throw ClusterRunError(file: file, message: "halo '\(id)' is in a bin but has no result") }
-            guard let trueMass = r.log10TrueMass else {
-                throw ClusterRunError(file: file, message: "no log10_true_mass (the population fit needs each halo's true or proxy mass)")
-            }
-            do {
-                let samples = r.log10MassSamples
-                if samples.isEmpty {
-                    halos.append(try PopulationHalo(log10TrueMass: trueMass, log10Mass: r.log10Mass, log10Error: r.log10MassError))
-                } else {
-                    let n = Swift.min(samples.count, c.maxSamples)
-                    let thinned = (0..<n).map { samples[$0 * samples.count / n] }
-                    halos.append(try PopulationHalo(log10TrueMass: trueMass, log10MassSamples: thinned))
-                }
-            } catch {
-                throw ClusterRunError(file: file, message: "\(error)")
-            }
-        }
-        var model = try PopulationModel(halos: halos)
-        model.lnBiasPriorMean = c.lnBiasPrior[0]
-        model.lnBiasPriorSigma = c.lnBiasPrior[1]
-        model.lnScatterPriorMean = c.lnScatterPrior[0]
-        model.lnScatterPriorSigma = c.lnScatterPrior[1]
-        return model
     }
 
     static func write(_ bins: [BinResult], configuration c: ClusterEnsembleConfiguration, output: String) throws {

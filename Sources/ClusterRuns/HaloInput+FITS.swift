@@ -86,13 +86,11 @@ extension HaloInput {
             let header = try file.readHeader(hdu: hdu)
             var sources: SourceSample?
             if needsSources(name) {
-                if let zs = try header.double(ifPresent: "ZSOURCE") {
-                    sources = .redshift(zs)
-                } else if let b = try header.double(ifPresent: "BETA"), let b2 = try header.double(ifPresent: "BETA2") {
-                    sources = .betaMoments(beta: b, betaSquared: b2)
-                } else {
+                guard let sample = try sourceSample(redshift: header.double(ifPresent: "ZSOURCE"), beta: header.double(ifPresent: "BETA"),
+                                           betaSquared: header.double(ifPresent: "BETA2")) else {
                     throw fail("needs the keyword ZSOURCE, or BETA and BETA2")
                 }
+                sources = sample
             }
             let kind = kind(named: name, sources: sources)
             do {

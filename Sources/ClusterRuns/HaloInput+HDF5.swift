@@ -67,13 +67,10 @@ extension HaloInput {
             }
             var sources: SourceSample?
             if needsSources(name) {
-                if let zs = try number("source_redshift") {
-                    sources = .redshift(zs)
-                } else if let b = try number("beta"), let b2 = try number("beta_squared") {
-                    sources = .betaMoments(beta: b, betaSquared: b2)
-                } else {
+                guard let sample = try sourceSample(redshift: number("source_redshift"), beta: number("beta"), betaSquared: number("beta_squared")) else {
                     throw fail("needs the attribute 'source_redshift', or 'beta' and 'beta_squared'")
                 }
+                sources = sample
             }
             let kind = kind(named: name, sources: sources)
             do {

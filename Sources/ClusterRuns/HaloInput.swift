@@ -109,5 +109,13 @@ public struct HaloInput: Sendable {
         }
     }
 
+    /// The source sample a shear or κ observable names: one source redshift, or else the moments
+    /// ⟨β⟩ and ⟨β²⟩; nil if the file gives neither (both formats then name their own keys).
+    static func sourceSample(redshift: Double?, beta: Double?, betaSquared: Double?) -> SourceSample? {
+        if let redshift { return .redshift(redshift) }
+        if let beta, let betaSquared { return .betaMoments(beta: beta, betaSquared: betaSquared) }
+        return nil
+    }
+
     static func needsSources(_ name: String) -> Bool { ["tangential_shear", "reduced_shear", "kappa_map"].contains(name) }
 }

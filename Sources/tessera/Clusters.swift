@@ -39,9 +39,9 @@ extension Tessera {
             static let configuration = CommandConfiguration(
                 abstract: "Fit every halo's mass (optimiser or NUTS) across MPI ranks, one result file per halo.",
                 discussion: """
-                Reads halo-<id>.h5 or halo-<id>.fits files (any mix of ΔΣ, γ_t, g_t, κ map, mass map). \\
-                Rank 0 hands halos to the other ranks and writes RUN/results/halo-<id>.h5 the moment \\
-                each fit returns, so a crash loses at most the halos in flight; --resume RUN skips \\
+                Reads halo-<id>.h5 or halo-<id>.fits files (any mix of ΔΣ, γ_t, g_t, κ map, mass map). \
+                Rank 0 hands halos to the other ranks and writes RUN/results/halo-<id>.h5 the moment \
+                each fit returns, so a crash loses at most the halos in flight; --resume RUN skips \
                 halos with a result. Ends with RUN/summary.csv and RUN/summary.fits. Keys for --config: `tessera config clusters-fit`.
                 """)
 

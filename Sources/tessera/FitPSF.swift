@@ -9,9 +9,9 @@ extension Tessera {
             commandName: "fit-psf",
             abstract: "Fit a Gaussian mixture to a pixelised PSF image (FITS) and add it to a PSF store (HDF5).",
             discussion: """
-            The image must be sampled on the exposure's pixel grid. The fit is EM on the pixel \\
-            values; the stored covariances are intrinsic (the pixel response, I/12 pixels², is \\
-            removed, as the renderer adds it back). An existing store keeps its other bands and \\
+            The image must be sampled on the exposure's pixel grid. The fit is EM on the pixel \
+            values; the stored covariances are intrinsic (the pixel response, I/12 pixels², is \
+            removed, as the renderer adds it back). An existing store keeps its other bands and \
             exposures; the given band (or band/exposure) is replaced.
             """)
 

@@ -13,21 +13,21 @@ extension Tessera {
             commandName: "magmap",
             abstract: "Make one microlensing magnification map by inverse ray shooting.",
             discussion: """
-            Stars of mass 1 fill a disk around the shooting region with κ* = (1 − s)κ; the rest, \\
-            κ_s = sκ, is smooth. By default the star mass in the map's pre-image is fixed to its \\
-            expectation and the stars' realised mean shear there is cancelled by an external \\
-            shear, so the map is a sample at exactly (κ, γ) rather than at (κ, γ) plus Poisson \\
-            noise; --no-mean-field-compensation turns that off. The \\
-            map holds the magnification itself (not divided by μ_theory = 1/|(1 − κ)² − γ²|). \\
-            --method ipm maps the grid's squares as polygons instead of counting rays (no \\
-            counting noise; --rays-per-pixel 1 is enough). \\
-            The run directory (--out, default runs/magmap-<UTC time>) holds params.json, \\
-            metadata.json and the map: with --format h5 (default) RUN_DIR/map.h5, holding \\
-            /magnification [pixels, pixels] (row = y, column = x, the shear axis) with κ, γ, s, \\
-            size, star count, seed, ray counts, method, light loss, shooting rectangle and the \\
-            compensation as attributes, /histogram/pdf [source size, bin] of log10(μ/μ_theory) \\
-            and its edges, and the star field as /stars/x, /stars/y, /stars/mass; with --format \\
-            fits RUN_DIR/map.fits, the map as the primary image with the same facts as header \\
+            Stars of mass 1 fill a disk around the shooting region with κ* = (1 − s)κ; the rest, \
+            κ_s = sκ, is smooth. By default the star mass in the map's pre-image is fixed to its \
+            expectation and the stars' realised mean shear there is cancelled by an external \
+            shear, so the map is a sample at exactly (κ, γ) rather than at (κ, γ) plus Poisson \
+            noise; --no-mean-field-compensation turns that off. The \
+            map holds the magnification itself (not divided by μ_theory = 1/|(1 − κ)² − γ²|). \
+            --method ipm maps the grid's squares as polygons instead of counting rays (no \
+            counting noise; --rays-per-pixel 1 is enough). \
+            The run directory (--out, default runs/magmap-<UTC time>) holds params.json, \
+            metadata.json and the map: with --format h5 (default) RUN_DIR/map.h5, holding \
+            /magnification [pixels, pixels] (row = y, column = x, the shear axis) with κ, γ, s, \
+            size, star count, seed, ray counts, method, light loss, shooting rectangle and the \
+            compensation as attributes, /histogram/pdf [source size, bin] of log10(μ/μ_theory) \
+            and its edges, and the star field as /stars/x, /stars/y, /stars/mass; with --format \
+            fits RUN_DIR/map.fits, the map as the primary image with the same facts as header \
             keywords and the stars as a STARS table. `tessera reproduce RUN_DIR` repeats the map.
 
               tessera magmap --kappa 0.45 --gamma 0.45 --s 0.5 --pixels 1000 --out runs/map

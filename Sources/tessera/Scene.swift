@@ -13,8 +13,8 @@ extension Tessera {
             commandName: "mock-scene",
             abstract: "Render a mock scene: dithered FITS exposures in several bands, truth and starting catalogs, PSF store.",
             discussion: """
-            Writes RUN/images/<band>-<k>.fits (HDU 1 science with TAN WCS, HDU 2 1σ uncertainty), \\
-            RUN/truth.fits, RUN/initial.fits (perturbed starting catalog) and RUN/psf.h5. \\
+            Writes RUN/images/<band>-<k>.fits (HDU 1 science with TAN WCS, HDU 2 1σ uncertainty), \
+            RUN/truth.fits, RUN/initial.fits (perturbed starting catalog) and RUN/psf.h5. \
             Keys for --config: `tessera config mock-scene`.
             """)
 
@@ -41,9 +41,9 @@ extension Tessera {
         static let configuration = CommandConfiguration(
             abstract: "Convert FITS exposures into the HDF5 pixel store that optimize and sample read.",
             discussion: """
-            Each exposure: science image (HDU --sci-hdu) with a TAN WCS, FILTER (band) and CALIB \\
-            (counts per catalog flux unit; or ABMAG/ZP, an AB zero point with fluxes in nJy) and \\
-            optional SKY; uncertainty (1σ, or inverse variance with --weights) in --unc-hdu; optional \\
+            Each exposure: science image (HDU --sci-hdu) with a TAN WCS, FILTER (band) and CALIB \
+            (counts per catalog flux unit; or ABMAG/ZP, an AB zero point with fluxes in nJy) and \
+            optional SKY; uncertainty (1σ, or inverse variance with --weights) in --unc-hdu; optional \
             mask (non-zero = bad) in --mask-hdu. NaN, zero-weight and masked pixels are dropped.
             """)
 
@@ -84,10 +84,10 @@ extension Tessera {
 
 enum SceneCommand {
     static let discussion = """
-    Rank 0 holds the scene and checks out non-overlapping regions (active sources plus fixed \\
-    neighbours) to the other ranks; with one process the same loop runs serially. Writes \\
-    RUN/results.h5 (chains, per-patch records, final state), RUN/catalog.fits, RUN/state.json \\
-    (after every check-in) and RUN/patches.jsonl. --resume RUN continues a killed run. Keys for \\
+    Rank 0 holds the scene and checks out non-overlapping regions (active sources plus fixed \
+    neighbours) to the other ranks; with one process the same loop runs serially. Writes \
+    RUN/results.h5 (chains, per-patch records, final state), RUN/catalog.fits, RUN/state.json \
+    (after every check-in) and RUN/patches.jsonl. --resume RUN continues a killed run. Keys for \
     --config: `tessera config scene`.
     """
 

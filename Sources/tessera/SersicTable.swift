@@ -9,10 +9,10 @@ extension Tessera {
             commandName: "sersic-table",
             abstract: "Generate (or check) the Sersic-as-Gaussian-mixture table.",
             discussion: """
-            Fits amplitudes of K Gaussians with fixed, log-spaced radii (in units of r_half) to the \\
-            exact Sersic enclosed-flux curve at each tabulated Sersic index (amplitudes >= 0, summing \\
-            to 1), prints the enclosed-flux error of the interpolated table for n in [0.8, 6] at \\
-            0.1-5 r_half (a grid with points between the nodes), and writes the JSON table with its \\
+            Fits amplitudes of K Gaussians with fixed, log-spaced radii (in units of r_half) to the \
+            exact Sersic enclosed-flux curve at each tabulated Sersic index (amplitudes >= 0, summing \
+            to 1), prints the enclosed-flux error of the interpolated table for n in [0.8, 6] at \
+            0.1-5 r_half (a grid with points between the nodes), and writes the JSON table with its \
             provenance. The committed table, Sources/SceneModel/Resources/sersic_mixture.json, is made by
 
               tessera sersic-table --out Sources/SceneModel/Resources/sersic_mixture.json

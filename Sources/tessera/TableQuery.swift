@@ -10,7 +10,7 @@ extension Tessera {
             commandName: "table-query",
             abstract: "Print the interpolated magnification PDF of a table at (κ, γ, s, source size).",
             discussion: """
-            Prints one line per bin: log10(μ/μ_theory) at the bin centre, μ, and the density per \\
+            Prints one line per bin: log10(μ/μ_theory) at the bin centre, μ, and the density per \
             unit log10(μ/μ_theory). With --mu, prints only the density at those magnifications.
             """)
 

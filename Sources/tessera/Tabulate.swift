@@ -10,9 +10,9 @@ extension Tessera {
         static let configuration = CommandConfiguration(
             abstract: "Tabulate microlensing magnification distributions over a (κ, γ, s) grid across MPI ranks.",
             discussion: """
-            Rank 0 hands grid cells to the other ranks (cells differ greatly in cost), saves each \\
-            cell's distributions as it arrives, and all ranks write one parallel HDF5 table at the \\
-            end (DIR/table.h5). A killed run continues with --resume DIR, computing only the \\
+            Rank 0 hands grid cells to the other ranks (cells differ greatly in cost), saves each \
+            cell's distributions as it arrives, and all ranks write one parallel HDF5 table at the \
+            end (DIR/table.h5). A killed run continues with --resume DIR, computing only the \
             missing cells. Keys for --grid: `tessera config tabulate`.
 
               mpirun -np 8 tessera tabulate --grid grid.yaml --out data/tables/example

@@ -15,6 +15,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try Launcher.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
     }
 
+    /// Wrapped help texts read as prose: no backslash left over from a line continuation.
+    func testHelpTextsHaveNoStrayBackslashes() throws {
+        let commands = [["magmap"], ["tabulate"], ["table-query"], ["optimize"], ["sample"], ["preprocess"], ["fit-psf"],
+                        ["sersic-table"], ["mock-scene"], ["postprocess"], ["demo"], ["clusters", "mock"], ["clusters", "fit"],
+                        ["clusters", "bin"], ["clusters", "ensemble"], ["clusters", "compare"], ["config"], ["reproduce"]]
+        for command in commands {
+            let help = try Launcher.run(["help"] + command)
+            XCTAssertEqual(help.status, 0, "tessera help \(command.joined(separator: " "))")
+            XCTAssertFalse(help.stdout.contains("\\"), "stray backslash in `tessera help \(command.joined(separator: " "))`:\n\(help.stdout)")
+        }
+    }
+
     func testConfigTemplateListsEveryKey() throws {
         let result = try Launcher.run(["config", "selftest"])
         XCTAssertEqual(result.status, 0)
