@@ -43,8 +43,10 @@ flock -w 900 9 || { echo "FAIL another multi-host run held /run/lock/tessera-tes
 rm -rf "$work"; mkdir -p "$work"
 bg_pid=
 cleanup() {
-  # A run left in the background by a failed check, then the hosts (and anything still in them).
+  # Runs still going (a failed check's background run, or all of them when interrupted: each
+  # is this script's `timeout` child, which passes the signal on to mpirun), then the hosts.
   [ -n "$bg_pid" ] && kill "$bg_pid" 2>/dev/null || true
+  pkill -TERM -P $$ timeout 2>/dev/null || true
   scripts/testhosts.sh down || echo "multi-host: teardown failed; run scripts/testhosts.sh down" >&2
 }
 trap cleanup EXIT
