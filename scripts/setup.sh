@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libcfitsio-dev libopenblas-dev liblapacke-dev hdf5-tools pkg-config)
+# jq and iproute2: scripts/test-multihost.sh (JSON checks; network-namespace test hosts).
+packages=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libcfitsio-dev libopenblas-dev liblapacke-dev hdf5-tools pkg-config jq iproute2)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run Tessera's tests: the unit and multi-rank suite (`swift test`, whose MultiRankTests launch
 # the built binary under `mpirun -np 2` and `-np 4`), then the release binary's own multi-rank
-# smoke runs, checked with h5dump. Needs scripts/setup.sh first.
+# smoke runs, checked with h5dump, and scripts/test-multihost.sh (two namespace hosts; as root).
+# Needs scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,7 +92,24 @@ else
 fi
 
 echo "mpirun smoke runs: $passed passed, $failed failed"
-total_passed=$((unit_total - unit_failed + passed))
-total_failed=$((unit_failed + failed))
+
+# Across nodes: the same runs over two network-namespace hosts and the TCP transport, a host
+# killed mid-run and resumed on the other, and the 1-host/2-host timing table (needs root).
+echo "== multi-host runs (scripts/test-multihost.sh)"
+set +e
+scripts/test-multihost.sh "$bin" 2>&1 | tee .build/multihost-output.txt
+mh_status=${PIPESTATUS[0]}
+set -e
+mh=$(grep -E "^multi-host: [0-9]+ passed, [0-9]+ failed" .build/multihost-output.txt | tail -n 1 || true)
+if [ -n "$mh" ]; then
+  mh_passed=$(echo "$mh" | sed -E 's/.* ([0-9]+) passed.*/\1/')
+  mh_failed=$(echo "$mh" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+else
+  mh_passed=0; mh_failed=1; echo "FAIL scripts/test-multihost.sh ended without its summary line"
+fi
+if [ "$mh_status" -ne 0 ] && [ "$mh_failed" -eq 0 ]; then mh_failed=1; fi
+
+total_passed=$((unit_total - unit_failed + passed + mh_passed))
+total_failed=$((unit_failed + failed + mh_failed))
 echo "tests: $total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
