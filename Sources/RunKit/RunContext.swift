@@ -18,14 +18,29 @@ public struct RunContext {
 
     /// Create the run directory on rank 0 and record the configuration and metadata.
     /// A failure on rank 0 (e.g. the directory already holds results) is re-raised on every rank.
+    ///
+    /// Before anything is recorded, every rank checks that it sees the run directory and the
+    /// input files as rank 0 does (`SharedVisibility`); if not, every rank throws one
+    /// `RunStartError` naming the hosts that cannot see them, and a directory made for this run
+    /// is removed again. `inputs` are recorded in `metadata.json` and checked; `sharedInputs` are
+    /// only checked (files or folders the other ranks read, also when resuming).
     public static func start<C: Configuration>(command: String, configuration: C, output: String, seed: UInt64?,
-                                               inputs: [String] = [], tableVersion: String? = nil,
+                                               inputs: [String] = [], sharedInputs: [String] = [],
+                                               tableVersion: String? = nil,
                                                libraries: LibraryVersions, communicator: Communicator,
                                                resume: Bool = false) throws -> RunContext {
         // Rank 0's choice of directory wins (a default name may contain a timestamp).
         let output = try communicator.broadcast(message: communicator.isRoot ? RunPaths.absolute(output) : nil)
-        let host = (try? MPIEnvironment.processorName()) ?? ProcessInfo.processInfo.hostName
-        let hosts = try communicator.gather(message: host)
+        // A new run's directory is made now, so that every rank can look for it. If that fails,
+        // rank 0's RunDirectory below reports why.
+        var made = false
+        if communicator.isRoot && !resume && !FileManager.default.fileExists(atPath: output) {
+            made = (try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)) != nil
+        }
+        var checked: [String] = []
+        for path in inputs + sharedInputs where !checked.contains(path) { checked.append(path) }
+        let hosts = try SharedVisibility.check(directory: output, inputs: checked, communicator: communicator,
+                                               removeDirectoryOnFailure: made)
         var run: RunDirectory?
         var failure: String?
         if communicator.isRoot {
@@ -37,7 +52,7 @@ public struct RunContext {
                     workingDirectory: FileManager.default.currentDirectoryPath,
                     gitCommit: version.commit, gitDirty: version.dirty, gitSource: version.source,
                     startTime: Timestamp.iso8601(), endTime: nil, status: .running, error: nil,
-                    mpiSize: communicator.size, hosts: hosts ?? [host], seed: seed,
+                    mpiSize: communicator.size, hosts: hosts, seed: seed,
                     inputs: try inputs.map { try InputFileRecord.describe($0) }, tableVersion: tableVersion,
                     libraries: libraries)
                 run = try RunDirectory(creating: output, command: command, configuration: configuration,

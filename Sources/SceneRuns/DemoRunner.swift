@@ -56,6 +56,8 @@ public enum DemoRunner {
             }
         }
         if let p = try comm.broadcast(message: comm.isRoot ? [problem].compactMap { $0 } : nil).first { throw RunStartError(message: p) }
+        // Every rank must see the demo's directory (its steps' stores are read by all ranks).
+        try SharedVisibility.check(directory: root, inputs: [], communicator: comm, removeDirectoryOnFailure: true)
         let sersic = try SersicMixture.bundled()
 
         step("mock-scene (30 sources, 2 bands x 2 exposures)")

@@ -34,7 +34,7 @@ extension Tessera {
         func run() throws {
             try MPIExecution.run { comm in
                 let gridFile = try configurationFile(resume: resume, given: grid ?? config, option: "--grid", others: [out])
-                let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile)
+                let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile, communicator: comm)
                 let directory = resume ?? out ?? "data/tables/\(configuration.simId)"
                 let context = try RunContext.start(
                     command: "tabulate", configuration: configuration, output: directory, seed: configuration.seed,
