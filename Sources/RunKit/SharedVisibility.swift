@@ -19,8 +19,8 @@ public enum SharedVisibility {
 
     /// A rank that sees something different looks again for up to this many seconds (a network
     /// file system may show a new file to other clients a moment later), so the error still comes
-    /// within about a second.
-    static let patience: Double = 1.0
+    /// within about half a second.
+    static let patience: Double = 0.5
 
     /// What rank 0 shares.
     public struct Probe: Codable, Sendable, Equatable {
