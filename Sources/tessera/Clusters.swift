@@ -54,7 +54,8 @@ extension Tessera {
                     let context = try RunContext.start(command: "clusters fit", configuration: c, output: options.output(command: "clusters-fit"),
                                                        seed: c.seed, inputs: options.inputs([file]),
                                                        sharedInputs: [c.halos],  // the workers read the halo files
-                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: options.resume != nil)
+                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: options.resume != nil,
+                                                       resumable: true)
                     try context.finishing {
                         let summary = try ClusterFitRunner.run(c, context: context)
                         if !summary.failed.isEmpty {

@@ -99,7 +99,7 @@ enum SceneCommand {
             let context = try RunContext.start(command: mode.rawValue, configuration: c, output: options.output(command: mode.rawValue),
                                                seed: c.seed, inputs: options.inputs([file, c.catalog, c.pixelStore, c.psfStore]),
                                                sharedInputs: [c.catalog, c.pixelStore, c.psfStore],  // every rank reads them
-                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume)
+                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume, resumable: true)
             try context.finishing {
                 let summary = try SceneFitRunner.run(c, mode: mode, context: context, resume: resume)
                 if comm.isRoot {

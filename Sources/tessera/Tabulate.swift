@@ -39,7 +39,7 @@ extension Tessera {
                 let context = try RunContext.start(
                     command: "tabulate", configuration: configuration, output: directory, seed: configuration.seed,
                     inputs: resume == nil ? [gridFile] : [], tableVersion: configuration.tableVersion,
-                    libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+                    libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil, resumable: true)
                 try context.finishing {
                     let summary = try TabulationRunner.run(configuration, context: context) { cell in
                         try TableCellComputer.compute(cell, configuration: configuration,

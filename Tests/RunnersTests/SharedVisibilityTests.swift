@@ -2,6 +2,7 @@ import Foundation
 import TesseraMPI
 import TesseraRun
 import TesseraTestSupport
+import WorkQueue
 import XCTest
 @testable import RunKit
 
@@ -135,5 +136,20 @@ final class SharedVisibilityTests: XCTestCase {
         assertThrows(ConfigError.missingFile(file: dir.path("none.yaml"))) {
             try ConfigLoader.load(SelfTestConfiguration.self, from: dir.path("none.yaml"), communicator: comm)
         }
+    }
+
+    /// What a stopped run says: the items in flight by rank and host, where the kept results are,
+    /// and the command that continues it.
+    func testInterruptedRunSaysWhatIsKeptAndHowToContinue() {
+        let stopped = WorkQueueStopped(signal: SIGTERM, completed: 5, inFlight: [
+            .init(rank: 1, host: "nodeB", item: "cell 7 (κ=0.2, γ=0.1, s=0.5)"), .init(rank: 2, host: "nodeA", item: "cell 8"),
+        ])
+        let text = "\(RunInterrupted(stopped: stopped, directory: "/shared/run", command: "tabulate", resumable: true))"
+        XCTAssertTrue(text.hasPrefix("the launcher stopped the job (SIGTERM) after 5 result(s) came back in this run"), text)
+        XCTAssertTrue(text.contains("in flight, not saved: rank 1 on host nodeB: cell 7 (κ=0.2, γ=0.1, s=0.5); rank 2 on host nodeA: cell 8"), text)
+        XCTAssertTrue(text.contains("kept: every result checked in before the stop, in /shared/run"), text)
+        XCTAssertTrue(text.contains("continue with: tessera tabulate --resume /shared/run"), text)
+        let once = "\(RunInterrupted(stopped: stopped, directory: "/r", command: "selftest", resumable: false))"
+        XCTAssertTrue(once.contains("`tessera selftest` cannot resume: run it again"), once)
     }
 }
