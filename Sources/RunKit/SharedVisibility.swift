@@ -107,8 +107,8 @@ public enum SharedVisibility {
         var checked: String?
         if let directory {
             let path = FilePath(directory).appending(tokenName).string
-            // Not atomic on purpose: a temporary name would leave a second file to clean up.
-            if FileManager.default.createFile(atPath: path, contents: Data(token.utf8)) { checked = directory }
+            // Written in place (FileManager.createFile would go through a second, temporary name).
+            if (try? Data(token.utf8).write(to: URL(fileURLWithPath: path))) != nil { checked = directory }
         }
         return Probe(directory: checked, tokenName: tokenName, token: token, inputs: inputs,
                      expected: inputs.map(fingerprint))
