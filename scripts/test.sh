@@ -72,6 +72,25 @@ else
   failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch with LAUNCHER=mpirun"; cat "$work/slurm.log"
 fi
 
+# The several-node template, outside SLURM on this one node, through its TCP settings.
+if SLURM_NTASKS=2 LAUNCHER=mpirun MPI_ENV=mpi_configs/workstation.env TRANSPORT=tcp NETWORK=127.0.0.0/8 TESSERA="$bin" \
+     OUT="$work/slurm-multinode" bash slurm/tessera-multinode.sbatch selftest --values-per-rank 50 >"$work/slurm-multinode.log" 2>&1 \
+   && grep -q '"mpi_size" : 2' "$work/slurm-multinode/metadata.json"; then
+  passed=$((passed + 1)); echo "ok   slurm/tessera-multinode.sbatch with LAUNCHER=mpirun TRANSPORT=tcp"
+else
+  failed=$((failed + 1)); echo "FAIL slurm/tessera-multinode.sbatch"; cat "$work/slurm-multinode.log"
+fi
+# A run directory that rank 1 cannot see (its own mount namespace): one clear error within 5 s.
+set +e
+scripts/test-invisible-rundir.sh "$bin" >"$work/invisible.log" 2>&1
+invisible=$?
+set -e
+case $invisible in
+  0)  passed=$((passed + 1)); echo "ok   invisible run directory refused (scripts/test-invisible-rundir.sh)" ;;
+  77) echo "skip invisible run directory: $(tail -n 1 "$work/invisible.log")" ;;
+  *)  failed=$((failed + 1)); echo "FAIL invisible run directory"; cat "$work/invisible.log" ;;
+esac
+
 # The scene pipeline as users start it: the demo under mpirun -np 4, its results file read with
 # h5dump, then `sample` again through the SLURM template from the demo's own configuration.
 demo="$work/demo"

@@ -148,7 +148,8 @@ public enum ClusterFitRunner {
         }
         // Rank 0 skips the halos with a result; the others get their halos from it.
         var scheduler = try ResumableListScheduler(items: inputs, store: store, maxAttempts: c.maxAttempts,
-                                                   key: { HaloResultStore.haloID(ofInput: $0)! })  // inputs were listed by their ids
+                                                   key: { HaloResultStore.haloID(ofInput: $0)! },  // inputs were listed by their ids
+                                                   label: { "halo \(HaloResultStore.haloID(ofInput: $0)!)" })
         let total = inputs.count, done = scheduler.alreadyDone
         if comm.isRoot {
             log("clusters fit: \(total) halos, \(done) already done, \(scheduler.pending) to fit (\(c.method)) on \(max(comm.size - 1, 1)) worker(s)")

@@ -31,7 +31,8 @@ public enum TabulationRunner {
 
         // Rank 0 decides what is left to do (from the checkpoints); the others get their cells from it.
         var scheduler = try ResumableListScheduler(items: comm.isRoot ? cells.filter(\.computable) : [], store: checkpoints,
-                                                   maxAttempts: config.maxAttempts, key: { $0.index })
+                                                   maxAttempts: config.maxAttempts, key: { $0.index },
+                                                   label: { "cell \($0.index) (κ=\($0.kappa), γ=\($0.gamma), s=\($0.s))" })
         if comm.isRoot {
             log("tabulate: \(cells.count) cells (\(skipped) skipped near the critical line), \(scheduler.alreadyDone) already done, \(scheduler.pending) to compute on \(max(comm.size - 1, 1)) worker(s)")
         }

@@ -56,6 +56,8 @@ public enum DemoRunner {
             }
         }
         if let p = try comm.broadcast(message: comm.isRoot ? [problem].compactMap { $0 } : nil).first { throw RunStartError(message: p) }
+        // Every rank must see the demo's directory (its steps' stores are read by all ranks).
+        try SharedVisibility.check(directory: root, inputs: [], communicator: comm, removeDirectoryOnFailure: true)
         let sersic = try SersicMixture.bundled()
 
         step("mock-scene (30 sources, 2 bands x 2 exposures)")
@@ -74,13 +76,15 @@ public enum DemoRunner {
         step("optimize")
         var fit = fitConfiguration(root: root)
         let optContext = try RunContext.start(command: "optimize", configuration: fit, output: FilePath(root).appending("optimize").string,
-                                              seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
+                                              seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm,
+                                              resumable: true)
         try optContext.finishing { _ = try SceneFitRunner.run(fit, mode: .optimize, context: optContext, resume: false, log: log) }
 
         step("sample (starting from the optimised catalog)")
         fit.catalog = optContext.file("catalog.fits")
         let sampleContext = try RunContext.start(command: "sample", configuration: fit, output: FilePath(root).appending("sample").string,
-                                                 seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm)
+                                                 seed: fit.seed, inputs: [fit.catalog, fit.pixelStore, fit.psfStore], libraries: libraries, communicator: comm,
+                                                 resumable: true)
         try sampleContext.finishing { _ = try SceneFitRunner.run(fit, mode: .sample, context: sampleContext, resume: false, log: log) }
 
         if comm.isRoot {

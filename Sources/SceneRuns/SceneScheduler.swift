@@ -14,4 +14,7 @@ struct SceneScheduler: WorkScheduler {
     var isFinished: Bool { !scene.undone && scene.outstanding.isEmpty }
     mutating func complete(_ item: Item, result: Result, rank: Int, seconds: Double) throws { try complete(&scene, item, result, seconds) }
     mutating func fail(_ item: Item, message: String, rank: Int) throws { try fail(&scene, item, message) }
+    func label(of item: Item) -> String {
+        "patch \(item.region.patchID) (sources \(item.region.active.map(String.init).joined(separator: ", ")))"
+    }
 }

@@ -154,11 +154,13 @@ public struct Communicator: @unchecked Sendable {
     /// Wait for a matching message without spinning a core: poll with `pendingMessage`, sleeping
     /// between polls with a back-off from 50 µs up to `maxSleep` seconds. This is how a rank-0
     /// master waits, so it does not steal a core from a worker on a 2-core laptop.
+    /// `between` runs after every empty poll; what it throws ends the wait (e.g. on a signal).
     public func waitForMessage(from source: MessageSource = .any, tag: MessageTag = .any,
-                               maxSleep: Double = 0.01) throws -> MessageInfo {
+                               maxSleep: Double = 0.01, between: () throws -> Void = {}) throws -> MessageInfo {
         var sleep = 50e-6
         while true {
             if let info = try pendingMessage(from: source, tag: tag) { return info }
+            try between()
             usleep(UInt32(sleep * 1e6))
             sleep = Swift.min(sleep * 2, maxSleep)
         }

@@ -22,6 +22,7 @@ where Store.Value: Codable & Sendable {
     /// Items to compute now (given, less `alreadyDone`).
     public let pending: Int
     private var list: ListScheduler<Item, Result>
+    private let labelOf: (Item) -> String
 
     /// Two items given with the same checkpoint key: they would overwrite each other's result.
     public struct DuplicateKeyError: Error, CustomStringConvertible {
@@ -33,7 +34,9 @@ where Store.Value: Codable & Sendable {
     ///   - items: every item of the run, finished or not, in the order to hand them out.
     ///   - key: an item's key in `store`; unique among `items`.
     ///   - maxAttempts: tries per item before it is given up (recorded in `failures`).
-    public init(items: [Item], store: Store, maxAttempts: Int = 3, key: @escaping (Item) -> Store.Key) throws {
+    ///   - label: a short name of an item for messages (default: its key).
+    public init(items: [Item], store: Store, maxAttempts: Int = 3, key: @escaping (Item) -> Store.Key,
+                label: ((Item) -> String)? = nil) throws {
         var seen = Set<Store.Key>()
         for item in items where !seen.insert(key(item)).inserted { throw DuplicateKeyError(key: "\(key(item))") }
         let finished = items.isEmpty ? [] : try store.finishedKeys()
@@ -42,6 +45,7 @@ where Store.Value: Codable & Sendable {
         self.store = store
         alreadyDone = items.count - todo.count
         pending = todo.count
+        labelOf = label ?? { "\(key($0))" }
         list = ListScheduler(items: todo, maxAttempts: maxAttempts, key: { index[key($0)] ?? -1 }) { item, result, _, _ in
             try store.save(result, for: key(item))
         }
@@ -61,4 +65,5 @@ where Store.Value: Codable & Sendable {
     public mutating func fail(_ item: Item, message: String, rank: Int) throws {
         try list.fail(item, message: message, rank: rank)
     }
+    public func label(of item: Item) -> String { labelOf(item) }
 }

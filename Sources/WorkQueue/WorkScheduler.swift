@@ -17,6 +17,15 @@ public protocol WorkScheduler {
     mutating func complete(_ item: Item, result: Result, rank: Int, seconds: Double) throws
     /// Worker `rank` raised `message` while working on `item`.
     mutating func fail(_ item: Item, message: String, rank: Int) throws
+    /// A short name of `item` for messages, e.g. "cell 12" (default: its description, cut to 120 characters).
+    func label(of item: Item) -> String
+}
+
+extension WorkScheduler {
+    public func label(of item: Item) -> String {
+        let text = String(describing: item)
+        return text.count <= 120 ? text : String(text.prefix(117)) + "..."
+    }
 }
 
 /// A fixed list of independent items, handed out in order; a failed item is retried (on any

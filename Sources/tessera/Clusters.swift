@@ -22,7 +22,7 @@ extension Tessera {
 
             func run() throws {
                 try MPIExecution.run { comm in
-                    let c = try config.map { try ConfigLoader.load(ClusterMockConfiguration.self, from: $0) } ?? ClusterMockConfiguration()
+                    let c = try config.map { try ConfigLoader.load(ClusterMockConfiguration.self, from: $0, communicator: comm) } ?? ClusterMockConfiguration()
                     let context = try RunContext.start(command: "clusters mock", configuration: c, output: out, seed: c.seed,
                                                        inputs: config.map { [$0] } ?? [], libraries: LibraryInfo.versions(),
                                                        communicator: comm)
@@ -50,10 +50,12 @@ extension Tessera {
             func run() throws {
                 try MPIExecution.run { comm in
                     let file = try options.configFile()
-                    let c = try ConfigLoader.load(ClusterFitConfiguration.self, from: file)
+                    let c = try ConfigLoader.load(ClusterFitConfiguration.self, from: file, communicator: comm)
                     let context = try RunContext.start(command: "clusters fit", configuration: c, output: options.output(command: "clusters-fit"),
                                                        seed: c.seed, inputs: options.inputs([file]),
-                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: options.resume != nil)
+                                                       sharedInputs: [c.halos],  // the workers read the halo files
+                                                       libraries: LibraryInfo.versions(), communicator: comm, resume: options.resume != nil,
+                                                       resumable: true)
                     try context.finishing {
                         let summary = try ClusterFitRunner.run(c, context: context)
                         if !summary.failed.isEmpty {
@@ -80,7 +82,7 @@ extension Tessera {
 
             func run() throws {
                 try MPIExecution.run { comm in
-                    let c = try config.map { try ConfigLoader.load(ClusterBinConfiguration.self, from: $0) } ?? ClusterBinConfiguration()
+                    let c = try config.map { try ConfigLoader.load(ClusterBinConfiguration.self, from: $0, communicator: comm) } ?? ClusterBinConfiguration()
                     let context = try RunContext.start(command: "clusters bin", configuration: c,
                                                        output: out ?? FilePath(fitRun).appending("bins").string, seed: nil,
                                                        inputs: config.map { [$0] } ?? [], libraries: LibraryInfo.versions(), communicator: comm)
@@ -109,7 +111,7 @@ extension Tessera {
 
             func run() throws {
                 try MPIExecution.run { comm in
-                    let c = try config.map { try ConfigLoader.load(ClusterEnsembleConfiguration.self, from: $0) } ?? ClusterEnsembleConfiguration()
+                    let c = try config.map { try ConfigLoader.load(ClusterEnsembleConfiguration.self, from: $0, communicator: comm) } ?? ClusterEnsembleConfiguration()
                     let defaultBins = FilePath(fitRun).appending("bins/bins.csv").string
                     let binsFile = bins ?? (FileManager.default.fileExists(atPath: defaultBins) ? defaultBins : nil)
                     let context = try RunContext.start(command: "clusters ensemble", configuration: c,

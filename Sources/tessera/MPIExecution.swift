@@ -14,7 +14,8 @@ import TesseraRun
 /// directory, a failed self-test check, all of which are broadcast) end the job cleanly: rank 0
 /// prints, every rank finalises MPI and exits 1. Any other error is rank-local, so other ranks
 /// may be waiting for this one: it is printed with the rank and the whole job is aborted, which
-/// is the only way not to leave it hanging.
+/// is the only way not to leave it hanging. A run stopped by the launcher (`RunInterrupted`, on
+/// rank 0) is printed and ends the process at once.
 enum MPIExecution {
     static func run(_ body: (Communicator) throws -> Void) throws {
         let comm: Communicator
@@ -25,6 +26,11 @@ enum MPIExecution {
         BLASInfo.useCallingThreadUnlessConfigured()
         do {
             try body(comm)
+        } catch let stopped as RunInterrupted {
+            // The launcher is ending every rank (a rank or host was lost, or a time limit): rank 0
+            // says what was in flight and what is kept before its SIGKILL; MPI cannot be finalised now.
+            if comm.isRoot { FileHandle.standardError.write(Data("tessera: \(stopped)\n".utf8)) }
+            throw ExitCode(128 + stopped.stopped.signal)
         } catch {
             let everyRank = error is ConfigError || error is RunStartError || error is SelfTestFailure
                 || error is TabulationIncomplete || error is SceneInputError

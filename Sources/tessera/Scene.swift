@@ -23,7 +23,7 @@ extension Tessera {
 
         func run() throws {
             try MPIExecution.run { comm in
-                let c = try config.map { try ConfigLoader.load(MockSceneConfiguration.self, from: $0) } ?? MockSceneConfiguration()
+                let c = try config.map { try ConfigLoader.load(MockSceneConfiguration.self, from: $0, communicator: comm) } ?? MockSceneConfiguration()
                 let context = try RunContext.start(command: "mock-scene", configuration: c, output: out, seed: c.seed,
                                                    inputs: (config.map { [$0] } ?? []) + (c.catalog.map { [$0] } ?? []),
                                                    libraries: LibraryInfo.versions(), communicator: comm)
@@ -94,11 +94,12 @@ enum SceneCommand {
     static func run(mode: FitSettings.Mode, options: ResumableRunOptions) throws {
         try MPIExecution.run { comm in
             let file = try options.configFile()
-            let c = try ConfigLoader.load(SceneFitConfiguration.self, from: file)
+            let c = try ConfigLoader.load(SceneFitConfiguration.self, from: file, communicator: comm)
             let resume = options.resume != nil
             let context = try RunContext.start(command: mode.rawValue, configuration: c, output: options.output(command: mode.rawValue),
                                                seed: c.seed, inputs: options.inputs([file, c.catalog, c.pixelStore, c.psfStore]),
-                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume)
+                                               sharedInputs: [c.catalog, c.pixelStore, c.psfStore],  // every rank reads them
+                                               libraries: LibraryInfo.versions(), communicator: comm, resume: resume, resumable: true)
             try context.finishing {
                 let summary = try SceneFitRunner.run(c, mode: mode, context: context, resume: resume)
                 if comm.isRoot {

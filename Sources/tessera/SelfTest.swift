@@ -34,7 +34,7 @@ extension Tessera {
 
         func run() throws {
             try MPIExecution.run { comm in
-                var configuration = try config.map { try ConfigLoader.load(SelfTestConfiguration.self, from: $0) }
+                var configuration = try config.map { try ConfigLoader.load(SelfTestConfiguration.self, from: $0, communicator: comm) }
                     ?? SelfTestConfiguration()
                 if let valuesPerRank { configuration.valuesPerRank = valuesPerRank }
                 if let seed { configuration.seed = seed }

@@ -34,12 +34,12 @@ extension Tessera {
         func run() throws {
             try MPIExecution.run { comm in
                 let gridFile = try configurationFile(resume: resume, given: grid ?? config, option: "--grid", others: [out])
-                let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile)
+                let configuration = try ConfigLoader.load(TableGridConfiguration.self, from: gridFile, communicator: comm)
                 let directory = resume ?? out ?? "data/tables/\(configuration.simId)"
                 let context = try RunContext.start(
                     command: "tabulate", configuration: configuration, output: directory, seed: configuration.seed,
                     inputs: resume == nil ? [gridFile] : [], tableVersion: configuration.tableVersion,
-                    libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil)
+                    libraries: LibraryInfo.versions(), communicator: comm, resume: resume != nil, resumable: true)
                 try context.finishing {
                     let summary = try TabulationRunner.run(configuration, context: context) { cell in
                         try TableCellComputer.compute(cell, configuration: configuration,

@@ -94,6 +94,9 @@ final class SelfTestRunTests: XCTestCase {
         XCTAssertEqual(report["ok"] as? Bool, true)
         let total = (0..<ranks).flatMap { expected(seed: seed, rank: $0, n: n) }.reduce(0, +)
         XCTAssertEqual(report["allreduce_total"] as! Double, total, accuracy: 1e-9 * Double(ranks * n))
+        // The start-up visibility check's token is gone: the run holds only its own files.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run).sorted(),
+                       ["metadata.json", "params.json", "report.json", "selftest.h5"])
     }
 
     func testFourRanksCollectiveWrite() throws {

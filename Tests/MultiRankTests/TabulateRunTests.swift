@@ -125,4 +125,70 @@ final class TabulateRunTests: XCTestCase {
             XCTAssertTrue(means[cell].isFinite && means[cell] > 0 && theory[cell] > 1, "cell \(cell)")
         }
     }
+
+    /// The processes mpirun started, by MPI rank (children of `mpirun` with OMPI_COMM_WORLD_RANK).
+    func ranks(ofMpirun mpirun: Int32) -> [Int: Int32] {
+        var found: [Int: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == mpirun,
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            for variable in environ.split(separator: 0) {
+                let text = String(decoding: variable, as: UTF8.self)
+                if text.hasPrefix("OMPI_COMM_WORLD_RANK="), let rank = Int(text.dropFirst(21)) { found[rank] = pid }
+            }
+        }
+        return found
+    }
+
+    /// One worker killed (SIGKILL) mid-run under `mpirun -np 3`: mpirun names the lost rank, the
+    /// master names the items in flight with their ranks and hosts, where the checked-in cells are
+    /// kept and how to continue, and records the stop in metadata.json; `--resume` then completes
+    /// the table without recomputing a saved cell.
+    func testLostWorkerIsReportedAndResumeCompletesTheTable() throws {
+        let gridFile = directory + "/grid.yaml"
+        try grid.replacingOccurrences(of: "keep_maps: true", with: "keep_maps: false").write(toFile: gridFile, atomically: true, encoding: .utf8)
+        let run = directory + "/lost-worker"
+        let errURL = URL(fileURLWithPath: directory + "/lost.err")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["mpirun", "-np", "3", "--oversubscribe", Launcher.tessera, "tabulate", "--grid", gridFile, "--out", run]
+        process.environment = Launcher.environment.merging(["TESSERA_TEST_WORK_DELAY": "0.5"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while checkpointCount(run) < 2 && process.isRunning && Date() < deadline { usleep(10_000) }
+        let pids = ranks(ofMpirun: process.processIdentifier)
+        let victim = try XCTUnwrap(pids[1], "rank 1 not found among mpirun's children: \(pids)")
+        let killed = Date()
+        _ = kill(victim, SIGKILL)
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(killed)
+        let stderr = try String(contentsOf: errURL, encoding: .utf8)
+
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertLessThan(seconds, 10, "the job took \(seconds) s to end after the kill")
+        XCTAssertTrue(stderr.contains("mpirun noticed that process rank 1 "), stderr)
+        XCTAssertTrue(stderr.contains("tessera: the launcher stopped the job (SIGTERM)"), stderr)
+        XCTAssertTrue(stderr.contains("in flight, not saved: rank 1 on host "), stderr)
+        XCTAssertTrue(stderr.contains("kept: every result checked in before the stop, in \(run)"), stderr)
+        XCTAssertTrue(stderr.contains("continue with: tessera tabulate --resume \(run)"), stderr)
+        let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/metadata.json"))) as! [String: Any]
+        XCTAssertEqual(metadata["status"] as? String, "failed")
+        XCTAssertTrue((metadata["error"] as? String ?? "").contains("in flight, not saved: rank 1 on host"), "\(metadata)")
+
+        let saved = checkpointCount(run)
+        XCTAssertGreaterThanOrEqual(saved, 2)
+        let resumed = try Launcher.run(["tabulate", "--resume", run], ranks: 3)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("\(saved) already done, \(16 - saved) to compute"), resumed.stdout)
+        XCTAssertEqual(checkpointCount(run), 16)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run).sorted(),
+                       ["checkpoint", "metadata.json", "params.json", "table.h5"])
+    }
 }

@@ -70,4 +70,29 @@ final class WorkQueueTests: XCTestCase {
         XCTAssertEqual(ProgressLine.format(label: "cells", done: 40, total: 40, elapsed: 200), "cells 40/40 (100%), 0.2/s, 3 min")
         XCTAssertEqual(ProgressLine.format(label: "cells", done: 0, total: 4, elapsed: 0), "cells 0/4 (0%)")
     }
+
+    /// The master's SIGTERM catch (armed only while it hands out work): a SIGTERM is recorded,
+    /// not fatal, and a second one would end the process (the handler restores the default).
+    func testStopSignalIsRecordedWhileArmed() {
+        StopSignal.catchTerminate()
+        XCTAssertNil(StopSignal.received)
+        raise(SIGTERM)
+        XCTAssertEqual(StopSignal.received, SIGTERM)
+        StopSignal.restore()
+    }
+
+    func testStoppedQueueNamesItemsInFlight() {
+        let stopped = WorkQueueStopped(signal: SIGTERM, completed: 3, inFlight: [.init(rank: 2, host: "nodeB", item: "halo 17")])
+        XCTAssertEqual("\(stopped)", """
+            the launcher stopped the job (SIGTERM) after 3 result(s) came back in this run (mpirun stops every rank \
+            when one rank or its host is lost, and its message names it)
+              in flight, not saved: rank 2 on host nodeB: halo 17
+            """)
+    }
+
+    func testSchedulersLabelTheirItems() throws {
+        let list = ListScheduler<String, Int>(items: ["a"], key: { _ in 0 }) { _, _, _, _ in }
+        XCTAssertEqual(list.label(of: "halo-001.h5"), "halo-001.h5")
+        XCTAssertEqual(list.label(of: String(repeating: "x", count: 200)).count, 120)
+    }
 }
