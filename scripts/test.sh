@@ -3,8 +3,18 @@
 # the built binary under `mpirun -np 2` and `-np 4`), then the release binary's own multi-rank
 # smoke runs, checked with h5dump, and scripts/test-multihost.sh (two namespace hosts; as root).
 # Needs scripts/setup.sh first.
+#
+#   scripts/test.sh           # everything (what CI runs)
+#   scripts/test.sh --quick   # the everyday tier: unit tests only, no mpirun (about a minute
+#                             # after the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--quick" ]; then
+  echo "== swift test (quick tier: every test target but MultiRankTests)"
+  swift test --skip MultiRankTests
+  exit
+fi
 
 # The documented workstation settings (oversubscribe, yield when idle, one BLAS thread per rank);
 # CI runs as root, which mpirun refuses unless told.
