@@ -5,7 +5,7 @@
 # Needs scripts/setup.sh first.
 #
 #   scripts/test.sh           # everything (what CI runs)
-#   scripts/test.sh --quick   # the everyday tier: unit tests only, no mpirun (about a minute
+#   scripts/test.sh --quick   # the everyday tier: unit tests only, no mpirun (about 1.5 minutes
 #                             # after the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
