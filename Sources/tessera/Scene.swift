@@ -45,7 +45,8 @@ extension Tessera {
             are read from that HDU, else from the primary. Flux calibration, first that applies: \
             CALIB (counts per catalog flux unit), ABMAG or ZP (AB zero point, fluxes in nJy), BUNIT \
             nJy/uJy/mJy/Jy/MJy per pixel or MJy/sr with PIXAR_SR (JWST), PHOTFNU or PHOTFLAM with \
-            PHOTPLAM for count rates (HST), MAGZERO or MAGZP; the last four store nJy. Optional SKY. \
+            PHOTPLAM for count rates (HST), MAGZERO or MAGZP. BUNIT, PHOTFNU and PHOTFLAM convert \
+            the pixels (and SKY, σ, weights) to nJy. Optional SKY. \
             Uncertainty (1σ, or inverse variance with --weights, e.g. WHT) in --unc-hdu; optional mask \
             in --mask-hdu (non-zero = bad, or with --dq-bad-bits a DQ bit mask). HDUs by number (0 = \
             primary) or EXTNAME. NaN, zero-weight and masked pixels are dropped. JWST i2d: \
