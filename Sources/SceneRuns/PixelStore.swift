@@ -14,7 +14,7 @@ public struct ExposureInfo: Sendable, Codable, Equatable {
     public var height: Int
     /// Counts per catalog flux unit.
     public var calibration: Double
-    /// Sky level already subtracted from the stored data, counts.
+    /// Sky level already subtracted from the stored data, in stored units (counts, or nJy when preprocess converted the pixels).
     public var sky: Double
     /// The PSF store key: an exposure-specific PSF is looked up under (band, name), else the band's.
     public var psfBand: String
@@ -102,13 +102,20 @@ public final class PixelStore {
     }
 
     /// Builds a store from FITS exposures: science in HDU `scienceHDU`, 1σ uncertainty in
-    /// `uncertaintyHDU` (or inverse variance with `weights: true`), optional mask in `maskHDU`
-    /// (non-zero = bad). The band comes from the FILTER keyword, the calibration from CALIB
-    /// (counts per catalog flux unit) or else ABMAG/ZP (AB zero point, catalog fluxes in nJy),
-    /// the sky from SKY (default 0). Pixels with NaN data, zero/NaN/negative weight or a mask
-    /// bit are dropped (ierr = 0) and counted.
-    public static func build(images: [String], output: String, scienceHDU: Int = 1, uncertaintyHDU: Int = 2,
-                             maskHDU: Int? = nil, weights: Bool = false, log: (String) -> Void = { _ in }) throws -> [Ingested] {
+    /// `uncertaintyHDU` (or inverse variance with `weights: true`, e.g. a JWST/HST `WHT`), optional
+    /// mask in `maskHDU`. HDUs are given by 0-based number or by EXTNAME (`SCI`, `ERR`, `WHT`, `DQ`).
+    /// The mask drops a pixel whose value is non-zero, or, with `dqBadBits`, whose integer value
+    /// shares a bit with that mask (`DQ & dqBadBits != 0`, a data-quality bit mask).
+    ///
+    /// Header keywords are looked up in the science HDU, then in the primary HDU (where JWST and
+    /// HST keep FILTER and, for older HST files, PHOTFNU). The band comes from FILTER, the sky
+    /// from SKY (in the image's own units, default 0), the flux calibration from `FluxCalibration`
+    /// (see there for the precedence of CALIB, ABMAG/ZP, BUNIT, PHOTFNU, PHOTFLAM and MAGZERO).
+    /// Pixels with NaN data, zero/NaN/negative weight or a mask bit are dropped (ierr = 0) and
+    /// counted.
+    public static func build(images: [String], output: String, scienceHDU: HDUSelector = 1, uncertaintyHDU: HDUSelector = 2,
+                             maskHDU: HDUSelector? = nil, weights: Bool = false, dqBadBits: UInt64? = nil,
+                             log: (String) -> Void = { _ in }) throws -> [Ingested] {
         guard !images.isEmpty else { throw SceneInputError(file: output, field: "images", message: "no exposures given") }
         var results: [Ingested] = []
         try writeReplacing(output) { tmp in
@@ -122,36 +129,39 @@ public final class PixelStore {
                     }
                     let fits = try FITSFile(path: path)
                     defer { try? fits.close() }
-                    let header = try fits.readHeader(hdu: scienceHDU)
+                    let sciIndex = try scienceHDU.index(in: fits)
+                    let uncIndex = try uncertaintyHDU.index(in: fits)
+                    let header = try fits.readHeader(hdu: sciIndex)
+                    let primary = sciIndex == 0 ? header : try fits.readHeader(hdu: 0)
+                    let keywords = ExposureKeywords(science: header, primary: primary)
+                    if !weights, let ext = try fits.readHeader(hdu: uncIndex).string(ifPresent: "EXTNAME"),
+                       ["WHT", "IVM"].contains(ext.trimmingCharacters(in: .whitespaces).uppercased()) {
+                        throw SceneInputError(file: path, field: "HDU \(uncIndex) (\(ext))",
+                                              message: "the uncertainty HDU holds weights (inverse variance); pass --weights (weights: true) or choose the 1σ HDU (e.g. ERR)")
+                    }
                     let wcs = try WCS(header: header)
-                    let sci = try fits.readImage(Double.self, hdu: scienceHDU)
-                    let unc = try fits.readImage(Double.self, hdu: uncertaintyHDU)
+                    let sci = try fits.readImage(Double.self, hdu: sciIndex)
+                    let unc = try fits.readImage(Double.self, hdu: uncIndex)
                     guard sci.shape.count == 2, unc.shape == sci.shape else {
-                        throw SceneInputError(file: path, field: "HDU \(uncertaintyHDU)", message: "uncertainty image shape \(unc.shape) differs from science \(sci.shape)")
+                        throw SceneInputError(file: path, field: "HDU \(uncIndex)", message: "uncertainty image shape \(unc.shape) differs from science \(sci.shape)")
                     }
                     var mask: FITSImage<Double>?
-                    if let m = maskHDU {
+                    if let maskHDU {
+                        let m = try maskHDU.index(in: fits)
                         mask = try fits.readImage(Double.self, hdu: m)
                         guard mask!.shape == sci.shape else {
                             throw SceneInputError(file: path, field: "HDU \(m)", message: "mask shape differs from science")
                         }
                     }
-                    guard let band = try header.string(ifPresent: "FILTER") else {
+                    guard let band = try keywords.string("FILTER") else {
                         throw SceneInputError(file: path, field: "FILTER", message: "science header has no FILTER keyword (the band)")
                     }
-                    let calibration: Double
-                    if let c = try header.double(ifPresent: "CALIB") {
-                        calibration = c
-                    } else if let zp = try header.double(ifPresent: "ABMAG") ?? header.double(ifPresent: "ZP") {
-                        calibration = Foundation.pow(10, -0.4 * (31.4 - zp))
-                    } else {
-                        throw SceneInputError(file: path, field: "CALIB", message: "science header has neither CALIB nor ABMAG/ZP (flux calibration)")
-                    }
-                    guard calibration > 0, calibration.isFinite else {
-                        throw SceneInputError(file: path, field: "CALIB", message: "calibration must be positive, got \(calibration)")
-                    }
-                    let sky = try header.double(ifPresent: "SKY") ?? 0
-                    var name = try header.string(ifPresent: "EXPNAME") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                    let flux = try FluxCalibration(keywords, file: path, hdu: sciIndex)
+                    let calibration = flux.calibration, scale = flux.scale
+                    if let note = flux.note { log("\(path): \(note)") }
+                    let rawSky = try keywords.double("SKY") ?? 0
+                    let sky = rawSky * scale
+                    var name = try keywords.string("EXPNAME") ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                     name = name.replacingOccurrences(of: "/", with: "_")
                     guard names.insert(name).inserted else {
                         throw SceneInputError(file: path, field: "EXPNAME", message: "exposure name '\(name)' appears twice")
@@ -163,11 +173,18 @@ public final class PixelStore {
                     for y in 0..<h {
                         for x in 0..<w {
                             let v = sci[x, y], u = unc[x, y]
-                            let iv: Double = weights ? (u > 0 && u.isFinite ? u.squareRoot() : 0) : (u > 0 && u.isFinite ? 1 / u : 0)
-                            let masked = mask.map { $0[x, y] != 0 } ?? false
+                            // Same conversion for the noise: σ scales by `scale`, inverse variance by 1/scale².
+                            let iv: Double = weights ? (u > 0 && u.isFinite ? (u / (scale * scale)).squareRoot() : 0)
+                                                     : (u > 0 && u.isFinite ? 1 / (u * scale) : 0)
+                            let masked = mask.map { m in
+                                guard let bits = dqBadBits else { return m[x, y] != 0 }
+                                let q = m[x, y]
+                                guard q.isFinite, q >= 0, q < 18_446_744_073_709_551_616 else { return true }
+                                return UInt64(q) & bits != 0
+                            } ?? false
                             let i = y * w + x
                             if v.isFinite, iv > 0, iv.isFinite, !masked {
-                                data[i] = Float(v - sky); ierr[i] = Float(iv)
+                                data[i] = Float(scale == 1 ? v - rawSky : (v - rawSky) * scale); ierr[i] = Float(iv)
                             } else {
                                 dropped += 1
                             }
@@ -206,5 +223,165 @@ public final class PixelStore {
             }
         }
         return results
+    }
+}
+
+extension PixelStore {
+    /// A DQ bad-bit mask from text: a non-negative integer (decimal, or hexadecimal with `0x`),
+    /// or a comma-separated list of bit numbers 0–63 (`0,2,9` = 1 + 4 + 512). A single number is
+    /// the mask itself, so `--dq-bad-bits 1` is bit 0; write `0,` ... for lists.
+    public static func parseBitMask(_ text: String) throws -> UInt64 {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        func bad() -> SceneInputError {
+            SceneInputError(file: "--dq-bad-bits", field: nil, message: "'\(text)' is neither an integer mask nor a comma list of bit numbers 0-63")
+        }
+        if t.contains(",") {
+            var mask: UInt64 = 0
+            for part in t.split(separator: ",", omittingEmptySubsequences: true) {
+                guard let b = Int(part.trimmingCharacters(in: .whitespaces)), (0...63).contains(b) else { throw bad() }
+                mask |= 1 << UInt64(b)
+            }
+            guard mask != 0 else { throw bad() }
+            return mask
+        }
+        if t.lowercased().hasPrefix("0x"), let v = UInt64(t.dropFirst(2), radix: 16) { return v }
+        guard let v = UInt64(t) else { throw bad() }
+        return v
+    }
+}
+
+/// An HDU chosen by 0-based number or by EXTNAME (`--sci-hdu 1` or `--sci-hdu SCI`).
+public enum HDUSelector: Sendable, Equatable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    case number(Int)
+    case name(String)
+
+    public init(integerLiteral value: Int) { self = .number(value) }
+
+    /// A decimal number is an HDU number, anything else an EXTNAME.
+    public init(_ text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let n = Int(t), n >= 0 { self = .number(n) } else { self = .name(t) }
+    }
+
+    public var description: String {
+        switch self {
+        case let .number(n): return "\(n)"
+        case let .name(s): return s
+        }
+    }
+
+    /// The 0-based HDU number in `fits`; an EXTNAME that no HDU has is an error naming the file.
+    public func index(in fits: FITSFile) throws -> Int {
+        switch self {
+        case let .number(n): return n
+        case let .name(s):
+            do {
+                return try fits.moveToHDU(named: s).index
+            } catch {
+                throw SceneInputError(file: fits.path, field: "EXTNAME \(s)", message: "no HDU is named '\(s)'")
+            }
+        }
+    }
+}
+
+/// Header keywords of one exposure: the science HDU's, falling back to the primary HDU's.
+struct ExposureKeywords {
+    var science: FITSHeader
+    var primary: FITSHeader
+
+    func header(for key: String) -> FITSHeader? {
+        science.contains(key) ? science : primary.contains(key) ? primary : nil
+    }
+    func double(_ key: String) throws -> Double? { try header(for: key)?.double(ifPresent: key) }
+    func string(_ key: String) throws -> String? { try header(for: key)?.string(ifPresent: key) }
+}
+
+/// How an exposure's pixel values become catalog fluxes (nJy for everything but CALIB).
+///
+/// Precedence (the first that applies wins; each keyword from the science header, else the primary):
+/// 1. `CALIB`: counts per catalog flux unit; pixels kept as they are.
+/// 2. `ABMAG`, then `ZP`: AB zero point of the pixel values, catalog fluxes in nJy; pixels kept,
+///    calibration 10^(−0.4 (31.4 − ZP)) counts per nJy. (1 and 2 are the original keywords and
+///    behave exactly as before.)
+/// 3. `BUNIT` a flux density: `nJy`, `uJy`, `mJy`, `Jy` per pixel, or `MJy/sr` (JWST) with
+///    `PIXAR_SR`, the pixel area in steradians: nJy = value × PIXAR_SR × 10¹⁵.
+/// 4. `PHOTFNU` (HST, Jy·s/e⁻, for count-rate images: BUNIT absent or per second, e.g.
+///    `ELECTRONS/S`): nJy = value × PHOTFNU × 10⁹.
+/// 5. `PHOTFLAM` (erg/cm²/Å/e⁻) with `PHOTPLAM` (Å), likewise for count rates:
+///    nJy = value × PHOTFLAM × PHOTPLAM² / c × 10³² (c in Å/s).
+/// 6. `MAGZERO`, then `MAGZP`: AB zero points like ABMAG.
+/// For 3–5 the science, uncertainty (σ) and SKY values are multiplied by the factor (inverse
+/// variances divided by its square) and stored in nJy with calibration 1. `PHOTZPT` is not used:
+/// it is an ST-magnitude zero point.
+struct FluxCalibration {
+    /// Stored counts per catalog flux unit.
+    var calibration: Double
+    /// Factor applied to the pixel values before storing (1 = kept as they are).
+    var scale: Double
+    /// What was done, for the log (nil for CALIB, ABMAG and ZP, as before).
+    var note: String?
+
+    init(_ k: ExposureKeywords, file: String, hdu: Int) throws {
+        func fail(_ keyword: String, _ message: String) -> SceneInputError {
+            SceneInputError(file: file, field: "HDU \(hdu): \(keyword)", message: message)
+        }
+        func positive(_ v: Double, _ keyword: String) throws -> Double {
+            guard v > 0, v.isFinite else { throw fail(keyword, "must be positive and finite, got \(v)") }
+            return v
+        }
+        func abZeroPoint(_ zp: Double) -> Double { Foundation.pow(10, -0.4 * (31.4 - zp)) }
+        scale = 1
+        note = nil
+        if let c = try k.double("CALIB") {
+            calibration = try positive(c, "CALIB")
+            return
+        }
+        if let zp = try k.double("ABMAG") ?? k.double("ZP") {
+            calibration = try positive(abZeroPoint(zp), "CALIB")
+            return
+        }
+        calibration = 1
+        let bunit = try k.string("BUNIT")?.trimmingCharacters(in: .whitespaces) ?? ""
+        // FITS units are case-sensitive: mJy is a millijansky, MJy a megajansky.
+        let unit = bunit.replacingOccurrences(of: " ", with: "")
+        let perPixel: [String: Double] = ["nJy": 1, "uJy": 1e3, "µJy": 1e3, "mJy": 1e6, "Jy": 1e9, "MJy": 1e15]
+        if let f = perPixel[unit] {
+            scale = f
+            note = f == 1 ? nil : "BUNIT = '\(bunit)': pixels × \(f) -> nJy"
+            return
+        }
+        if ["MJy/sr", "MJy.sr-1", "MJy.sr**-1", "MJysr-1"].contains(unit) {
+            guard let area = try k.double("PIXAR_SR") else {
+                throw fail("PIXAR_SR", "BUNIT = '\(bunit)' needs PIXAR_SR (pixel area in steradians) to convert to nJy per pixel")
+            }
+            scale = try positive(area, "PIXAR_SR") * 1e15
+            note = "BUNIT = '\(bunit)', PIXAR_SR = \(area): pixels × \(scale) -> nJy"
+            return
+        }
+        let lower = unit.lowercased()
+        let countRate = lower.isEmpty || lower.hasSuffix("/s") || lower.hasSuffix("/sec") || lower.hasSuffix("s-1") || lower.hasSuffix("s**-1")
+        if let fnu = try k.double("PHOTFNU"), countRate {
+            scale = try positive(fnu, "PHOTFNU") * 1e9
+            note = "PHOTFNU = \(fnu) Jy s/e- (BUNIT = '\(bunit)'): pixels × \(scale) -> nJy"
+            return
+        }
+        if let flam = try k.double("PHOTFLAM"), let plam = try k.double("PHOTPLAM"), countRate {
+            let c = 2.99792458e18  // Å/s
+            scale = try positive(flam, "PHOTFLAM") * Foundation.pow(try positive(plam, "PHOTPLAM"), 2) / c * 1e32
+            note = "PHOTFLAM = \(flam), PHOTPLAM = \(plam) (BUNIT = '\(bunit)'): pixels × \(scale) -> nJy"
+            return
+        }
+        if let zp = try k.double("MAGZERO") ?? k.double("MAGZP") {
+            calibration = try positive(abZeroPoint(zp), "MAGZERO")
+            note = "AB zero point \(zp) (MAGZERO/MAGZP)"
+            return
+        }
+        let hasPhot = try k.double("PHOTFNU") != nil || k.double("PHOTFLAM") != nil
+        if !countRate, hasPhot {
+            throw fail("BUNIT", "BUNIT = '\(bunit)' is not a count rate, so PHOTFNU/PHOTFLAM do not apply (divide by the exposure time first, or give CALIB)")
+        }
+        throw fail(bunit.isEmpty ? "CALIB" : "BUNIT",
+                   "no flux calibration: none of CALIB, ABMAG, ZP, BUNIT as a flux density (nJy, uJy, mJy, Jy, MJy/sr with PIXAR_SR), "
+                   + "PHOTFNU, PHOTFLAM with PHOTPLAM, MAGZERO or MAGZP" + (bunit.isEmpty ? "" : " (BUNIT = '\(bunit)' is not one of these)"))
     }
 }

@@ -12,11 +12,13 @@ import TesseraFITS
 /// | `q`        | double  |        | axis ratio b/a                                        |
 /// | `pa`       | double  | rad    | position angle of the major axis, east of north       |
 /// | `sersic`   | double  |        | Sérsic index n                                        |
-/// | `rhalf`    | double  | arcsec | half-light radius along the major axis                |
+/// | `rhalf`    | double  | arcsec | half-light radius along the major axis (or            |
+/// |            |         |        | circularized, r_major·√q, when read with `.circularized`) |
 /// | `is_point` | logical |        | optional; point source (default false)                |
 /// | `roi`      | double  | arcsec | optional; radius of the pixels fitted around the source|
-/// | `<BAND>`   | double  | flux   | one flux column per band, named by the band           |
-/// Output catalogs add `<column>_unc` posterior standard deviations, `n_iter` and `flagged`.
+/// | `<BAND>`   | double  | flux   | one flux column per band, named by the band (or by a  |
+/// |            |         |        | pattern such as `flux_{band}`)                        |
+/// Output catalogs always name flux columns by the band and give `rhalf` along the major axis; they add `<column>_unc` posterior standard deviations, `n_iter` and `flagged`.
 public struct SceneCatalog: Sendable, Equatable {
     public var bands: [String]
     public var sources: [Source]
@@ -31,9 +33,13 @@ public struct SceneCatalog: Sendable, Equatable {
 
     static let required = ["id", "ra", "dec", "q", "pa", "sersic", "rhalf"]
 
-    /// Reads a catalog; `bands` picks (and orders) the flux columns. Every problem names the
-    /// file and the column or row.
-    public static func read(_ path: String, bands: [String]) throws -> SceneCatalog {
+    /// Reads a catalog; `bands` picks (and orders) the flux columns, named by `fluxColumn` with
+    /// `{band}` replaced by the band (default: the band itself; e.g. `flux_{band}` reads
+    /// `flux_F200W`). `rhalf` is the half-light radius along the major axis (`.major`, the
+    /// default) or circularized (`.circularized`, r_circ = r_major·√q), converted here to the
+    /// major axis r_major = r_circ/√q. Every problem names the file and the column or row.
+    public static func read(_ path: String, bands: [String], fluxColumn: String = "{band}",
+                            rhalfConvention: RHalfConvention = .major) throws -> SceneCatalog {
         guard FileManager.default.fileExists(atPath: path) else {
             throw SceneInputError(file: path, field: nil, message: "catalog file does not exist")
         }
@@ -42,7 +48,8 @@ public struct SceneCatalog: Sendable, Equatable {
         let hdu = try firstTableHDU(fits, path: path)
         let names = try fits.columnNames(hdu: hdu)
         func has(_ n: String) -> Bool { names.contains { $0.caseInsensitiveCompare(n) == .orderedSame } }
-        for c in required + bands where !has(c) {
+        let fluxNames = try bands.map { try fluxColumnName(fluxColumn, band: $0) }
+        for c in required + fluxNames where !has(c) {
             throw SceneInputError(file: path, field: c, message: "catalog has no column '\(c)' (columns: \(names.joined(separator: ", ")))")
         }
         let rows = try fits.rowCount(hdu: hdu)
@@ -64,8 +71,15 @@ public struct SceneCatalog: Sendable, Equatable {
         default: throw SceneInputError(file: path, field: "id", message: "column must be integer")
         }
         let ra = try doubles("ra"), dec = try doubles("dec"), q = try doubles("q"), pa = try doubles("pa")
-        let n = try doubles("sersic"), rh = try doubles("rhalf")
-        let fluxes = try bands.map { try doubles($0) }
+        let n = try doubles("sersic")
+        var rh = try doubles("rhalf")
+        if rhalfConvention == .circularized {
+            for i in rh.indices where q[i] > 0 { rh[i] /= q[i].squareRoot() }
+            if let i = q.firstIndex(where: { !($0 > 0) }) {
+                throw SceneInputError(file: path, field: "q", message: "row \(i) (id \(ids[i])): a circularized rhalf needs q > 0, got \(q[i])")
+            }
+        }
+        let fluxes = try fluxNames.map { try doubles($0) }
         var isPoint = [Bool](repeating: false, count: rows)
         if has("is_point") {
             guard case let .bool(v) = try fits.readColumn("is_point", hdu: hdu).data else {
@@ -80,7 +94,7 @@ public struct SceneCatalog: Sendable, Equatable {
             let s = Source(id: ids[i], ra: ra[i], dec: dec[i], flux: fluxes.map { $0[i] }, q: q[i], pa: pa[i],
                            sersic: n[i], rhalf: rh[i], isPoint: isPoint[i])
             let values: [(String, Double)] = [("ra", s.ra), ("dec", s.dec), ("q", s.q), ("pa", s.pa), ("sersic", s.sersic), ("rhalf", s.rhalf)]
-                + zip(bands, s.flux).map { ($0, $1) }
+                + zip(fluxNames, s.flux).map { ($0, $1) }
             if let bad = values.first(where: { !$0.1.isFinite }) {
                 throw SceneInputError(file: path, field: bad.0, message: "row \(i) (id \(s.id)) is not finite")
             }
@@ -88,6 +102,14 @@ public struct SceneCatalog: Sendable, Equatable {
         }
         if Set(ids).count != ids.count { throw SceneInputError(file: path, field: "id", message: "ids are not unique") }
         return SceneCatalog(bands: bands, sources: sources, roi: roi)
+    }
+
+    /// The flux column of `band` under `pattern` (which must contain `{band}`).
+    public static func fluxColumnName(_ pattern: String, band: String) throws -> String {
+        guard pattern.contains("{band}") else {
+            throw SceneInputError(file: "flux_column", field: nil, message: "pattern '\(pattern)' must contain {band}")
+        }
+        return pattern.replacingOccurrences(of: "{band}", with: band)
     }
 
     static func firstTableHDU(_ fits: FITSFile, path: String) throws -> Int {
@@ -129,4 +151,12 @@ public struct SceneInputError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public init(file: String, field: String?, message: String) { self.file = file; self.field = field; self.message = message }
     public var description: String { "\(file)\(field.map { ": \($0)" } ?? ""): \(message)" }
+}
+
+/// Which half-light radius a catalog's `rhalf` column holds.
+public enum RHalfConvention: String, Sendable, Codable, Equatable, CaseIterable {
+    /// Along the major axis (Tessera's own convention and that of its output catalogs).
+    case major
+    /// Circularized, r_circ = r_major·√q; read as r_major = r_circ/√q.
+    case circularized
 }

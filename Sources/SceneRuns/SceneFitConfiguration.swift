@@ -28,6 +28,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var seed: UInt64 = 1
     public var maxAttempts = 2
     public var sersicTable: String?
+    public var fluxColumn = "{band}"
+    public var rhalfConvention = RHalfConvention.major
     public init() {}
 
     public typealias Key = CodingKeys
@@ -38,6 +40,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case optimizerIterations = "optimizer_iterations", activeRadius = "active_radius", fixedRadius = "fixed_radius"
         case roi, maxActive = "max_active", sersicRange = "sersic_range", qRange = "q_range", rhalfRange = "rhalf_range"
         case positionHalfWidth = "position_half_width", seed, maxAttempts = "max_attempts", sersicTable = "sersic_table"
+        case fluxColumn = "flux_column", rhalfConvention = "rhalf_convention"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -64,6 +67,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .seed: return "Base random seed; patch k samples with stream k."
         case .maxAttempts: return "Attempts per region before its active sources are flagged and left at their values."
         case .sersicTable: return "Sérsic mixture table (default: the bundled one from `tessera sersic-table`)."
+        case .fluxColumn: return "Input catalog flux column per band: a pattern with {band}, e.g. flux_{band} reads flux_F200W (default {band}: the band's name). Output catalogs use the band's name."
+        case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
 
@@ -92,6 +97,13 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         sersicTable = try c.decodeIfPresent(String.self, forKey: .sersicTable)
+        fluxColumn = try c.decodeIfPresent(String.self, forKey: .fluxColumn) ?? d.fluxColumn
+        if let text = try c.decodeIfPresent(String.self, forKey: .rhalfConvention) {
+            guard let v = RHalfConvention(rawValue: text) else {
+                throw InvalidConfigValue(field: "rhalf_convention", reason: "must be major or circularized, got '\(text)'")
+            }
+            rhalfConvention = v
+        }
     }
 
     public func validate() throws {
@@ -115,6 +127,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if qRange[1] > 1 { throw InvalidConfigValue(field: "q_range", reason: "q cannot exceed 1") }
         if positionHalfWidth <= 0 { throw InvalidConfigValue(field: "position_half_width", reason: "must be > 0 arcsec") }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+        if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 
     /// The Sérsic mixture table `sersic_table` names, or the bundled one.

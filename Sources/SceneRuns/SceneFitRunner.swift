@@ -71,7 +71,7 @@ public enum SceneFitRunner {
                            log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws -> Summary {
         let comm = context.communicator
         let start = Date()
-        let catalog = try SceneCatalog.read(c.catalog, bands: c.bands)
+        let catalog = try SceneCatalog.read(c.catalog, bands: c.bands, fluxColumn: c.fluxColumn, rhalfConvention: c.rhalfConvention)
         let sersic = try c.sersicMixture()
         let builder = try PatchBuilder(store: try PixelStore(path: c.pixelStore), psfs: try PSFStore(contentsOf: URL(fileURLWithPath: c.psfStore)),
                                        bands: c.bands, sersic: sersic, defaultROI: c.roi)

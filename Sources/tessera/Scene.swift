@@ -41,23 +41,35 @@ extension Tessera {
         static let configuration = CommandConfiguration(
             abstract: "Convert FITS exposures into the HDF5 pixel store that optimize and sample read.",
             discussion: """
-            Each exposure: science image (HDU --sci-hdu) with a TAN WCS, FILTER (band) and CALIB \
-            (counts per catalog flux unit; or ABMAG/ZP, an AB zero point with fluxes in nJy) and \
-            optional SKY; uncertainty (1σ, or inverse variance with --weights) in --unc-hdu; optional \
-            mask (non-zero = bad) in --mask-hdu. NaN, zero-weight and masked pixels are dropped.
+            Each exposure: science image (HDU --sci-hdu) with a TAN WCS and FILTER (band); keywords \
+            are read from that HDU, else from the primary. Flux calibration, first that applies: \
+            CALIB (counts per catalog flux unit), ABMAG or ZP (AB zero point, fluxes in nJy), BUNIT \
+            nJy/uJy/mJy/Jy/MJy per pixel or MJy/sr with PIXAR_SR (JWST), PHOTFNU or PHOTFLAM with \
+            PHOTPLAM for count rates (HST), MAGZERO or MAGZP. BUNIT, PHOTFNU and PHOTFLAM convert \
+            the pixels (and SKY, σ, weights) to nJy. Optional SKY. \
+            Uncertainty (1σ, or inverse variance with --weights, e.g. WHT) in --unc-hdu; optional mask \
+            in --mask-hdu (non-zero = bad, or with --dq-bad-bits a DQ bit mask). HDUs by number (0 = \
+            primary) or EXTNAME. NaN, zero-weight and masked pixels are dropped. JWST i2d: \
+            --sci-hdu SCI --unc-hdu ERR --mask-hdu DQ --dq-bad-bits 1 (DO_NOT_USE); HST drz: --sci-hdu SCI \
+            --unc-hdu WHT --weights.
             """)
 
         @Argument(help: "FITS exposures.") var images: [String]
         @Option(help: "Pixel store to write.") var out: String
-        @Option(name: .customLong("sci-hdu"), help: "HDU of the science image (0 = primary).") var sciHDU = 1
-        @Option(name: .customLong("unc-hdu"), help: "HDU of the uncertainty image.") var uncHDU = 2
-        @Option(name: .customLong("mask-hdu"), help: "HDU of a mask image (non-zero = bad).") var maskHDU: Int?
-        @Flag(help: "The uncertainty HDU holds inverse variances, not 1σ.") var weights = false
+        @Option(name: .customLong("sci-hdu"), help: "HDU of the science image: number (0 = primary) or EXTNAME.") var sciHDU = "1"
+        @Option(name: .customLong("unc-hdu"), help: "HDU of the uncertainty image: number or EXTNAME (ERR, or WHT with --weights).") var uncHDU = "2"
+        @Option(name: .customLong("mask-hdu"), help: "HDU of a mask image (non-zero = bad): number or EXTNAME (DQ).") var maskHDU: String?
+        @Option(name: .customLong("dq-bad-bits"),
+                help: "Treat the mask as DQ bits: a pixel is bad if (DQ & mask) != 0. An integer (e.g. 1 or 0x5) or a comma list of bit numbers (e.g. 0,2,9).")
+        var dqBadBits: String?
+        @Flag(help: "The uncertainty HDU holds inverse variances (a WHT image), not 1σ.") var weights = false
 
         func run() throws {
             try failing {
-                let ingested = try PixelStore.build(images: images, output: out, scienceHDU: sciHDU, uncertaintyHDU: uncHDU,
-                                                    maskHDU: maskHDU, weights: weights, log: { print($0) })
+                let bits = try dqBadBits.map { try PixelStore.parseBitMask($0) }
+                if bits != nil, maskHDU == nil { throw ValidationError("--dq-bad-bits needs --mask-hdu (the DQ HDU)") }
+                let ingested = try PixelStore.build(images: images, output: out, scienceHDU: HDUSelector(sciHDU), uncertaintyHDU: HDUSelector(uncHDU),
+                                                    maskHDU: maskHDU.map(HDUSelector.init), weights: weights, dqBadBits: bits, log: { print($0) })
                 let bands = Set(ingested.map(\.info.band)).sorted()
                 print("preprocess: \(ingested.count) exposures in bands \(bands.joined(separator: ", ")), "
                       + "\(ingested.reduce(0) { $0 + $1.used }) pixels used, \(ingested.reduce(0) { $0 + $1.dropped }) dropped -> \(out)")

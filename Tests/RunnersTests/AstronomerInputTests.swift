@@ -1,0 +1,252 @@
+import Foundation
+@testable import SceneRuns
+import TesseraFITS
+import TesseraHDF5
+import TesseraRun
+import TesseraTestSupport
+import XCTest
+
+/// Exposures and catalogs as the observatories and surveys write them: a JWST `i2d` (SCI in
+/// MJy/sr with PIXAR_SR, ERR, WHT, DQ; PC/CDELT TAN WCS; FILTER in the primary header) and an HST
+/// `drz` (SCI in electrons/s, PHOTFNU/PHOTFLAM/PHOTPLAM in the primary header, CD-matrix WCS,
+/// WHT) go through preprocess with their headers unedited and are stored in nJy; DQ bit masks;
+/// catalogs with `flux_{band}` columns and circularized radii. XCTest: HDF5 is not thread-safe here.
+final class AstronomerInputTests: XCTestCase {
+    var dir: String!
+    let n = 16
+    // Real-looking values: NIRCam short-wave pixel area (0.031")² and WFC3/IR F160W photometry.
+    let pixarSR = 2.2587e-14
+    let photfnu = 1.5187e-07, photflam = 1.9275e-20, photplam = 15369.176
+
+    override func setUpWithError() throws {
+        dir = try makeTemporaryDirectory(prefix: "astro-input").path
+    }
+
+    func science(_ i: Int) -> Double { 0.05 + 0.013 * Double(i % 37) - 0.002 * Double(i % 5) }
+    func sigma(_ i: Int) -> Double { 0.01 + 0.0007 * Double(i % 11) }
+    func weight(_ i: Int) -> Double { 1 / (sigma(i) * sigma(i)) }
+    /// DQ: bit 0 (DO_NOT_USE) on pixels 3 and 40, bit 1 on 7, bit 2 on 9 and 40, bit 9 on 100.
+    let dq: [Int: Double] = [3: 1, 40: 5, 7: 2, 9: 4, 100: 512]
+
+    func image(_ f: (Int) -> Double) -> FITSImage<Double> {
+        FITSImage(width: n, height: n, pixels: (0..<(n * n)).map(f))
+    }
+
+    /// A JWST NIRCam-style `_i2d.fits`, keywords where the pipeline puts them.
+    func writeI2D(_ name: String = "jw01345-o001_t001_nircam_clear-f200w_i2d", pixar: Bool = true) throws -> String {
+        let path = dir + "/\(name).fits"
+        let f = try FITSFile(creatingAt: path, overwrite: true)
+        try f.appendImage(FITSImage<Float>(shape: [1], pixels: [0]))
+        for (k, v) in [("TELESCOP", "JWST"), ("INSTRUME", "NIRCAM"), ("FILTER", "F200W"), ("PUPIL", "CLEAR")] {
+            try f.writeKeyword(k, .string(v), hdu: 0)
+        }
+        let sci = try f.appendImage(image(science), extname: "SCI")
+        try f.writeKeyword("BUNIT", .string("MJy/sr"), comment: "physical units of the array values", hdu: sci)
+        if pixar {
+            try f.writeKeyword("PIXAR_SR", .double(pixarSR), comment: "Nominal pixel area in steradians", hdu: sci)
+            try f.writeKeyword("PIXAR_A2", .double(pixarSR * 206264.806247 * 206264.806247), hdu: sci)
+        }
+        try f.writeKeyword("PHOTMJSR", .double(0.27), hdu: sci)
+        for (k, v) in [("CTYPE1", "RA---TAN"), ("CTYPE2", "DEC--TAN"), ("CUNIT1", "deg"), ("CUNIT2", "deg")] {
+            try f.writeKeyword(k, .string(v), hdu: sci)
+        }
+        for (k, v) in [("CRPIX1", 8.5), ("CRPIX2", 8.5), ("CRVAL1", 53.16), ("CRVAL2", -27.78),
+                       ("CDELT1", 0.031 / 3600), ("CDELT2", 0.031 / 3600),
+                       ("PC1_1", -0.9), ("PC1_2", 0.43588989), ("PC2_1", 0.43588989), ("PC2_2", 0.9)] {
+            try f.writeKeyword(k, .double(v), hdu: sci)
+        }
+        let err = try f.appendImage(image(sigma), extname: "ERR")
+        try f.writeKeyword("BUNIT", .string("MJy/sr"), hdu: err)
+        try f.appendImage(image(weight), extname: "WHT")
+        try f.appendImage(image { self.dq[$0] ?? 0 }, extname: "DQ")
+        try f.close()
+        return path
+    }
+
+    /// An HST WFC3/IR-style `_drz.fits`: photometry keywords in the primary header.
+    func writeDRZ(_ name: String = "icxt01010_drz") throws -> String {
+        let path = dir + "/\(name).fits"
+        let f = try FITSFile(creatingAt: path, overwrite: true)
+        try f.appendImage(FITSImage<Float>(shape: [1], pixels: [0]))
+        for (k, v) in [("TELESCOP", "HST"), ("INSTRUME", "WFC3"), ("DETECTOR", "IR"), ("FILTER", "F160W")] {
+            try f.writeKeyword(k, .string(v), hdu: 0)
+        }
+        for (k, v) in [("PHOTFNU", photfnu), ("PHOTFLAM", photflam), ("PHOTPLAM", photplam), ("PHOTZPT", -21.1), ("EXPTIME", 1205.9)] {
+            try f.writeKeyword(k, .double(v), hdu: 0)
+        }
+        let sci = try f.appendImage(image(science), extname: "SCI")
+        try f.writeKeyword("BUNIT", .string("ELECTRONS/S"), hdu: sci)
+        for (k, v) in [("CTYPE1", "RA---TAN"), ("CTYPE2", "DEC--TAN")] { try f.writeKeyword(k, .string(v), hdu: sci) }
+        for (k, v) in [("CRPIX1", 8.0), ("CRPIX2", 9.0), ("CRVAL1", 189.2), ("CRVAL2", 62.24),
+                       ("CD1_1", -0.06 / 3600), ("CD1_2", 0.0), ("CD2_1", 0.0), ("CD2_2", 0.06 / 3600)] {
+            try f.writeKeyword(k, .double(v), hdu: sci)
+        }
+        try f.appendImage(image(weight), extname: "WHT")
+        try f.appendImage(image { _ in 3 }, extname: "CTX")
+        try f.close()
+        return path
+    }
+
+    func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / abs(b) }
+
+    func testJWSTI2DInMJyPerSrIsStoredInNanojansky() throws {
+        let path = try writeI2D()
+        var messages: [String] = []
+        let out = dir + "/pixels.h5"
+        let ingested = try PixelStore.build(images: [path], output: out, scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("ERR"),
+                                            maskHDU: HDUSelector("DQ"), dqBadBits: try PixelStore.parseBitMask("1"), log: { messages.append($0) })
+        XCTAssertTrue(messages.contains { $0.contains("MJy/sr") && $0.contains("PIXAR_SR") }, "\(messages)")
+        let expectedScale = pixarSR * 1e15
+        let fits = try FITSFile(path: path)
+        let cal = try FluxCalibration(ExposureKeywords(science: try fits.readHeader(hdu: 1), primary: try fits.readHeader(hdu: 0)), file: path, hdu: 1)
+        try fits.close()
+        XCTAssertLessThanOrEqual(relative(cal.scale, expectedScale), 1e-12)
+        XCTAssertEqual(cal.calibration, 1)
+
+        let store = try PixelStore(path: out)
+        let info = store.exposures[0]
+        XCTAssertEqual(info.band, "F200W", "FILTER is read from the primary header")
+        XCTAssertEqual(info.calibration, 1, "stored pixels are nJy")
+        XCTAssertEqual(ingested[0].dropped, 2, "bit 0 is set on pixels 3 and 40 only")
+        let (data, ierr) = try store.readAll(exposure: info)
+        for i in 0..<(n * n) {
+            if i == 3 || i == 40 {
+                XCTAssertEqual(ierr[i], 0, "pixel \(i) has DQ bit 0")
+                continue
+            }
+            // Converted in double precision, then rounded once to the store's float32.
+            XCTAssertEqual(data[i], Float(science(i) * expectedScale), "pixel \(i)")
+            XCTAssertLessThanOrEqual(relative(Double(data[i]), science(i) * pixarSR * 1e15), 1e-7)
+            XCTAssertEqual(Double(ierr[i]), Double(Float(1 / (sigma(i) * expectedScale))), accuracy: 0, "pixel \(i)")
+        }
+        // A 0.05 MJy/sr pixel of (0.031")²: 0.05 × 2.2587e-14 sr × 1e15 nJy/MJy = 1.129 nJy.
+        XCTAssertEqual(Double(data[0]), 0.05 * 22.587, accuracy: 1e-6)
+    }
+
+    func testJWSTWeightImageAndDQBitLists() throws {
+        let path = try writeI2D()
+        let out = dir + "/pixels.h5"
+        // WHT taken as a 1σ image is refused.
+        XCTAssertThrowsError(try PixelStore.build(images: [path], output: out, scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("WHT"))) { error in
+            XCTAssertTrue("\(error)".contains("WHT") && "\(error)".contains("--weights"), "\(error)")
+        }
+        // Bits 1 and 9 (values 2 and 512): pixels 7 and 100; bits 0 and 2 leave 3, 9 and 40 alone.
+        let ingested = try PixelStore.build(images: [path], output: out, scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("WHT"),
+                                            maskHDU: HDUSelector("DQ"), weights: true, dqBadBits: try PixelStore.parseBitMask("1, 9"))
+        XCTAssertEqual(ingested[0].dropped, 2)
+        let store = try PixelStore(path: out)
+        let (data, ierr) = try store.readAll(exposure: store.exposures[0])
+        let scale = pixarSR * 1e15
+        for i in 0..<(n * n) {
+            if i == 7 || i == 100 { XCTAssertEqual(ierr[i], 0, "pixel \(i)"); continue }
+            XCTAssertEqual(data[i], Float(science(i) * scale))
+            // Inverse variance scales by 1/scale²: ierr = sqrt(w / scale²) = 1/(σ·scale).
+            XCTAssertEqual(Double(ierr[i]), 1 / (sigma(i) * scale), accuracy: 1e-6 / (sigma(i) * scale))
+        }
+        // With no bad-bit mask the DQ plane masks every non-zero pixel, as a plain mask does.
+        let all = try PixelStore.build(images: [path], output: out, scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("ERR"), maskHDU: HDUSelector("DQ"))
+        XCTAssertEqual(all[0].dropped, dq.count)
+        XCTAssertEqual(try PixelStore.parseBitMask("0,2,9"), 1 + 4 + 512)
+        XCTAssertEqual(try PixelStore.parseBitMask("0x5"), 5)
+        XCTAssertEqual(try PixelStore.parseBitMask("5"), 5)
+        XCTAssertThrowsError(try PixelStore.parseBitMask("0,64"))
+        XCTAssertThrowsError(try PixelStore.parseBitMask("DO_NOT_USE"))
+    }
+
+    func testHSTDRZInElectronsPerSecondIsStoredInNanojansky() throws {
+        let path = try writeDRZ()
+        let out = dir + "/pixels.h5"
+        _ = try PixelStore.build(images: [path], output: out, scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("WHT"), weights: true)
+        let store = try PixelStore(path: out)
+        let info = store.exposures[0]
+        XCTAssertEqual(info.band, "F160W")
+        XCTAssertEqual(info.calibration, 1)
+        XCTAssertEqual(info.name, "icxt01010_drz")
+        let scale = photfnu * 1e9
+        let (data, ierr) = try store.readAll(exposure: info)
+        for i in 0..<(n * n) {
+            XCTAssertEqual(data[i], Float(science(i) * scale), "pixel \(i)")
+            XCTAssertEqual(Double(ierr[i]), 1 / (sigma(i) * scale), accuracy: 1e-6 / (sigma(i) * scale))
+        }
+        let fits = try FITSFile(path: path)
+        let keywords = ExposureKeywords(science: try fits.readHeader(hdu: 1), primary: try fits.readHeader(hdu: 0))
+        try fits.close()
+        XCTAssertLessThanOrEqual(relative(try FluxCalibration(keywords, file: path, hdu: 1).scale, scale), 1e-12)
+        // PHOTFLAM with PHOTPLAM alone gives the same nJy (to the 5 digits PHOTFNU is given to).
+        var noFnu = keywords
+        noFnu.primary.remove("PHOTFNU")
+        let viaFlam = try FluxCalibration(noFnu, file: path, hdu: 1).scale
+        XCTAssertLessThanOrEqual(relative(viaFlam, photflam * photplam * photplam / 2.99792458e18 * 1e32), 1e-12)
+        XCTAssertEqual(viaFlam, scale, accuracy: 1e-4 * scale)
+        // Counts (not a rate) are refused rather than silently mis-scaled.
+        var counts = keywords
+        counts.science.set("BUNIT", .string("ELECTRONS"))
+        XCTAssertThrowsError(try FluxCalibration(counts, file: path, hdu: 1)) { XCTAssertTrue("\($0)".contains("not a count rate"), "\($0)") }
+    }
+
+    func testMissingCalibrationNamesFileHDUAndKeyword() throws {
+        let path = try writeI2D("no-pixar", pixar: false)
+        XCTAssertThrowsError(try PixelStore.build(images: [path], output: dir + "/p.h5", scienceHDU: HDUSelector("SCI"), uncertaintyHDU: HDUSelector("ERR"))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("no-pixar.fits") && text.contains("HDU 1") && text.contains("PIXAR_SR"), text)
+        }
+        var bare = ExposureKeywords(science: FITSHeader(), primary: FITSHeader())
+        bare.science.set("BUNIT", .string("DN"))
+        XCTAssertThrowsError(try FluxCalibration(bare, file: "x.fits", hdu: 1)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("x.fits") && text.contains("HDU 1: BUNIT") && text.contains("'DN'") && text.contains("PHOTFNU"), text)
+        }
+        // Per-pixel flux densities, case-sensitive (mJy is milli, MJy mega); CALIB and ABMAG keep their old meaning and win.
+        for (unit, f) in [("nJy", 1.0), ("uJy", 1e3), ("mJy", 1e6), ("Jy", 1e9), ("MJy", 1e15)] {
+            var k = ExposureKeywords(science: FITSHeader(), primary: FITSHeader())
+            k.science.set("BUNIT", .string(unit))
+            XCTAssertEqual(try FluxCalibration(k, file: "x", hdu: 1).scale, f, unit)
+            k.science.set("CALIB", .double(2))
+            XCTAssertEqual(try FluxCalibration(k, file: "x", hdu: 1).scale, 1)
+            XCTAssertEqual(try FluxCalibration(k, file: "x", hdu: 1).calibration, 2)
+        }
+        var zp = ExposureKeywords(science: FITSHeader(), primary: FITSHeader())
+        zp.primary.set("MAGZERO", .double(31.4))
+        XCTAssertEqual(try FluxCalibration(zp, file: "x", hdu: 1).calibration, 1, accuracy: 1e-15)
+        // An EXTNAME that no HDU has.
+        XCTAssertThrowsError(try PixelStore.build(images: [path], output: dir + "/p.h5", scienceHDU: HDUSelector("SCIENCE"))) { error in
+            XCTAssertTrue("\(error)".contains("SCIENCE") && "\(error)".contains("no-pixar.fits"), "\(error)")
+        }
+        XCTAssertEqual(HDUSelector("3"), .number(3))
+        XCTAssertEqual(HDUSelector("SCI"), .name("SCI"))
+    }
+
+    func testCatalogFluxColumnPatternAndCircularizedRadius() throws {
+        let path = dir + "/cat.fits"
+        let f = try FITSFile(creatingAt: path, overwrite: true)
+        _ = try f.appendTable([.int64("id", [1, 2]), .double("ra", [53, 53.001]), .double("dec", [-27, -27]), .double("q", [0.25, 1]),
+                               .double("pa", [0, 0]), .double("sersic", [1, 4]), .double("rhalf", [0.2, 0.3]),
+                               .double("flux_F200W", [10, 20]), .double("flux_F444W", [30, 40]), .double("fluxerr_F200W", [1, 2])])
+        try f.close()
+        XCTAssertThrowsError(try SceneCatalog.read(path, bands: ["F200W"])) { error in
+            XCTAssertTrue("\(error)".contains("'F200W'") && "\(error)".contains("flux_F200W"), "\(error)")
+        }
+        let major = try SceneCatalog.read(path, bands: ["F444W", "F200W"], fluxColumn: "flux_{band}")
+        XCTAssertEqual(major.bands, ["F444W", "F200W"])
+        XCTAssertEqual(major.sources.map(\.flux), [[30, 10], [40, 20]])
+        XCTAssertEqual(major.sources.map(\.rhalf), [0.2, 0.3])
+        let circ = try SceneCatalog.read(path, bands: ["F200W"], fluxColumn: "flux_{band}", rhalfConvention: .circularized)
+        // r_major = r_circ / sqrt(q): 0.2 / 0.5 = 0.4; a round source is unchanged.
+        XCTAssertEqual(circ.sources[0].rhalf, 0.4, accuracy: 1e-15)
+        XCTAssertEqual(circ.sources[1].rhalf, 0.3)
+        XCTAssertThrowsError(try SceneCatalog.read(path, bands: ["F200W"], fluxColumn: "flux"))
+
+        let yaml = dir + "/fit.yaml"
+        try "bands: [F200W]\nflux_column: flux_{band}\nrhalf_convention: circularized\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let c = try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)
+        XCTAssertEqual(c.fluxColumn, "flux_{band}")
+        XCTAssertEqual(c.rhalfConvention, .circularized)
+        try "bands: [F200W]\nrhalf_convention: effective\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)) { XCTAssertTrue("\($0)".contains("rhalf_convention"), "\($0)") }
+        let defaults = SceneFitConfiguration()
+        XCTAssertEqual(defaults.fluxColumn, "{band}")
+        XCTAssertEqual(defaults.rhalfConvention, .major)
+        let template = SceneFitConfiguration.documentedTemplate(title: "scene")
+        XCTAssertTrue(template.contains("flux_column: \"{band}\"") && template.contains("rhalf_convention: \"major\""), template)
+    }
+}
