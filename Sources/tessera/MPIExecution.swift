@@ -14,8 +14,11 @@ import TesseraRun
 /// directory, a failed self-test check, all of which are broadcast) end the job cleanly: rank 0
 /// prints, every rank finalises MPI and exits 1. Any other error is rank-local, so other ranks
 /// may be waiting for this one: it is printed with the rank and the whole job is aborted, which
-/// is the only way not to leave it hanging. A run stopped by the launcher (`RunInterrupted`, on
-/// rank 0) is printed and ends the process at once.
+/// is the only way not to leave it hanging. Before aborting, the failed rank waits a few seconds
+/// on a private barrier (`FailureAgreement`): when every rank failed (an unreadable input that
+/// each rank opens, say), rank 0 prints one line for all of them and the job ends without an
+/// abort. A run stopped by the launcher (`RunInterrupted`, on rank 0) is printed and ends the
+/// process at once.
 enum MPIExecution {
     static func run(_ body: (Communicator) throws -> Void) throws {
         let comm: Communicator
@@ -24,6 +27,11 @@ enum MPIExecution {
             throw ExitCode.failure
         }
         BLASInfo.useCallingThreadUnlessConfigured()
+        let agreement: FailureAgreement?
+        do { agreement = comm.size > 1 ? try FailureAgreement(world: comm) : nil } catch {
+            FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         do {
             try body(comm)
         } catch let stopped as RunInterrupted {
@@ -39,6 +47,11 @@ enum MPIExecution {
                 try? MPIEnvironment.finalize()
                 throw ExitCode.failure
             }
+            if let agreement, let messages = agreement.everyRankFailed(message: "\(error)", within: failureWait) {
+                if comm.isRoot { FileHandle.standardError.write(Data(oneReport(messages).utf8)) }
+                try? MPIEnvironment.finalize()
+                throw ExitCode.failure
+            }
             let prefix = comm.size > 1 ? "tessera: error on rank \(comm.rank): " : "tessera: error: "
             FileHandle.standardError.write(Data("\(prefix)\(error)\n".utf8))
             if comm.size > 1 { comm.abort(code: 1) }
@@ -46,6 +59,20 @@ enum MPIExecution {
             throw ExitCode.failure
         }
         try MPIEnvironment.finalize()
+    }
+
+    /// Seconds a failed rank waits for the others to fail too before it aborts the job.
+    static let failureWait = 3.0
+
+    /// The report of a failure on every rank: one line when all ranks say the same (the usual
+    /// case: they all opened the same bad file), else one line per distinct message with its ranks.
+    static func oneReport(_ messages: [String]) -> String {
+        let distinct = messages.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if distinct.count == 1 { return "tessera: error: \(distinct[0])\n" }
+        return distinct.map { m in
+            let ranks = messages.indices.filter { messages[$0] == m }.map(String.init).joined(separator: ",")
+            return "tessera: error on rank\(ranks.contains(",") ? "s" : "") \(ranks): \(m)\n"
+        }.joined()
     }
 }
 

@@ -15,6 +15,16 @@ struct Tessera: ParsableCommand {
           mpirun -np 4 tessera selftest --out runs/selftest
         """,
         version: TesseraVersion.string,
-        subcommands: [Info.self, SelfTest.self, MagMap.self, Tabulate.self, TableQuery.self, Clusters.self, MockScene.self, Preprocess.self, Optimize.self, Sample.self, Postprocess.self, Demo.self, SersicTable.self, FitPSF.self, Reproduce.self, ConfigTemplate.self]
+        groupedSubcommands: Self.groups
     )
+
+    /// The commands by domain, as `tessera --help` lists them: what a user looks for first is the
+    /// kind of data they have, then the step.
+    static let groups: [CommandGroup] = [
+        CommandGroup(name: "Scene fitting", subcommands: [Demo.self, MockScene.self, FitPSF.self, Preprocess.self,
+                                                          Optimize.self, Sample.self, Postprocess.self, SersicTable.self]),
+        CommandGroup(name: "Lensing", subcommands: [MagMap.self, Tabulate.self, TableQuery.self]),
+        CommandGroup(name: "Clusters", subcommands: [Clusters.self]),
+        CommandGroup(name: "Runs", subcommands: [Reproduce.self, ConfigTemplate.self, Info.self, SelfTest.self]),
+    ]
 }

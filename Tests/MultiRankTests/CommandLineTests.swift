@@ -15,16 +15,81 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try Launcher.run(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
     }
 
-    /// Wrapped help texts read as prose: no backslash left over from a line continuation.
+    /// `tessera --help` lists the commands under their domain, so a user finds the step for
+    /// their data; every command appears in exactly one group.
+    func testHelpGroupsCommandsByDomain() throws {
+        let help = try Launcher.run(["--help"]).stdout
+        var group = "", seen: [String: String] = [:]
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasSuffix("SUBCOMMANDS:") { group = String(line.dropLast(" SUBCOMMANDS:".count)); continue }
+            if line.hasPrefix("  "), !line.hasPrefix("   "), !group.isEmpty,
+               let name = line.split(separator: " ").first.map(String.init), !name.hasPrefix("-") {
+                XCTAssertNil(seen[name], "\(name) listed twice")
+                seen[name] = group
+            }
+        }
+        for (name, domain) in [("optimize", "SCENE FITTING"), ("demo", "SCENE FITTING"), ("tabulate", "LENSING"),
+                               ("magmap", "LENSING"), ("clusters", "CLUSTERS"), ("reproduce", "RUNS"), ("selftest", "RUNS")] {
+            XCTAssertEqual(seen[name], domain, "\(name) in the wrong group:\n\(help)")
+        }
+    }
+
+    /// The commands `tessera --help` lists, with the subcommands of command groups (`clusters fit`).
+    private func allCommands() throws -> [[String]] {
+        func names(_ help: String) -> [String] {
+            var inList = false, out: [String] = []
+            for line in help.split(separator: "\n") {
+                if line.hasSuffix("SUBCOMMANDS:") { inList = true; continue }
+                if inList, line.hasPrefix("  "), !line.hasPrefix("   "), let n = line.split(separator: " ").first {
+                    out.append(String(n).replacingOccurrences(of: " (default)", with: ""))
+                }
+            }
+            return out.filter { $0 != "See" && $0 != "help" }
+        }
+        var commands: [[String]] = []
+        for name in names(try Launcher.run(["--help"]).stdout) {
+            commands.append([name])
+            for sub in names(try Launcher.run([name, "--help"]).stdout) { commands.append([name, sub]) }
+        }
+        return commands
+    }
+
+    /// Wrapped help texts read as prose: no backslash left over from a line continuation, in
+    /// every command's help (found from `--help`, so a new command is checked without listing it).
     func testHelpTextsHaveNoStrayBackslashes() throws {
-        let commands = [["magmap"], ["tabulate"], ["table-query"], ["optimize"], ["sample"], ["preprocess"], ["fit-psf"],
-                        ["sersic-table"], ["mock-scene"], ["postprocess"], ["demo"], ["clusters", "mock"], ["clusters", "fit"],
-                        ["clusters", "bin"], ["clusters", "ensemble"], ["clusters", "compare"], ["config"], ["reproduce"]]
+        let commands = try allCommands()
+        XCTAssertGreaterThan(commands.count, 20, "commands found: \(commands)")
+        XCTAssertTrue(commands.contains(["clusters", "compare"]), "\(commands)")
         for command in commands {
             let help = try Launcher.run(["help"] + command)
             XCTAssertEqual(help.status, 0, "tessera help \(command.joined(separator: " "))")
             XCTAssertFalse(help.stdout.contains("\\"), "stray backslash in `tessera help \(command.joined(separator: " "))`:\n\(help.stdout)")
+            XCTAssertFalse(help.stdout.contains(" \n"), "trailing spaces in `tessera help \(command.joined(separator: " "))`")
         }
+    }
+
+    /// An input every rank opens and finds broken is reported once, by rank 0, without the
+    /// launcher's MPI_ABORT notice: the ranks agree that all failed and end cleanly.
+    func testFailureOnEveryRankPrintsOneLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in ["initial.fits", "pixels.h5", "psf.h5"] {
+            try "not FITS, not HDF5\n".write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
+        }
+        let config = """
+        catalog: \(dir)/initial.fits
+        pixel_store: \(dir)/pixels.h5
+        psf_store: \(dir)/psf.h5
+        bands: [F150W, F200W]
+        """
+        try config.write(toFile: dir + "/opt.yaml", atomically: true, encoding: .utf8)
+        let r = try Launcher.run(["optimize", "--config", dir + "/opt.yaml", "--out", dir + "/run"], ranks: 3, timeout: 60)
+        XCTAssertNotEqual(r.status, 0)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("tessera") }
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("tessera: error: FITS error in \(dir)/initial.fits: not a FITS file") == true, r.stderr)
+        XCTAssertFalse(r.stderr.contains("MPI_ABORT"), r.stderr)
     }
 
     func testConfigTemplateListsEveryKey() throws {
