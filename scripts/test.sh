@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run Tessera's tests: the unit and multi-rank suite (`swift test`, whose MultiRankTests launch
 # the built binary under `mpirun -np 2` and `-np 4`), then the release binary's own multi-rank
-# smoke runs, checked with h5dump, and scripts/test-multihost.sh (two namespace hosts; as root).
+# smoke runs, checked with h5dump, a real SLURM job array (scripts/test-slurm.sh) and
+# scripts/test-multihost.sh (two namespace hosts; as root).
 # Needs scripts/setup.sh first.
 #
 #   scripts/test.sh           # everything (what CI runs)
@@ -99,6 +100,18 @@ case $invisible in
   0)  passed=$((passed + 1)); echo "ok   invisible run directory refused (scripts/test-invisible-rundir.sh)" ;;
   77) echo "skip invisible run directory: $(tail -n 1 "$work/invisible.log")" ;;
   *)  failed=$((failed + 1)); echo "FAIL invisible run directory"; cat "$work/invisible.log" ;;
+esac
+
+# A real SLURM (slurm-wlm + munge, one node, started and stopped by the script): an sbatch job
+# array whose tasks run mpirun inside their allocation.
+set +e
+scripts/test-slurm.sh "$bin" >"$work/slurm.log" 2>&1
+slurm=$?
+set -e
+case $slurm in
+  0)  passed=$((passed + 1)); echo "ok   $(tail -n 1 "$work/slurm.log") (scripts/test-slurm.sh)" ;;
+  77) echo "skip real SLURM: $(tail -n 1 "$work/slurm.log")" ;;
+  *)  failed=$((failed + 1)); echo "FAIL real SLURM job array"; cat "$work/slurm.log" ;;
 esac
 
 # The scene pipeline as users start it: the demo under mpirun -np 4, its results file read with

@@ -75,11 +75,14 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var libraries: LibraryVersions
     /// Start times of later sessions that resumed this run (`--resume`), oldest first.
     public var resumed: [String]?
+    /// The batch job (SLURM) the run was started in; nil when started outside a scheduler.
+    public var job: SchedulerJob?
 
     public init(tesseraVersion: String, command: String, arguments: [String], executable: String,
                 workingDirectory: String, gitCommit: String?, gitDirty: Bool?, gitSource: String, startTime: String,
                 endTime: String?, status: Status, error: String?, mpiSize: Int, hosts: [String], seed: UInt64?,
-                inputs: [InputFileRecord], tableVersion: String?, libraries: LibraryVersions) {
+                inputs: [InputFileRecord], tableVersion: String?, libraries: LibraryVersions,
+                job: SchedulerJob? = SchedulerJob.fromEnvironment()) {
         self.tesseraVersion = tesseraVersion
         self.command = command
         self.arguments = arguments
@@ -98,12 +101,13 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         self.inputs = inputs
         self.tableVersion = tableVersion
         self.libraries = libraries
+        self.job = job
     }
 
     enum CodingKeys: String, CodingKey {
         case tesseraVersion = "tessera_version", command, arguments, executable
         case workingDirectory = "working_directory", gitCommit = "git_commit", gitDirty = "git_dirty"
         case gitSource = "git_source", startTime = "start_time", endTime = "end_time", status, error
-        case mpiSize = "mpi_size", hosts, seed, inputs, tableVersion = "table_version", libraries, resumed
+        case mpiSize = "mpi_size", hosts, seed, inputs, tableVersion = "table_version", libraries, resumed, job
     }
 }

@@ -118,3 +118,18 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertNil(SourceVersion.gitRoot(containing: "/"))
     }
 }
+
+/// metadata.json names the SLURM job (and array task) a run was started in.
+final class SchedulerJobTests: XCTestCase {
+    func testSlurmArrayTaskIsRecorded() throws {
+        let env = ["SLURM_JOB_ID": "4242", "SLURM_ARRAY_JOB_ID": "4240", "SLURM_ARRAY_TASK_ID": "2",
+                   "SLURM_JOB_NAME": "tessera-chunk", "SLURM_JOB_PARTITION": "debug", "SLURM_JOB_NODELIST": "node[01-02]"]
+        let job = try XCTUnwrap(SchedulerJob.fromEnvironment(env))
+        XCTAssertEqual(job, SchedulerJob(scheduler: "slurm", jobID: "4242", arrayJobID: "4240", arrayTaskID: 2,
+                                         name: "tessera-chunk", partition: "debug", nodeList: "node[01-02]"))
+        let json = String(decoding: try JSONEncoder().encode(job), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"array_task_id\":2") && json.contains("\"job_id\":\"4242\""), json)
+        XCTAssertNil(SchedulerJob.fromEnvironment(["PATH": "/bin"]), "no job outside SLURM")
+        XCTAssertNil(SchedulerJob.fromEnvironment(["SLURM_JOB_ID": ""]))
+    }
+}
