@@ -46,7 +46,8 @@ enum ClusterProfiles {
                     series.append(.line(x: o.radii, y: tm[k], label: String(format: "true log10 M = %.3f", t), color: Palette.color(2), dashed: true))
                 }
                 let positive = o.values.allSatisfy { $0 > 0 } && model[k].allSatisfy { $0 > 0 }
-                let panel = Panel(x: Axis("R (physical Mpc)", log: true), y: Axis("\(o.kind.name)", log: positive), series: series)
+                let label = o.kind.name == "delta_sigma" ? "ΔΣ (M☉/Mpc²)" : o.kind.name
+                let panel = Panel(x: Axis("R (physical Mpc)", log: true), y: Axis(label, log: positive), series: series)
                 try page.figure(.single(panel, width: 520, height: 320, title: "Halo \(record.id) (z = \(String(format: "%.3f", halo.redshift))): \(o.kind.name)"),
                                 name: "profile-\(record.id)-\(k)")
             }
