@@ -98,6 +98,13 @@ public enum RunReport {
             page.paragraph("no params.json", className: "note")
         }
         let path = dir.appending(fileName).string
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ReportError(file: path, message: "a directory of that name is in the way of the report")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw ReportError(file: directory, message: "the run directory is not writable: no report written")
+        }
         do {
             try Data(page.html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
