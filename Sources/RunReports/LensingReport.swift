@@ -86,12 +86,21 @@ enum LensingReport {
         // PDFs across the grid: per s, a κ × γ array of panels, one line per source size.
         page.heading("PDFs of log10(μ/μ_theory) across the grid", level: 3, id: "pdfs")
         let centres = (0..<bins).map { 0.5 * (edges[$0] + edges[$0 + 1]) }
+        // At most 6 values per axis (evenly picked, ends kept) so a big grid stays readable.
+        func thin(_ axis: [Double]) -> [Double] {
+            guard axis.count > 6 else { return axis }
+            return (0..<6).map { axis[Int((Double($0) * Double(axis.count - 1) / 5).rounded())] }
+        }
+        let (kShown, gShown) = (thin(kAxis), thin(gAxis))
+        if kShown.count < kAxis.count || gShown.count < gAxis.count {
+            page.paragraph("Showing \(kShown.count) of \(kAxis.count) κ and \(gShown.count) of \(gAxis.count) γ values, evenly spaced.", className: "note")
+        }
         for sv in sAxis.prefix(3) {
             let cell = 150.0, gap = 14.0, left = 60.0, top = 44.0
-            var fig = Figure(width: left + Double(gAxis.count) * (cell + gap) + 10, height: top + Double(kAxis.count) * (cell + gap + 14) + 40,
+            var fig = Figure(width: left + Double(gShown.count) * (cell + gap) + 10, height: top + Double(kShown.count) * (cell + gap + 14) + 40,
                              title: "s = \(sv): rows κ, columns γ; lines: source sizes \(sizes.map { "\($0)" }.joined(separator: ", ")) θ_E")
-            for (ki, k) in kAxis.enumerated() {
-                for (gi, g) in gAxis.enumerated() {
+            for (ki, k) in kShown.enumerated() {
+                for (gi, g) in gShown.enumerated() {
                     guard let c = kappa.indices.first(where: { kappa[$0] == k && gamma[$0] == g && s[$0] == sv }) else { continue }
                     var series: [Series] = []
                     if status[c] == 1 {
@@ -101,7 +110,7 @@ enum LensingReport {
                         }
                     }
                     let frame = Frame(x: left + Double(gi) * (cell + gap), y: top + Double(ki) * (cell + gap + 14), width: cell, height: cell)
-                    let bottom = ki == kAxis.count - 1
+                    let bottom = ki == kShown.count - 1
                     let panel = Panel(x: Axis(bottom ? "log10(μ/μ_th)" : "", range: edges.first!...edges.last!, tickLabels: bottom),
                                       y: Axis(gi == 0 ? "density" : "", tickLabels: gi == 0), series: series, legend: ki == 0 && gi == 0,
                                       title: "κ=\(k) γ=\(g)\(status[c] == 1 ? "" : status[c] == 0 ? " (skipped)" : " (missing)")")

@@ -57,6 +57,26 @@ public enum SceneMosaic {
         return Panels(data: dataPanel, model: modelPanel, residual: residualPanel, chi: chiPanel)
     }
 
+    /// Images averaged in `factor × factor` blocks (edges beyond a whole block dropped), so a
+    /// large exposure is drawn at a readable size: data over the pixels with data, model over
+    /// all, and the inverse error of the block mean (n / √Σσ²; 0 where no pixel has data).
+    public static func binned(data: [Double], model: [Double], inverseError: [Double], width: Int, height: Int,
+                              factor: Int) -> (data: [Double], model: [Double], inverseError: [Double], width: Int, height: Int) {
+        let k = max(1, factor)
+        let (bw, bh) = (max(1, width / k), max(1, height / k))
+        var d = [Double](repeating: 0, count: bw * bh), m = d, variance = d, n = d
+        for y in 0..<min(height, bh * k) {
+            for x in 0..<min(width, bw * k) {
+                let i = y * width + x, b = (y / k) * bw + x / k
+                m[b] += model[i]
+                if inverseError[i] > 0 { d[b] += data[i]; variance[b] += 1 / (inverseError[i] * inverseError[i]); n[b] += 1 }
+            }
+        }
+        let area = Double(k * k)
+        let ie = (0..<(bw * bh)).map { n[$0] > 0 ? n[$0] / variance[$0].squareRoot() : 0 }
+        return ((0..<(bw * bh)).map { n[$0] > 0 ? d[$0] / n[$0] : .nan }, m.map { $0 / area }, ie, bw, bh)
+    }
+
     /// The `p` quantile (0…1) of `values` by nearest rank; 0 for no values.
     static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }

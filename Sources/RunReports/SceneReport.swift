@@ -47,7 +47,7 @@ enum SceneReport {
         }
 
         try timings(&page, results: results, warnings: &warnings)
-        try mosaics(&page, config: c, catalog: catalog, truth: Array(truth.values), options: options, warnings: &warnings)
+        try mosaics(&page, directory: directory, config: c, catalog: catalog, truth: Array(truth.values), options: options, warnings: &warnings)
 
         // Posterior draws per source (sampling runs).
         var draws: [Int64: (names: [String], columns: [[Double]])] = [:]
@@ -110,7 +110,10 @@ enum SceneReport {
         try page.figure(figure, name: "timeline", caption: "Each segment is one patch (region) fitted on that rank, from checkout to check-in.")
     }
 
-    static func mosaics(_ page: inout HTMLPage, config c: SceneFitConfiguration, catalog: SceneCatalog, truth: [Source],
+    /// Exposures larger than this (pixels on a side) are drawn block-averaged.
+    static let maxPanelPixels = 400
+
+    static func mosaics(_ page: inout HTMLPage, directory: String, config c: SceneFitConfiguration, catalog: SceneCatalog, truth: [Source],
                         options: RunReport.Options, warnings: inout [String]) throws {
         page.heading("Data, model, residual and χ per exposure", level: 3, id: "mosaics")
         let store: PixelStore, psfs: PSFStore
@@ -134,19 +137,49 @@ enum SceneReport {
             let band = c.bands.firstIndex(of: e.band)!
             let wcs = try e.wcs
             let (data, ierr) = try store.readAll(exposure: e)
-            let model = try ExposureRenderer.render(catalog.sources, bands: c.bands, band: band, wcs: wcs, width: e.width, height: e.height,
+            let n = e.width * e.height
+            // The model postprocess saved (newer than the catalog), else rendered here the same way.
+            let model: [Double]
+            if let saved = savedModel(directory: directory, exposure: e.name, pixels: n) {
+                model = saved
+            } else {
+                model = try ExposureRenderer.render(catalog.sources, bands: c.bands, band: band, wcs: wcs, width: e.width, height: e.height,
                                                     psf: try psfs.psf(band: e.psfBand, exposure: e.name), calibration: e.calibration, sersic: sersic)
-            let scale = max(1, min(4, 240 / max(e.width, e.height)))
-            let panels = SceneMosaic.panels(data: data.map(Double.init), model: model, inverseError: ierr.map(Double.init), width: e.width, height: e.height,
-                                            scale: scale, stretching: options.stretch,
-                                            catalog: catalog.sources.map { wcs.skyToPixel(ra: $0.ra, dec: $0.dec) },
-                                            truth: truth.map { wcs.skyToPixel(ra: $0.ra, dec: $0.dec) })
+            }
             var chi2 = 0.0, used = 0
             for i in data.indices where ierr[i] > 0 { let x = (Double(data[i]) - model[i]) * Double(ierr[i]); chi2 += x * x; used += 1 }
             rows.append([e.name, e.band, "\(e.width)×\(e.height)", String(used), used > 0 ? String(format: "%.3f", chi2 / Double(used)) : "–"])
-            try page.picture(panels.mosaic, name: "mosaic-\(e.name)", caption: "\(e.name) (\(e.band)): data · model · residual · χ")
+            let factor = (max(e.width, e.height) + maxPanelPixels - 1) / maxPanelPixels
+            var image = (data: data.map(Double.init), model: model, inverseError: ierr.map(Double.init), width: e.width, height: e.height)
+            if factor > 1 {
+                image = SceneMosaic.binned(data: image.data, model: model, inverseError: image.inverseError, width: e.width, height: e.height, factor: factor)
+            }
+            func pixel(_ ra: Double, _ dec: Double) -> SceneMosaic.Position {
+                let p = wcs.skyToPixel(ra: ra, dec: dec)
+                return ((p.x + 0.5) / Double(factor) - 0.5, (p.y + 0.5) / Double(factor) - 0.5)
+            }
+            let scale = max(1, min(4, 240 / max(image.width, image.height)))
+            let panels = SceneMosaic.panels(data: image.data, model: image.model, inverseError: image.inverseError, width: image.width, height: image.height,
+                                            scale: scale, stretching: options.stretch,
+                                            catalog: catalog.sources.map { pixel($0.ra, $0.dec) }, truth: truth.map { pixel($0.ra, $0.dec) })
+            try page.picture(panels.mosaic, name: "mosaic-\(e.name)", caption: "\(e.name) (\(e.band)): data · model · residual · χ" +
+                             (factor > 1 ? " (averaged in \(factor)×\(factor) blocks)" : ""))
         }
         page.table(header: ["exposure", "band", "pixels", "pixels with data", "χ²/pixel"], rows: rows)
+    }
+
+    /// The MODEL image of `postprocess/residuals/<exposure>.fits` if it is newer than the run's
+    /// catalog (so it was rendered from this catalog) and has the exposure's size.
+    static func savedModel(directory: String, exposure: String, pixels: Int) -> [Double]? {
+        let path = FilePath(directory).appending("postprocess/residuals/\(exposure).fits").string
+        let catalog = FilePath(directory).appending("catalog.fits").string
+        let fm = FileManager.default
+        guard let saved = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+              let fitted = (try? fm.attributesOfItem(atPath: catalog))?[.modificationDate] as? Date, saved >= fitted,
+              let fits = try? FITSFile(path: path) else { return nil }
+        defer { try? fits.close() }
+        guard let image = try? fits.readImage(Float.self, hdu: 2), image.pixels.count == pixels else { return nil }
+        return image.pixels.map(Double.init)
     }
 
     static func samplingPictures(_ page: inout HTMLPage, catalog: SceneCatalog, draws: [Int64: (names: [String], columns: [[Double]])],

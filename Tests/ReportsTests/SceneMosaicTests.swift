@@ -45,6 +45,20 @@ final class SceneMosaicTests: XCTestCase {
         XCTAssertEqual(wrong.residual[Int(p.x), Int(p.y)], ColorMap.diverging.color(1))
     }
 
+    /// Block averages of a large exposure: means over pixels with data, the mean's inverse error.
+    func testBinning() {
+        // 4 × 2 image, blocks of 2: block 0 = pixels (0,0),(1,0),(0,1),(1,1).
+        let data: [Double] = [1, 3, 10, 10, 5, 7, 10, 10]
+        var ierr = [Double](repeating: 1, count: 8)
+        ierr[1] = 0  // no data: left out of the data mean and the error
+        let b = SceneMosaic.binned(data: data, model: data, inverseError: ierr, width: 4, height: 2, factor: 2)
+        XCTAssertEqual(b.width, 2); XCTAssertEqual(b.height, 1)
+        XCTAssertEqual(b.data[0], (1 + 5 + 7) / 3, accuracy: 1e-12)
+        XCTAssertEqual(b.model[0], (1 + 3 + 5 + 7) / 4, accuracy: 1e-12)
+        XCTAssertEqual(b.inverseError[0], 3 / 3.0.squareRoot(), accuracy: 1e-12)  // σ of a mean of 3 unit-σ pixels = 1/√3
+        XCTAssertEqual(b.data[1], 10)
+    }
+
     /// Pixels without data (inverse error 0) are drawn gray, never as a residual.
     func testDroppedPixelsAreGray() {
         var ierr = [Double](repeating: 1, count: 16)
