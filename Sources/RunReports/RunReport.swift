@@ -59,7 +59,7 @@ public enum RunReport {
                             assets: (dir.appending("report").string, "report"))
         page.heading("tessera \(command) — \(directory)", level: 1)
         page.raw("<p class=\"note\">Report made \(ISO8601DateFormatter().string(from: start)) by tessera \(TesseraVersionText.current). Contents: " +
-                 "<a href=\"#run\">run</a> · <a href=\"#warnings\">warnings and flags</a> · <a href=\"#pictures\">pictures</a> · <a href=\"#configuration\">configuration</a></p>")
+                 "<a href=\"#run\">run</a> · <a href=\"#warnings\">warnings and flags</a> · <a href=\"#pictures\">pictures</a> · <a href=\"#files\">files</a> · <a href=\"#configuration\">configuration</a></p>")
         metadataSection(&page, metadata)
 
         var warnings: [String] = []
@@ -91,6 +91,7 @@ public enum RunReport {
         page.raw(body.bodyHTML)
         page.adopt(body)
 
+        filesSection(&page, directory: directory)
         page.heading("Configuration (params.json)", id: "configuration")
         if let params {
             page.keyValues(params.flattened())
@@ -126,7 +127,7 @@ public enum RunReport {
             pairs.append(("hosts", counts.joined(separator: ", ")))
         }
         for key in ["tessera_version", "git_commit", "git_dirty", "git_source", "seed", "working_directory", "executable", "table_version"] {
-            if let v = m.value(key) { pairs.append((key, "\(v)")) }
+            if let v = m.value(key) { pairs.append((key, JSONFile.text(v))) }
         }
         if let args = m.value("arguments") as? [String] { pairs.append(("arguments", args.joined(separator: " "))) }
         if let libs = m.value("libraries") as? [String: Any] {
@@ -139,6 +140,36 @@ public enum RunReport {
                 ["\($0["path"] ?? "")", "\($0["bytes"] ?? "")", String("\($0["sha256"] ?? "")".prefix(16)) + "…"]
             })
         }
+    }
+
+    /// Links to the run's files (three levels deep, at most 60), so what the page only samples
+    /// (the other sources' chains, every exposure's residual FITS) is one click away.
+    static func filesSection(_ page: inout HTMLPage, directory: String) {
+        let fm = FileManager.default
+        var files: [(String, Int)] = []
+        var more = 0
+        func visit(_ relative: String, depth: Int) {
+            let full = relative.isEmpty ? directory : FilePath(directory).appending(relative).string
+            for name in ((try? fm.contentsOfDirectory(atPath: full)) ?? []).sorted() where name != fileName && !name.hasPrefix(".") {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: FilePath(directory).appending(rel).string, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    if depth < 3 { visit(rel, depth: depth + 1) }
+                } else if files.count < 60 {
+                    let size = (try? fm.attributesOfItem(atPath: FilePath(directory).appending(rel).string))?[.size] as? Int ?? 0
+                    files.append((rel, size))
+                } else { more += 1 }
+            }
+        }
+        visit("", depth: 1)
+        guard !files.isEmpty else { return }
+        page.heading("Files of this run", id: "files")
+        let rows = files.map { f in
+            "<tr><td><a href=\"\(HTMLPage.escape(f.0.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }.joined(separator: "/")))\">\(HTMLPage.escape(f.0))</a></td><td>\(f.1)</td></tr>"
+        }
+        page.raw("<table class=\"data\"><tr><th>file (relative to the run directory)</th><th>bytes</th></tr>" + rows.joined() + "</table>")
+        if more > 0 { page.paragraph("… and \(more) more files.", className: "note") }
     }
 
     static func parseDate(_ s: String) -> Date? {
@@ -174,6 +205,12 @@ struct JSONFile {
     }
 
     func value(_ key: String) -> Any? { object[key] }
+
+    /// A scalar as shown on the page (JSON booleans as true/false).
+    static func text(_ v: Any) -> String {
+        if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
+        return "\(v)"
+    }
     func string(_ key: String) -> String? { object[key] as? String }
 
     /// Every leaf as (dotted key, value text), keys sorted; arrays of numbers or strings on one line.
@@ -190,6 +227,8 @@ struct JSONFile {
                 }
             } else if v is NSNull {
                 out.append((prefix, "null"))
+            } else if let n = v as? NSNumber, String(cString: n.objCType) == "c" {
+                out.append((prefix, n.boolValue ? "true" : "false"))  // a JSON boolean, not the number 1
             } else {
                 out.append((prefix, "\(v)"))
             }

@@ -20,7 +20,7 @@ final class RunReportTests: XCTestCase {
         defer { dir.remove() }
         let metadata = #"{"command": "selftest", "status": "failed", "error": "rank 1 <lost>", "mpi_size": 2, "hosts": ["a", "a"], "start_time": "2026-01-01T00:00:00.000Z", "end_time": "2026-01-01T00:00:02.500Z"}"#
         try metadata.write(toFile: dir.path("metadata.json"), atomically: true, encoding: .utf8)
-        try #"{"values_per_rank": 10, "nested": {"a": [1, 2]}}"#.write(toFile: dir.path("params.json"), atomically: true, encoding: .utf8)
+        try #"{"values_per_rank": 10, "nested": {"a": [1, 2]}, "dense": true}"#.write(toFile: dir.path("params.json"), atomically: true, encoding: .utf8)
         let s = try RunReport.write(runDirectory: dir.path)
         XCTAssertEqual(s.kind, "generic")
         XCTAssertEqual(s.pictures, 0)
@@ -28,6 +28,7 @@ final class RunReportTests: XCTestCase {
         XCTAssertTrue(html.contains("run status is &apos;failed&apos;: rank 1 &lt;lost&gt;"), "the failure is a warning, escaped")
         XCTAssertTrue(html.contains("2.5 s"))
         XCTAssertTrue(html.contains("nested.a</td><td>[1, 2]"))
+        XCTAssertTrue(html.contains("dense</td><td>true"))
 
         // A sample run without its final catalog: a page that says so, not an error.
         let scene = #"{"command": "sample", "status": "running"}"#
