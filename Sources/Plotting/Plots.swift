@@ -53,13 +53,15 @@ public enum Plots {
     }
 
     /// A corner plot of `samples[p]` (one array of draws per parameter): 1-D histograms on the
-    /// diagonal, 2-D histograms (darker = more draws) below, optional truths as lines.
+    /// diagonal, 2-D histograms (darker = more draws) below, optional truths as lines (inside
+    /// the axes: each range covers the draws and the truth).
     public static func corner(_ samples: [[Double]], names: [String], truths: [Double]? = nil, bins: Int = 20, cell: Double = 110, title: String? = nil) -> Figure {
         let n = samples.count
         let left = 64.0, top = title == nil ? 10.0 : 28.0, gap = 6.0
         var f = Figure(width: left + Double(n) * (cell + gap) + 10, height: top + Double(n) * (cell + gap) + 40, title: title)
-        let ranges: [ClosedRange<Double>] = samples.map { s in
-            let v = s.filter(\.isFinite)
+        // Each axis spans the draws and the truth, so a truth far from the posterior stays visible.
+        let ranges: [ClosedRange<Double>] = samples.enumerated().map { p, s in
+            let v = (s + [truths?[p] ?? .nan]).filter(\.isFinite)
             guard let lo = v.min(), let hi = v.max(), hi > lo else { let c = v.first ?? 0; return (c - 0.5)...(c + 0.5) }
             return lo...hi
         }

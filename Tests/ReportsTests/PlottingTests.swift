@@ -113,6 +113,11 @@ final class PlottingTests: XCTestCase {
         XCTAssertTrue(line.svg.contains("x &lt;units&gt; &amp; more"))
         // A broken document is caught by the same check (so the test can fail).
         XCTAssertFalse(XMLParser(data: Data("<svg><text>a < b</text></svg>".utf8)).parse())
+        // A truth outside the draws widens that parameter's axes to show it.
+        let wide = Plots.corner([a, b], names: ["a", "b"], truths: [5, .nan])
+        XCTAssertEqual(wide.panels[0].panel.x.range?.upperBound, 5)
+        XCTAssertEqual(wide.panels[1].panel.x.range?.upperBound, 5)
+        XCTAssertLessThan(wide.panels[1].panel.y.range!.upperBound, 3)  // b has no truth: its draws only
         // The corner plot of 3 parameters has 6 panels.
         XCTAssertEqual(Plots.corner([a, b, a], names: ["a", "b", "c"]).panels.count, 6)
     }
