@@ -48,6 +48,7 @@ let package = Package(
                        providers: [.apt(["libcfitsio-dev"])]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // MARK: Platform: typed, safe Swift layers.
         .target(name: "TesseraSupport", dependencies: [
@@ -57,6 +58,9 @@ let package = Package(
         .target(name: "TesseraHDF5", dependencies: ["CHDF5", "CMPI", "TesseraMPI", "TesseraSupport"]),
         .target(name: "TesseraFITS", dependencies: ["CFITSIO", "Astrometry", "TesseraSupport"]),
         .target(name: "TesseraLinAlg", dependencies: ["COpenBLAS", "TesseraSupport"]),
+        .target(name: "TesseraPNG", dependencies: ["CPNG"]),
+        // Colour maps, stretches, rasters and SVG figures: pure, no files.
+        .target(name: "Plotting"),
         .target(name: "TesseraRun", dependencies: [
             "TesseraSupport", .product(name: "Yams", package: "Yams"), .product(name: "CSV", package: "CSV.swift"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -96,10 +100,17 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        // MARK: Reports: HTML pages of finished runs of every domain (reads what the runners wrote).
+        .target(name: "RunReports", dependencies: [
+            "Plotting", "TesseraPNG", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraFITS", "TesseraRun",
+            "TesseraSupport", "SceneModel", "SceneFitting", "Inference", "Astrometry", "ClusterFitting", "HaloProfiles",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
-            "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting",
+            "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -128,6 +139,7 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Plotting", "TesseraPNG", "RunReports", "SceneRuns", "SceneModel", "SceneFitting", "Astrometry", "TesseraTestSupport"]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.

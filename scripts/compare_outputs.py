@@ -29,8 +29,9 @@ VOLATILE = {
     "seconds", "t_start", "t_end", "time", "rank", "elapsed", "wall_seconds",
     "date", "checksum", "datasum", "host", "hosts",
 }
-# Files that only describe the execution (start and end time, host names, git commit, argv).
-SKIP_FILES = {"metadata.json"}
+# Files that only describe the execution (start and end time, host names, git commit, argv; the
+# HTML report shows those and timings).
+SKIP_FILES = {"metadata.json", "report.html"}
 SKIP_SUFFIXES = (".log",)
 
 
@@ -47,8 +48,8 @@ def walk(root):
     for dirpath, _, names in os.walk(root):
         for n in names:
             rel = os.path.relpath(os.path.join(dirpath, n), root)
-            if n in SKIP_FILES or n.endswith(SKIP_SUFFIXES):
-                continue
+            if n in SKIP_FILES or n.endswith(SKIP_SUFFIXES) or rel.split(os.sep)[-2:-1] == ["report"]:
+                continue  # (report/: pictures of a report too large to embed)
             files.add(rel)
     return files
 

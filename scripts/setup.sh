@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# jq and iproute2: scripts/test-multihost.sh (JSON checks; network-namespace test hosts).
-packages=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libcfitsio-dev libopenblas-dev liblapacke-dev hdf5-tools pkg-config jq iproute2)
+# libpng-dev: report pictures (PNG). jq and iproute2: scripts/test-multihost.sh (JSON checks; network-namespace test hosts).
+packages=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev libcfitsio-dev libopenblas-dev liblapacke-dev libpng-dev hdf5-tools pkg-config jq iproute2)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,8 +26,8 @@ else
 fi
 
 # The parallel HDF5 build must be the one found (the plain `hdf5` name may point at the serial one).
-pkg-config --exists ompi-c hdf5-openmpi cfitsio openblas || {
-  echo "setup: pkg-config cannot find ompi-c, hdf5-openmpi, cfitsio or openblas" >&2; exit 1; }
+pkg-config --exists ompi-c hdf5-openmpi cfitsio openblas libpng || {
+  echo "setup: pkg-config cannot find ompi-c, hdf5-openmpi, cfitsio, openblas or libpng" >&2; exit 1; }
 
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: Swift 6 is required (swift.org toolchain on PATH)" >&2; exit 1

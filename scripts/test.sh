@@ -133,6 +133,14 @@ else
   failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch sample"; cat "$work/slurm-sample.log"
 fi
 
+# The demo's HTML report in headless Chromium: every image decodes, no console error, built
+# within 5 s, screenshot kept in .build/test-artifacts (scripts/test-report-browser.sh).
+if scripts/test-report-browser.sh "$bin" "$demo" >"$work/report-browser.log" 2>&1; then
+  passed=$((passed + 1)); echo "ok   demo report in headless Chromium ($(grep -h "^ok   demo report built in" "$work/report-browser.log" | sed 's/^ok *//'))"
+else
+  failed=$((failed + 1)); echo "FAIL demo report in headless Chromium"; cat "$work/report-browser.log"
+fi
+
 echo "mpirun smoke runs: $passed passed, $failed failed"
 
 # Across nodes: the same runs over two network-namespace hosts and the TCP transport, a host

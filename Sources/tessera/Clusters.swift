@@ -160,6 +160,7 @@ extension Tessera {
                             print("clusters compare: wrote \(context.file("compare.csv")), compare_curves.csv, compare_samples.csv, compare.fits")
                         }
                     }
+                    if comm.isRoot { ReportHook.write(context.directory) }
                 }
             }
         }

@@ -4,6 +4,7 @@ import RunKit
 import SceneFitting
 import SceneModel
 import SceneRuns
+import SystemPackage
 import TesseraMPI
 import TesseraRun
 
@@ -132,6 +133,7 @@ extension Tessera {
         @Flag(help: "Skip the residual images.") var noResiduals = false
         func run() throws {
             try failing { _ = try PostprocessRunner.run(directory: directory, residuals: !noResiduals) }
+            ReportHook.write(directory)
         }
     }
 }
@@ -149,7 +151,13 @@ extension Tessera {
             """)
         @Option(help: "Directory to create for the demo's runs.") var out = "runs/demo"
         func run() throws {
-            try MPIExecution.run { comm in try DemoRunner.run(directory: out, communicator: comm, libraries: LibraryInfo.versions()) }
+            try MPIExecution.run { comm in
+                try DemoRunner.run(directory: out, communicator: comm, libraries: LibraryInfo.versions())
+                // The sample run's page, its fluxes against the mock's truth.
+                if comm.isRoot {
+                    ReportHook.write(FilePath(out).appending("sample").string, truth: FilePath(out).appending("mock/truth.fits").string)
+                }
+            }
         }
     }
 }

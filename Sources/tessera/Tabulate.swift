@@ -47,6 +47,7 @@ extension Tessera {
                     }
                     if !summary.failed.isEmpty { throw TabulationIncomplete(failedCells: summary.failed) }
                 }
+                if comm.isRoot { ReportHook.write(context.directory) }
             }
         }
     }

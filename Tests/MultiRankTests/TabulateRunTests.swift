@@ -189,6 +189,6 @@ final class TabulateRunTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("\(saved) already done, \(16 - saved) to compute"), resumed.stdout)
         XCTAssertEqual(checkpointCount(run), 16)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run).sorted(),
-                       ["checkpoint", "metadata.json", "params.json", "table.h5"])
+                       ["checkpoint", "metadata.json", "params.json", "report.html", "table.h5"])  // report.html: written at the end
     }
 }
