@@ -2,7 +2,7 @@
 """Writes the lenstronomy reference fixtures of Tests/StrongLensingTests/Fixtures (run at fixture time only).
 
     python3 -m venv /tmp/lensvenv && /tmp/lensvenv/bin/pip install lenstronomy
-    /tmp/lensvenv/bin/python scripts/make_lens_fixtures.py [N_CONFIGS]
+    /tmp/lensvenv/bin/python scripts/make_lens_fixtures.py [N_CONFIGS] [--verify TESSERA_EXTRA.csv]
 
 Files (CSV, every number exactly as given to / returned by lenstronomy):
   lens_physical.csv  physical lens galaxies (z_l, z_s, M_sps, alpha_sps, R_e [kpc], M200c, c) and lenstronomy's
@@ -25,6 +25,15 @@ Files (CSV, every number exactly as given to / returned by lenstronomy):
                      method in numpy on lenstronomy's own ray shooting and hessian, started from a log-polar grid
                      around the centre (radii 1e-5..0.1 theta_E), which finds the central images lenstronomy's
                      solver misses. Every image's residual is lenstronomy's |beta - ray_shooting(theta)|.
+
+  lens_extra.csv     (with --verify FILE: FILE holds `id,x,y,...` rows of images Tessera found that lens_images.csv
+                     lacks, as printed by `tessera-bench lens-solver`) lenstronomy's source-plane residual and
+                     magnification at those positions, so the tests can check them with lenstronomy's lens equation.
+
+Every magnification is also given as `mu_alpha`, with lenstronomy's HERNQUIST hessian replaced by Richardson-
+extrapolated central differences of its deflection with steps proportional to r (`mu_alpha`): HERNQUIST.hessian
+differences with a fixed 1e-5 arcsec step, which is off by up to ~1e-4 relative at the central images
+(r ~ 1e-3 arcsec).
 
 lenstronomy's NFW potential clips r/Rs at 0.001 for scalar input and at 1e-6 for arrays; potentials and Fermat
 potentials are therefore evaluated on 1-element arrays (the clip at 1e-6 Rs lies far inside every image here).
@@ -101,13 +110,37 @@ def einstein_radius(lm, kw):
     return brentq(mean_kappa_minus_one, 1e-4, 50.0, xtol=1e-14)
 
 
+def mu_alpha(lm, kw, x, y):
+    """Magnification with lenstronomy's analytic NFW and SHEAR hessians and the HERNQUIST hessian from
+    Richardson-extrapolated central differences of lenstronomy's HERNQUIST deflection, steps 1e-3 r and 5e-4 r.
+    (lenstronomy's NFW deflection cancels ln(x/2) against F(x) at x << 1, so differencing the total deflection with
+    a small step would amplify that noise; the Hernquist deflection has no such cancellation.)"""
+    fxx, fxy, fyx, fyy = lm.hessian(x, y, kw, k=[0, 2])
+
+    def d(h):
+        axp, ayp = lm.alpha(x + h, y, kw, k=[1])
+        axm, aym = lm.alpha(x - h, y, kw, k=[1])
+        bxp, byp = lm.alpha(x, y + h, kw, k=[1])
+        bxm, bym = lm.alpha(x, y - h, kw, k=[1])
+        return np.array([(axp - axm), (bxp - bxm), (ayp - aym), (byp - bym)]) / (2 * h)
+
+    h = 1e-3 * np.hypot(x, y)
+    hxx, hxy, hyx, hyy = (4 * d(h / 2) - d(h)) / 3
+    fxx, fxy, fyx, fyy = fxx + hxx, fxy + hxy, fyx + hyx, fyy + hyy
+    return 1 / ((1 - fxx) * (1 - fyy) - fxy * fyx)
+
+
 def central_newton(lm, kw, bx, by, te):
-    """Converged Newton iterates (|residual| < 1e-12) from 20 log-spaced radii x 24 angles around the centre."""
+    """Converged Newton iterates (|residual| < 1e-10) from 20 log-spaced radii x 24 angles around the centre.
+
+    lenstronomy's HERNQUIST hessian is a finite difference (step 1e-5 arcsec), so Newton converges only linearly and
+    stalls near 1e-12 in the source plane at the cusp; 1e-10 still fixes a central image to far better than 1e-6
+    arcsec there (|A^-1| << 1)."""
     r = te * np.logspace(-5, -1, 20)
     a = np.linspace(0, 2 * np.pi, 24, endpoint=False)
     x = (r[:, None] * np.cos(a)[None, :]).ravel()
     y = (r[:, None] * np.sin(a)[None, :]).ravel()
-    for _ in range(60):
+    for _ in range(100):
         sx, sy = lm.ray_shooting(x, y, kw)
         fx, fy = sx - bx, sy - by
         fxx, fxy, fyx, fyy = lm.hessian(x, y, kw)
@@ -117,12 +150,12 @@ def central_newton(lm, kw, bx, by, te):
         dy = -(-a21 * fx + a11 * fy) / det
         x, y = x + dx, y + dy
     sx, sy = lm.ray_shooting(x, y, kw)
-    ok = np.isfinite(sx) & (np.hypot(sx - bx, sy - by) < 1e-12)
+    ok = np.isfinite(sx) & (np.hypot(sx - bx, sy - by) < 1e-10)
     return x[ok], y[ok]
 
 
 def main():
-    n_configs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    n_configs = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1000
     rng = np.random.default_rng(20261217)
     lm = LensModel(["NFW", "HERNQUIST", "SHEAR"])
     solver = LensEquationSolver(lm)
@@ -172,7 +205,7 @@ def main():
     t0 = time.time()
     n_default = []
     with open(f"{OUT}/lens_images.csv", "w") as f:
-        f.write(header + "id,x,y,mu,fermat,residual,found_by\n")
+        f.write(header + "id,x,y,mu,mu_alpha,fermat,residual,found_by\n")
         for i, c in enumerate(configs):
             kw = kwargs_of(c)
             te = c["theta_e"]
@@ -187,16 +220,30 @@ def main():
                     res = np.hypot(bx_ - c["beta_x"], by_ - c["beta_y"])
                     for k in found:
                         if np.hypot(k[0] - x, k[1] - y) < 1e-7:
-                            k[5] |= by
+                            k[6] |= by
                             break
                     else:
-                        found.append([x, y, lm.magnification(x, y, kw),
+                        found.append([x, y, lm.magnification(x, y, kw), mu_alpha(lm, kw, x, y),
                                       float(lm.fermat_potential(np.array([x]), np.array([y]), kw, c["beta_x"], c["beta_y"])[0]),
                                       res, by])
             n_default.append(len(wide[0]))
             for k in found:
-                f.write("%d,%.15g,%.15g,%.12g,%.15g,%.3g,%d\n" % (i, *k))
+                f.write("%d,%.15g,%.15g,%.12g,%.12g,%.15g,%.3g,%d\n" % (i, *k))
     print("solver: %.1f s for %d lenses" % (time.time() - t0, n_configs))
+
+    if "--verify" in sys.argv:
+        with open(sys.argv[sys.argv.index("--verify") + 1]) as src, open(f"{OUT}/lens_extra.csv", "w") as f:
+            f.write(header + "id,x,y,residual,mu_alpha\n")
+            for line in src:
+                fields = line.strip().split(",")
+                if not fields[0].isdigit():
+                    continue
+                i, x, y = int(fields[0]), float(fields[1]), float(fields[2])
+                c = configs[i]
+                kw = kwargs_of(c)
+                bx_, by_ = lm.ray_shooting(x, y, kw)
+                res = np.hypot(bx_ - c["beta_x"], by_ - c["beta_y"])
+                f.write("%d,%.17g,%.17g,%.3g,%.12g\n" % (i, x, y, res, mu_alpha(lm, kw, x, y)))
 
     with open(f"{OUT}/lens_configs.csv", "w") as f:
         f.write(header + "id,rs_halo,alpha_rs,rs_stars,sigma0,gamma1,gamma2,beta_x,beta_y,theta_e,n_wide\n")

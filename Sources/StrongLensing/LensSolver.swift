@@ -35,7 +35,7 @@ public struct LensImage: Sendable, Equatable {
 ///    its size, does not hold the source is dropped; otherwise it is split in four down to `minDepth`, and
 ///    further down to `maxDepth` while det A changes sign across it (a critical curve runs through it, where
 ///    the mapping folds and two images can share one triangle). A leaf whose mapped triangle holds the source
-///    gives a candidate at the barycentric pre-image; a leaf on a critical curve gives its centroid.
+///    gives a candidate at the barycentric pre-image; a leaf on a critical curve gives its centroid and vertices.
 /// 4. Newton's method with the exact Jacobian (step halving if the residual does not fall) takes each
 ///    candidate to |β − θ + α(θ)| < `sourceTolerance`; duplicates are merged.
 /// 5. Check: for a lens whose deflection is continuous (true here: α → 0 at the cusp), the images obey
@@ -189,7 +189,15 @@ public struct LensSolver: Sendable {
                 return
             }
         }
-        if straddles { out.append(((a.x + b.x + c.x) / 3, (a.y + b.y + c.y) / 3)) }
+        if straddles {
+            // The mapping folds inside: its linear interpolant says nothing about the two images either side of
+            // the critical curve, and Newton from a point on the curve (det A ≈ 0) goes astray. Start from the
+            // centroid and from each vertex, so each side of the fold gets a start of its own.
+            out.append(((a.x + b.x + c.x) / 3, (a.y + b.y + c.y) / 3))
+            out.append((a.x, a.y))
+            out.append((b.x, b.y))
+            out.append((c.x, c.y))
+        }
     }
 
     /// Newton's method from (x, y) with step halving; nil if it does not reach `sourceTolerance`.

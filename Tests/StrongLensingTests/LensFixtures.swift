@@ -45,15 +45,27 @@ enum LensFixtures {
     }
 
     /// lenstronomy's images per lens id.
-    struct Image { let x: Double, y: Double, mu: Double, fermat: Double, residual: Double, foundBy: Int }
+    /// `mu` from lenstronomy's hessian, `muAlpha` from central differences of its deflection (step 1e-4 r).
+    struct Image { let x: Double, y: Double, mu: Double, muAlpha: Double, fermat: Double, residual: Double, foundBy: Int }
 
     static func images() throws -> [Int: [Image]] {
         var out = [Int: [Image]]()
         for r in try rows("lens_images") {
-            out[Int(r["id"]!), default: []].append(Image(x: r["x"]!, y: r["y"]!, mu: r["mu"]!, fermat: r["fermat"]!,
-                                                          residual: r["residual"]!, foundBy: Int(r["found_by"]!)))
+            out[Int(r["id"]!), default: []].append(Image(x: r["x"]!, y: r["y"]!, mu: r["mu"]!, muAlpha: r["mu_alpha"]!,
+                                                          fermat: r["fermat"]!, residual: r["residual"]!,
+                                                          foundBy: Int(r["found_by"]!)))
         }
         return out
+    }
+
+    /// Images Tessera found that no lenstronomy search listed, with lenstronomy's residual and μ there
+    /// (`lens_extra.csv`, from `make_lens_fixtures.py --verify`).
+    struct ExtraImage { let id: Int, x: Double, y: Double, residual: Double, muAlpha: Double }
+
+    static func extraImages() throws -> [ExtraImage] {
+        try rows("lens_extra").map {
+            ExtraImage(id: Int($0["id"]!), x: $0["x"]!, y: $0["y"]!, residual: $0["residual"]!, muAlpha: $0["mu_alpha"]!)
+        }
     }
 }
 
