@@ -10,6 +10,7 @@ import Foundation
 //     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
 //   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 //   swift run -c release tessera-bench halofits HALO_DIR [REPEATS [OUT.csv]]
+//   swift run -c release tessera-bench lens-solver [FIXTURE_DIR]   (all 1000 lenstronomy fixture lenses)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -37,7 +38,9 @@ case "margin":
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 10 : 10,
                         compensate: arguments.count > 3 ? arguments[3] != "0" : true,
                         fieldRadius: arguments.count > 4 ? Double(arguments[4]) : nil)
+case "lens-solver":
+    LensSolverBenchmark.run(fixtures: arguments.count > 1 ? arguments[1] : "Tests/StrongLensingTests/Fixtures")
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR]")
     exit(2)
 }
