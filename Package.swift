@@ -74,6 +74,7 @@ let package = Package(
                 resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
         .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
+        .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -81,6 +82,7 @@ let package = Package(
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .target(name: "MEDSIO", dependencies: ["Stamps", "TesseraFITS", "TesseraSupport"]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
             "Astrometry", "SceneModel", "SceneFitting", "Inference",
@@ -100,6 +102,7 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting",
+            "Stamps", "MEDSIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -128,6 +131,8 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
+        .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
+                    resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
