@@ -15,6 +15,6 @@ struct Tessera: ParsableCommand {
           mpirun -np 4 tessera selftest --out runs/selftest
         """,
         version: TesseraVersion.string,
-        subcommands: [Info.self, SelfTest.self, MagMap.self, Tabulate.self, TableQuery.self, Clusters.self, MockScene.self, Preprocess.self, Optimize.self, Sample.self, Postprocess.self, Demo.self, SersicTable.self, FitPSF.self, Reproduce.self, ConfigTemplate.self]
+        subcommands: [Info.self, SelfTest.self, MagMap.self, Tabulate.self, TableQuery.self, Clusters.self, MockScene.self, Preprocess.self, Optimize.self, Sample.self, Postprocess.self, Demo.self, Meds.self, SersicTable.self, FitPSF.self, Reproduce.self, ConfigTemplate.self]
     )
 }
