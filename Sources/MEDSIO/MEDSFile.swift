@@ -201,7 +201,8 @@ public final class MEDSFile {
                     throw MEDSError(path: path, hdu: "object_data", field: "file_id", object: i,
                                     detail: "cutout \(c) names file_id \(file), but image_info has \(infoRows) rows")
                 }
-                for (kind, length) in lengths where start < 0 || start + npix > length {
+                for kind in CutoutKind.allCases {
+                    guard let length = lengths[kind], start < 0 || start + npix > length else { continue }
                     throw MEDSError(path: path, hdu: kind.extname, field: "start_row", object: i,
                                     detail: "cutout \(c) needs elements \(start)..<\(start + npix), but the array has only \(length) (truncated cutout array?)")
                 }

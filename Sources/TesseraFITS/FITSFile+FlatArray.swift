@@ -101,9 +101,11 @@ extension FITSFile {
                 try check(status, hdu: index, "cannot set tile compression for '\(extname)'")
             }
             defer {
-                // Later HDUs of this file are not compressed unless asked again.
-                var ignored: Int32 = 0
-                fits_set_compression_type(fptr, NOCOMPRESS, &ignored)
+                // Later HDUs of this file are not compressed unless asked again (type 0 = none).
+                if compression != nil {
+                    var ignored: Int32 = 0
+                    fits_set_compression_type(fptr, 0, &ignored)
+                }
             }
             var naxes = [Int64(values.count)]
             ffcrimll(fptr, Int32(Element.fitsArrayBitpix), 1, &naxes, &status)
