@@ -83,6 +83,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "MEDSIO", dependencies: ["Stamps", "TesseraFITS", "TesseraSupport"]),
+        .target(name: "StampFitting", dependencies: ["Stamps", "SceneModel", "SceneFitting", "Inference", "Astrometry"]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
             "Astrometry", "SceneModel", "SceneFitting", "Inference",
@@ -98,11 +99,17 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        .target(name: "BatchRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraRun", "WorkQueue",
+            "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
         // MARK: The command line.
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting",
-            "Stamps", "MEDSIO",
+            "Stamps", "MEDSIO", "BatchRuns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
