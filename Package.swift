@@ -138,6 +138,7 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
+        .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.

@@ -45,7 +45,8 @@ public struct MockTileObject: Sendable, Equatable, Codable {
     public var id: Int64
     /// Segmentation number (index + 1).
     public var number: Int64
-    /// Sky offset from the tile centre, arcsec (u along the coadd's columns, v along its rows).
+    /// Sky offset from the tile centre, arcsec (u along the coadd's columns, v along its rows),
+    /// in the MEDS/GalSim world convention: +u west, +v north, so ra = ra0 − u/cos(dec0).
     public var u: Double
     public var v: Double
     public var ra: Double
@@ -149,7 +150,7 @@ public struct MockStampTile: Sendable {
                 let id = Int64(objects.count)
                 objects.append(MockTileObject(
                     id: 1000 + id, number: id + 1, u: u, v: v,
-                    ra: s.ra0 + u / 3600 / cos(s.dec0 * Double.pi / 180), dec: s.dec0 + v / 3600,
+                    ra: s.ra0 - u / 3600 / cos(s.dec0 * Double.pi / 180), dec: s.dec0 + v / 3600,
                     flux: flux, halfLightRadius: r, g1: e1, g2: e2, truthGroup: g))
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SystemPackage
 import MEDSIO
 import Stamps
 import TesseraFITS
@@ -48,8 +49,8 @@ extension Tessera {
             private func write(_ settings: MockTileSettings) throws {
                 let tile = try MockStampTile.make(settings)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                let meds = (out as NSString).appendingPathComponent("tile-meds.fits")
-                let truth = (out as NSString).appendingPathComponent("truth.fits")
+                let meds = FilePath(out).appending("tile-meds.fits").string
+                let truth = FilePath(out).appending("truth.fits").string
                 try MEDSWriter.write(MEDSContents(mock: tile), to: meds, compression: compress ? .losslessGzip : nil)
                 let o = tile.objects
                 let file = try FITSFile(creatingAt: truth)
@@ -92,8 +93,8 @@ extension Tessera {
                 let list = try MEDSGroups.neighbours(of: meds, method: method, buffer: buffer)
                 let fof = FriendsOfFriends(list)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                try MEDSGroups.writeNeighbourTable(list, numbers: meds.numbers, to: (out as NSString).appendingPathComponent("nbrslist.fits"))
-                try MEDSGroups.writeGroupTable(fof, numbers: meds.numbers, to: (out as NSString).appendingPathComponent("fofs.fits"))
+                try MEDSGroups.writeNeighbourTable(list, numbers: meds.numbers, to: FilePath(out).appending("nbrslist.fits").string)
+                try MEDSGroups.writeGroupTable(fof, numbers: meds.numbers, to: FilePath(out).appending("fofs.fits").string)
                 let multi = fof.members.filter { $0.count > 1 }.count
                 print("meds groups: \(meds.objectCount) objects, \(list.rows.count / 2) neighbour pairs, \(fof.groupCount) groups "
                       + "(\(multi) with ≥ 2 members; \(String(format: "%.1f", 100 * fof.blendedFraction))% of objects blended) → \(out)")
