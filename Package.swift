@@ -79,6 +79,7 @@ let package = Package(
         .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -86,6 +87,8 @@ let package = Package(
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .target(name: "MEDSIO", dependencies: ["Stamps", "TesseraFITS", "TesseraSupport"]),
+        .target(name: "StampFitting", dependencies: ["Stamps", "SceneModel", "SceneFitting", "Inference", "Astrometry"]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
             "Astrometry", "SceneModel", "SceneFitting", "Inference",
@@ -101,6 +104,12 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        .target(name: "BatchRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraRun", "WorkQueue",
+            "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
         // MARK: Reports: HTML pages of finished runs of every domain (reads what the runners wrote).
         .target(name: "RunReports", dependencies: [
             "Plotting", "TesseraPNG", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraFITS", "TesseraRun",
@@ -112,6 +121,7 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
+            "Stamps", "MEDSIO", "BatchRuns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -140,8 +150,8 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Plotting", "TesseraPNG", "RunReports", "SceneRuns", "SceneModel", "SceneFitting", "Astrometry", "TesseraTestSupport"]),
-        .testTarget(name: "StrongLensingTests", dependencies: ["StrongLensing", "HaloProfiles"], resources: [.copy("Fixtures")]),
+            "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
+            "Stamps", "MEDSIO", "BatchRuns",
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.

@@ -24,7 +24,9 @@ public struct SceneRegion: Codable, Sendable, Equatable {
 /// - a source active in one region is neither active nor fixed in any other;
 /// - a source may be fixed in several regions (it does not change while they run).
 /// Sources with the fewest iterations seed regions first; the scene is done (`undone` false)
-/// once every source not given up has reached `targetIterations`.
+/// once every source not given up has reached `targetIterations` or is `settled`. With one
+/// iteration per check-in, iterations count passes: `optimize` sets `targetIterations` to its
+/// most passes and settles sources as they converge.
 ///
 /// Distances are tangent-plane separations in arcsec about the scene centre, computed from the
 /// sources' *starting* positions (sources move by ≪ an arcsec, and fixed geometry keeps the
@@ -39,6 +41,9 @@ public struct SuperScene: Sendable {
     public private(set) var iterations: [Int]
     /// Sources given up on (their regions failed too often); they stay fixed at their last values.
     public private(set) var flagged: Set<Int> = []
+    /// Sources that need no more work before `targetIterations` (optimize's passes: converged
+    /// with their neighbours, see `PassTracker`); set by the runner after every check-in.
+    public private(set) var settled: Set<Int> = []
     public let targetIterations: Int
     /// Sources within this distance (arcsec) of the seed become active together.
     public let activeRadius: Double
@@ -99,16 +104,25 @@ public struct SuperScene: Sendable {
     public mutating func flag(_ indices: [Int]) {
         for i in indices where sources.indices.contains(i) { flagged.insert(i) }
     }
+    /// Replaces the set of sources that need no more work (their iteration counts stay as they are).
+    public mutating func settle(_ indices: Set<Int>) { settled = indices.filter { sources.indices.contains($0) } }
+
     /// True while some source not given up still needs iterations.
-    public var undone: Bool { (0..<count).contains { !flagged.contains($0) && iterations[$0] < targetIterations } }
-    public var doneCount: Int { (0..<count).filter { iterations[$0] >= targetIterations }.count }
+    public var undone: Bool { (0..<count).contains { needsWork($0) } }
+    public var doneCount: Int { (0..<count).filter { iterations[$0] >= targetIterations || settled.contains($0) }.count }
+
+    /// Sources within `fixedRadius` of source `i` (those whose light can reach its pixels), in
+    /// index order.
+    public func neighbours(of i: Int) -> [Int] {
+        (0..<count).filter { $0 != i && distance(i, $0) <= fixedRadius }
+    }
 
     func distance(_ a: Int, _ b: Int) -> Double {
         let dx = positions[a].0 - positions[b].0, dy = positions[a].1 - positions[b].1
         return (dx * dx + dy * dy).squareRoot()
     }
 
-    func needsWork(_ i: Int) -> Bool { !flagged.contains(i) && iterations[i] < targetIterations }
+    func needsWork(_ i: Int) -> Bool { !flagged.contains(i) && !settled.contains(i) && iterations[i] < targetIterations }
 
     /// Checks out the best available region, or nil if every source needing work is blocked by
     /// regions in flight (or none needs work).

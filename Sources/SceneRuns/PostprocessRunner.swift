@@ -11,8 +11,9 @@ import TesseraSupport
 
 /// `tessera postprocess RUN_DIR`: for a finished (or partly finished) optimize/sample run,
 /// - `postprocess/summary.fits` and `summary.csv`: per source and parameter the posterior median
-///   and the 16th/84th percentiles (68% credible interval), split R̂ and bulk ESS of its chain
-///   (sampling runs), or the optimum with its Laplace error (optimize runs);
+///   and the 16th/84th percentiles (68% credible interval), split R̂ and ESS of its chain with
+///   each sampling pass as one chain (`PassDiagnostics`; sampling runs), or the optimum with its
+///   Laplace error (optimize runs);
 /// - `postprocess/residuals/<exposure>.fits`: HDU 1 data − model, HDU 2 model, HDU 3 χ per
 ///   pixel (0 where dropped), the model rendered from the final state over the whole exposure.
 public enum PostprocessRunner {
@@ -54,7 +55,8 @@ public enum PostprocessRunner {
                     row["\(name)_median"] = quantile(sorted, 0.5)
                     row["\(name)_p16"] = quantile(sorted, 0.16)
                     row["\(name)_p84"] = quantile(sorted, 0.84)
-                    let rhat = Diagnostics.splitRHat([v]), ess = Diagnostics.effectiveSampleSize([v])
+                    // Across passes: each pass's draws_per_patch draws are one chain (PassDiagnostics).
+                    let (rhat, ess) = PassDiagnostics.rHatAndESS(v, passLength: c.drawsPerPatch)
                     row["\(name)_rhat"] = rhat
                     row["\(name)_ess"] = ess
                     if rhat.isFinite { maxRHat = max(maxRHat, rhat) }

@@ -120,7 +120,8 @@ public struct SceneCatalog: Sendable, Equatable {
 
     /// Writes the catalog (optionally with uncertainties, iteration counts and flags) to a new FITS file.
     public func write(_ path: String, uncertainties: [[String: Double]]? = nil, iterations: [Int]? = nil,
-                      flagged: [Bool]? = nil, extname: String = "CATALOG") throws {
+                      flagged: [Bool]? = nil, converged: [Bool]? = nil, passes: [Int]? = nil,
+                      extname: String = "CATALOG") throws {
         try? FileManager.default.removeItem(atPath: path)
         let fits = try FITSFile(creatingAt: path, overwrite: true)
         var cols: [FITSColumn] = [
@@ -138,6 +139,8 @@ public struct SceneCatalog: Sendable, Equatable {
         }
         if let it = iterations { cols.append(.int64("n_iter", it.map(Int64.init))) }
         if let f = flagged { cols.append(.bool("flagged", f)) }
+        if let c = converged { cols.append(.bool("converged", c)) }
+        if let p = passes { cols.append(.int64("n_pass", p.map(Int64.init))) }
         _ = try fits.appendTable(cols, extname: extname)
         try fits.writeKeyword("BANDS", .string(bands.joined(separator: ",")), comment: "flux columns, in order")
         try fits.close()

@@ -30,6 +30,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var sersicTable: String?
     public var fluxColumn = "{band}"
     public var rhalfConvention = RHalfConvention.major
+    public var passes = ScenePasses()
     public init() {}
 
     public typealias Key = CodingKeys
@@ -41,6 +42,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case roi, maxActive = "max_active", sersicRange = "sersic_range", qRange = "q_range", rhalfRange = "rhalf_range"
         case positionHalfWidth = "position_half_width", seed, maxAttempts = "max_attempts", sersicTable = "sersic_table"
         case fluxColumn = "flux_column", rhalfConvention = "rhalf_convention"
+        case passes
     }
 
     public static func describe(_ key: Key) -> String {
@@ -68,6 +70,10 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .maxAttempts: return "Attempts per region before its active sources are flagged and left at their values."
         case .sersicTable: return "Sérsic mixture table (default: the bundled one from `tessera sersic-table`)."
         case .fluxColumn: return "Input catalog flux column per band: a pattern with {band}, e.g. flux_{band} reads flux_F200W (default {band}: the band's name). Output catalogs use the band's name."
+        case .passes: return "Optimize: passes over the whole scene, each source refitted with its neighbours at their latest values (ngmixer's MOF loop).\n"
+            + "min/max: fewest and most passes. After a pass a source is converged when every parameter moved by at most maxabs (its unit),\n"
+            + "OR at most maxfrac relative to its previous value, OR at most maxerr of its error (positions as arcsec on the sky);\n"
+            + "a source is refitted while it or a neighbour within fixed_radius is not converged. Sampling's passes are target_iterations / draws_per_patch."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -104,6 +110,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             }
             rhalfConvention = v
         }
+        passes = try c.decodeIfPresent(ScenePasses.self, forKey: .passes) ?? d.passes
     }
 
     public func validate() throws {
@@ -127,6 +134,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if qRange[1] > 1 { throw InvalidConfigValue(field: "q_range", reason: "q cannot exceed 1") }
         if positionHalfWidth <= 0 { throw InvalidConfigValue(field: "position_half_width", reason: "must be > 0 arcsec") }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
+        try passes.validate()
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 

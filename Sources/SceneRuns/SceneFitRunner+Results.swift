@@ -45,7 +45,7 @@ extension SceneFitRunner {
     }
 
     /// Rank 0, after the parallel file is closed: the final global state as plain datasets.
-    static func writeFinalState(_ path: String, scene: SuperScene, bands: [String]) throws {
+    static func writeFinalState(_ path: String, scene: SuperScene, bands: [String], converged: [Bool], passes: [Int]) throws {
         let f = try HDF5File.open(path, mode: .readWrite)
         defer { try? f.close() }
         if try f.exists("/state") { return }
@@ -60,6 +60,8 @@ extension SceneFitRunner {
         try f.write(s.flatMap(\.flux), shape: [s.count, bands.count], to: "/state/flux")
         try f.write(scene.iterations.map(Int64.init), to: "/state/n_iter")
         try f.write(s.indices.map { Int64(scene.flagged.contains($0) ? 1 : 0) }, to: "/state/flagged")
+        try f.write(converged.map { Int64($0 ? 1 : 0) }, to: "/state/converged")
+        try f.write(passes.map(Int64.init), to: "/state/n_pass")
         try f.setAttribute("bands", .string(bands.joined(separator: ",")), on: "/state")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import RunKit
 import SceneFitting
 import SceneModel
@@ -21,7 +22,16 @@ import WorkQueue
 ///   `/state/*` the final global state, written at the end.
 /// - `state.json`: the global state, rewritten atomically after every check-in (what `--resume`
 ///   continues from); `patches.jsonl`: checkout / check-in / failure events, one JSON per line.
-/// - `catalog.fits`: the final catalog with uncertainties, iteration counts and flags.
+/// - `catalog.fits`: the final catalog with uncertainties, iteration counts and flags, and per
+///   source `converged` and `n_pass` (also `/state/converged`, `/state/n_pass` in results.h5).
+///
+/// Passes. `optimize` runs passes over the whole scene (ngmixer's multi-object fitting loop):
+/// each check-in is one pass of its active sources, fitted with their neighbours at the latest
+/// values, and a source is fitted again until it and its neighbours meet the `passes:` rule
+/// (`PassConvergence`) or it has had `passes.max` passes; `converged` is whether its last pass
+/// met the rule. `sample` runs `target_iterations / draws_per_patch` passes per source, so every
+/// source is resampled with its neighbours at later draws; there `converged` means that every
+/// parameter's R̂ across the passes (`PassDiagnostics`) is at most 1.05. Both log a line per pass.
 public enum SceneFitRunner {
     public struct Summary: Sendable, Equatable {
         public var sources: Int
@@ -63,6 +73,8 @@ public enum SceneFitRunner {
         var checkedIn: [Int]
         var uncertainties: [[String: Double]?]
         var mode: String
+        /// Optimize's pass bookkeeping (absent in sampling runs and in older state files).
+        var tracker: PassTracker?
 
         var finishedKeys: [Int] { checkedIn }
     }
@@ -75,7 +87,7 @@ public enum SceneFitRunner {
         let sersic = try c.sersicMixture()
         let builder = try PatchBuilder(store: try PixelStore(path: c.pixelStore), psfs: try PSFStore(contentsOf: URL(fileURLWithPath: c.psfStore)),
                                        bands: c.bands, sersic: sersic, defaultROI: c.roi)
-        let target = mode == .sample ? c.targetIterations : 1
+        let target = mode == .sample ? c.targetIterations : c.passes.max
         let settings = c.fitSettings(mode: mode)
         let draws = mode == .sample ? c.drawsPerPatch : 1
         let sources = catalog.sources
@@ -90,6 +102,9 @@ public enum SceneFitRunner {
                                    fixedRadius: c.fixedRadius, maxActive: c.maxActive)
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
+        // Optimize's passes: per source its passes, last values and convergence (rank 0).
+        var tracker: PassTracker? = mode == .optimize
+            ? PassTracker(rule: try c.passes.rule(), neighbours: sources.indices.map { scene.neighbours(of: $0) }) : nil
         if comm.isRoot {
             if resume, let saved = try stateStore.load() {
                 guard saved.mode == mode.rawValue else {
@@ -104,6 +119,12 @@ public enum SceneFitRunner {
                                   flagged: Set(saved.flagged), patchesIssued: max(saved.patchesIssued, logged + 1))
                 checkedIn = saved.checkedIn
                 uncertainties = saved.uncertainties
+                if var t = tracker, let st = saved.tracker {
+                    try t.restore(passes: st.passes, converged: st.converged, lastChange: st.lastChange, values: st.values,
+                                  excluded: st.excluded)
+                    tracker = t
+                    scene.settle(Set(sources.indices.filter { !t.needsPass($0) }))
+                }
                 log("\(mode.rawValue): resuming: \(scene.doneCount)/\(sources.count) sources done, \(checkedIn.count) patches checked in")
                 try appendLog(logPath, ["event": "resume", "time": Date().timeIntervalSince1970])
             } else {
@@ -112,6 +133,7 @@ public enum SceneFitRunner {
                     log("warning: source \(sources[i].id) (ra \(sources[i].ra), dec \(sources[i].dec)) lies outside every exposure in bands \(c.bands.joined(separator: ",")); it is flagged and not fitted")
                 }
                 scene.flag(outside)
+                for i in outside { tracker?.exclude(i) }
             }
         }
 
@@ -138,6 +160,36 @@ public enum SceneFitRunner {
         var progress = ProgressLine(label: mode.rawValue, total: 1, interval: 5)
         var regionsDone = 0
         var drawsDone = 0
+        var passLogged = 0
+        let passDecimals = c.passes.maxerr < 0.01 ? 4 : 3
+        // One line each time the whole scene completes another pass.
+        func logPass(_ scene: SuperScene) {
+            if let t = tracker {
+                let k = t.completedPass
+                guard k > passLogged else { return }
+                passLogged = k
+                let largest = t.largestChange.isFinite ? String(format: "%.\(passDecimals)g sigma", t.largestChange) : "n/a (first pass)"
+                log("\(mode.rawValue): pass \(k) (max \(t.rule.maxPasses)): \(t.convergedCount)/\(t.activeCount) sources converged, largest change \(largest)"
+                    + (t.isFinished ? "; done" : ""))
+            } else {
+                let open = scene.sources.indices.filter { !scene.flagged.contains($0) }
+                let k = (open.map { scene.iterations[$0] }.min() ?? 0) / max(draws, 1)
+                guard k > passLogged else { return }
+                passLogged = k
+                log("\(mode.rawValue): pass \(k)/\(target / max(draws, 1)) done: every source has \(k * draws) draws")
+            }
+        }
+        // Optimize: record each active source's pass, then settle the sources that need no more.
+        func recordPass(_ scene: inout SuperScene, _ task: RegionTask, _ outcome: RegionOutcome) throws {
+            guard var t = tracker else { return }
+            for (k, i) in task.region.active.enumerated() {
+                let s = outcome.sources[k]
+                try t.record(i, values: ScenePasses.values(s, bands: c.bands, ra0: sources[i].ra, dec0: sources[i].dec),
+                             errors: ScenePasses.errors(outcome.uncertainties[k], bands: c.bands, isPoint: s.isPoint))
+            }
+            tracker = t
+            scene.settle(Set(sources.indices.filter { !t.needsPass($0) }))
+        }
         let scheduler = SceneScheduler(
             scene: scene,
             next: { scene in
@@ -153,10 +205,11 @@ public enum SceneFitRunner {
             complete: { scene, task, outcome, seconds in
                 try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)
                 for (k, i) in task.region.active.enumerated() { uncertainties[i] = outcome.uncertainties[k] }
+                try recordPass(&scene, task, outcome)
                 checkedIn.append(task.region.patchID)
                 let state = SavedState(sources: scene.sources, covariances: scene.covariances, iterations: scene.iterations,
                                        flagged: scene.flagged.sorted(), patchesIssued: scene.patchesIssued, checkedIn: checkedIn,
-                                       uncertainties: uncertainties, mode: mode.rawValue)
+                                       uncertainties: uncertainties, mode: mode.rawValue, tracker: tracker)
                 try stateStore.save(state)
                 try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
                                         "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
@@ -165,12 +218,18 @@ public enum SceneFitRunner {
                 let elapsed = Date().timeIntervalSince(start)
                 progress.show(progressText(mode: mode, scene: scene, regions: regionsDone, draws: drawsDone,
                                            elapsed: elapsed), elapsed: elapsed, final: !scene.undone)
+                logPass(scene)
             },
             fail: { scene, task, message in
                 let n = (attempts[task.region.seed] ?? 0) + 1
                 attempts[task.region.seed] = n
                 let flag = n >= c.maxAttempts
                 scene.abandon(task.region, flag: flag)
+                if flag, var t = tracker {
+                    for i in task.region.active { t.exclude(i) }
+                    tracker = t
+                    scene.settle(Set(sources.indices.filter { !t.needsPass($0) }))
+                }
                 log("\(mode.rawValue): patch \(task.region.patchID) (sources \(task.active.map { String($0.id) }.joined(separator: ","))) failed: \(message)"
                     + (flag ? "; sources flagged after \(n) attempts" : "; returned to the pool"))
                 try? appendLog(logPath, ["event": "fail", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
@@ -178,7 +237,9 @@ public enum SceneFitRunner {
             })
         var sched = scheduler
         if comm.isRoot {
-            log("\(mode.rawValue): \(sources.count) sources in bands \(c.bands.joined(separator: ",")), target \(target) iteration(s) each, "
+            log("\(mode.rawValue): \(sources.count) sources in bands \(c.bands.joined(separator: ",")), "
+                + (mode == .sample ? "target \(target) iteration(s) each in \(target / draws) pass(es), "
+                                   : "\(c.passes.min)-\(c.passes.max) passes, ")
                 + "\(max(comm.size - 1, 1)) worker(s)")
         }
         let summary = try WorkQueue.run(communicator: comm, scheduler: &sched) { task in
@@ -192,12 +253,24 @@ public enum SceneFitRunner {
         if comm.isRoot {
             let final = sched.scene
             flaggedCount = final.flagged.count
-            try writeFinalState(resultsPath, scene: final, bands: c.bands)
+            // Per source: passes done and convergence (optimize: the pass rule; sample: R̂ across passes).
+            let passes: [Int], converged: [Bool]
+            if let t = tracker {
+                passes = t.passes
+                converged = t.converged
+            } else {
+                passes = final.iterations.map { $0 / max(draws, 1) }
+                converged = try PassDiagnostics.convergedAcrossPasses(resultsPath: resultsPath, sources: final.sources, bands: c.bands,
+                                                                     iterations: final.iterations, passLength: draws)
+            }
+            try writeFinalState(resultsPath, scene: final, bands: c.bands, converged: converged, passes: passes)
             let cat = SceneCatalog(bands: c.bands, sources: final.sources, roi: catalog.roi)
             try cat.write(context.file("catalog.fits"),
                           uncertainties: uncertainties.map { $0 ?? [:] }, iterations: final.iterations,
-                          flagged: final.sources.indices.map { final.flagged.contains($0) })
-            log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources at target, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
+                          flagged: final.sources.indices.map { final.flagged.contains($0) }, converged: converged, passes: passes)
+            let convergedCount = converged.indices.filter { converged[$0] && !final.flagged.contains($0) }.count
+            log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources done, \(convergedCount)/\(sources.count - flaggedCount) converged "
+                + "in \(passes.max() ?? 0) pass(es) at most, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6

@@ -14,6 +14,12 @@ public enum FITSColumnType: String, Sendable, Equatable {
     case string
     /// `kD`: fixed-length vector of k reals per row (e.g. flux in k bands).
     case doubleVector
+    /// `I`: 16-bit integer (e.g. MEDS `image_info.image_ext`).
+    case int16
+    /// `kJ`: fixed-length vector of k 32-bit integers per row.
+    case int32Vector
+    /// `kK`: fixed-length vector of k 64-bit integers per row (e.g. MEDS `start_row`).
+    case int64Vector
 }
 
 /// The values of one column, one case per supported type.
@@ -27,6 +33,11 @@ public enum FITSColumnData: Sendable, Equatable {
     case string([String])
     /// `rows × width` values, row-major: row r is `values[r * width ..< (r + 1) * width]`.
     case doubleVector(values: [Double], width: Int)
+    case int16([Int16])
+    /// `rows × width` values, row-major, as for `doubleVector`.
+    case int32Vector(values: [Int32], width: Int)
+    /// `rows × width` values, row-major, as for `doubleVector`.
+    case int64Vector(values: [Int64], width: Int)
 
     public var type: FITSColumnType {
         switch self {
@@ -37,6 +48,9 @@ public enum FITSColumnData: Sendable, Equatable {
         case .bool: return .bool
         case .string: return .string
         case .doubleVector: return .doubleVector
+        case .int16: return .int16
+        case .int32Vector: return .int32Vector
+        case .int64Vector: return .int64Vector
         }
     }
 
@@ -50,6 +64,17 @@ public enum FITSColumnData: Sendable, Equatable {
         case let .bool(v): return v.count
         case let .string(v): return v.count
         case let .doubleVector(values, width): return width > 0 ? values.count / width : 0
+        case let .int16(v): return v.count
+        case let .int32Vector(values, width): return width > 0 ? values.count / width : 0
+        case let .int64Vector(values, width): return width > 0 ? values.count / width : 0
+        }
+    }
+
+    /// Values per row: the vector width, 1 for scalar columns (and strings).
+    public var width: Int {
+        switch self {
+        case let .doubleVector(_, width), let .int32Vector(_, width), let .int64Vector(_, width): return width
+        default: return 1
         }
     }
 }
@@ -105,6 +130,24 @@ public struct FITSColumn: Sendable, Equatable {
         return FITSColumn(name: name, data: .doubleVector(values: rows.flatMap { $0 }, width: width), unit: unit)
     }
 
+    public static func int16(_ name: String, _ values: [Int16], unit: String? = nil) -> FITSColumn {
+        FITSColumn(name: name, data: .int16(values), unit: unit)
+    }
+
+    /// A `kK` vector column from flat row-major values (`values.count` a multiple of `width` ≥ 1).
+    public static func int64Vector(_ name: String, values: [Int64], width: Int, unit: String? = nil) -> FITSColumn {
+        precondition(width >= 1 && values.count % width == 0,
+                     "FITSColumn.int64Vector: \(values.count) values do not fill rows of width \(width)")
+        return FITSColumn(name: name, data: .int64Vector(values: values, width: width), unit: unit)
+    }
+
+    /// A `kJ` vector column from flat row-major values (`values.count` a multiple of `width` ≥ 1).
+    public static func int32Vector(_ name: String, values: [Int32], width: Int, unit: String? = nil) -> FITSColumn {
+        precondition(width >= 1 && values.count % width == 0,
+                     "FITSColumn.int32Vector: \(values.count) values do not fill rows of width \(width)")
+        return FITSColumn(name: name, data: .int32Vector(values: values, width: width), unit: unit)
+    }
+
     /// A vector column from flat row-major values (`values.count` must be a multiple of `width`).
     public static func doubleVector(_ name: String, values: [Double], width: Int, unit: String? = nil) -> FITSColumn {
         precondition(width >= 1 && values.count % width == 0,
@@ -124,6 +167,8 @@ public struct FITSColumnInfo: Sendable, Equatable {
     public let tform: String
     /// Elements per row (vector width; string width for `.string`).
     public let repeatCount: Int
+    /// CFITSIO's type code for the column (TDOUBLE, TLONG, …), used to convert on read.
+    let typecode: Int32
 }
 
 /// Swift types a scalar column can be read as with `FITSFile.readColumn(_:as:hdu:)`.
@@ -159,6 +204,13 @@ extension Int64: FITSColumnElement {
     public static var fitsColumnType: FITSColumnType { .int64 }
     public static func values(from data: FITSColumnData) -> [Int64]? {
         if case let .int64(v) = data { return v } else { return nil }
+    }
+}
+
+extension Int16: FITSColumnElement {
+    public static var fitsColumnType: FITSColumnType { .int16 }
+    public static func values(from data: FITSColumnData) -> [Int16]? {
+        if case let .int16(v) = data { return v } else { return nil }
     }
 }
 

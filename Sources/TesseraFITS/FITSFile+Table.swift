@@ -146,6 +146,9 @@ extension FITSFile {
         case .bool: return "1L"
         case let .string(values): return "\(max(1, values.map(\.utf8.count).max() ?? 1))A"
         case let .doubleVector(_, width): return "\(width)D"
+        case .int16: return "1I"
+        case let .int32Vector(_, width): return "\(width)J"
+        case let .int64Vector(_, width): return "\(width)K"
         }
     }
 
@@ -178,14 +181,22 @@ extension FITSFile {
                     try validateASCII(value, what: "string cell", keyword: nil, hdu: nil, column: column.name)
                 }
             case let .doubleVector(values, width):
-                guard width >= 1, values.count % width == 0 else {
-                    throw FITSError(reason: .invalidArgument, path: path, column: column.name,
-                                    detail: "vector column needs width ≥ 1 and a whole number of rows")
-                }
+                try validateVector(count: values.count, width: width, column: column.name)
+            case let .int32Vector(values, width):
+                try validateVector(count: values.count, width: width, column: column.name)
+            case let .int64Vector(values, width):
+                try validateVector(count: values.count, width: width, column: column.name)
             default:
                 break
             }
         }
+    }
+
+    private func validateVector(count: Int, width: Int, column: String) throws {
+                guard width >= 1, count % width == 0 else {
+                    throw FITSError(reason: .invalidArgument, path: path, column: column,
+                                    detail: "vector column needs width ≥ 1 and a whole number of rows")
+                }
     }
 
     private func writeColumn(_ column: FITSColumn, number: Int32, fptr: UnsafeMutablePointer<fitsfile>,
@@ -205,6 +216,9 @@ extension FITSFile {
         case let .int64(values): put(values, TLONGLONG)
         case let .bool(values): put(values.map { CChar($0 ? 1 : 0) }, TLOGICAL)
         case let .doubleVector(values, _): put(values, TDOUBLE)
+        case let .int16(values): put(values, TSHORT)
+        case let .int32Vector(values, _): put(values, TINT)
+        case let .int64Vector(values, _): put(values, TLONGLONG)
         case let .string(values):
             CFITSIOCall.withCStringArray(values) { strings in
                 _ = ffpcl(fptr, TSTRING, number, 1, 1, Int64(values.count), strings, &status)
@@ -214,7 +228,7 @@ extension FITSFile {
     }
 
     /// Ensures the current HDU is a table; returns its 0-based index.
-    private func requireTable(_ fptr: UnsafeMutablePointer<fitsfile>) throws -> Int {
+    func requireTable(_ fptr: UnsafeMutablePointer<fitsfile>) throws -> Int {
         let index = currentIndex(fptr)
         var type: Int32 = 0
         var status: Int32 = 0
@@ -241,16 +255,18 @@ extension FITSFile {
         switch typecode {
         case TDOUBLE: type = repeatCount == 1 ? .double : .doubleVector
         case TFLOAT: type = repeatCount == 1 ? .float : nil
-        case TLONG, TINT: type = repeatCount == 1 ? .int32 : nil
-        case TLONGLONG: type = repeatCount == 1 ? .int64 : nil
+        case TLONG, TINT: type = repeatCount == 1 ? .int32 : .int32Vector
+        case TLONGLONG: type = repeatCount == 1 ? .int64 : .int64Vector
+        case TSHORT: type = repeatCount == 1 ? .int16 : nil
         case TLOGICAL: type = repeatCount == 1 ? .bool : nil
         case TSTRING: type = repeatCount == width ? .string : nil
         default: type = nil
         }
-        return FITSColumnInfo(name: name, unit: unit, type: type, tform: tform, repeatCount: Int(repeatCount))
+        return FITSColumnInfo(name: name, unit: unit, type: type, tform: tform, repeatCount: Int(repeatCount),
+                              typecode: typecode)
     }
 
-    private func findColumn(_ fptr: UnsafeMutablePointer<fitsfile>, name: String,
+    func findColumn(_ fptr: UnsafeMutablePointer<fitsfile>, name: String,
                             hdu: Int) throws -> (Int32, FITSColumnInfo) {
         var status: Int32 = 0
         var count: Int32 = 0
@@ -293,6 +309,13 @@ extension FITSFile {
         case .doubleVector:
             let width = max(info.repeatCount, 1)
             data = .doubleVector(values: get(TDOUBLE, 0.0, perRow: width), width: width)
+        case .int16: data = .int16(get(TSHORT, Int16(0)))
+        case .int32Vector:
+            let width = max(info.repeatCount, 1)
+            data = .int32Vector(values: get(TINT, Int32(0), perRow: width), width: width)
+        case .int64Vector:
+            let width = max(info.repeatCount, 1)
+            data = .int64Vector(values: get(TLONGLONG, Int64(0), perRow: width), width: width)
         case .string:
             data = .string(readStrings(fptr, number: number, rows: rowCount, width: info.repeatCount, status: &status))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatchRuns
 import ClusterRuns
 import LensingRuns
 import RunKit
@@ -16,6 +17,7 @@ extension Tessera {
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
+            case batch, batchFit = "batch-fit"
 
             /// The configuration type behind the command, and the command's name in the title.
             var documented: (any Configuration.Type, String) {
@@ -29,6 +31,8 @@ extension Tessera {
                 case .clustersEnsemble: (ClusterEnsembleConfiguration.self, "clusters ensemble")
                 case .mockScene: (MockSceneConfiguration.self, "mock-scene")
                 case .scene: (SceneFitConfiguration.self, "optimize / sample")
+                case .batch: (BatchConfiguration.self, "batch setup (RUNCONFIG)")
+                case .batchFit: (BatchFitConfiguration.self, "batch setup, section fit")
                 }
             }
         }

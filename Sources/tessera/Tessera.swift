@@ -25,6 +25,7 @@ struct Tessera: ParsableCommand {
                                                           Optimize.self, Sample.self, Postprocess.self, SersicTable.self]),
         CommandGroup(name: "Lensing", subcommands: [MagMap.self, Tabulate.self, TableQuery.self]),
         CommandGroup(name: "Clusters", subcommands: [Clusters.self]),
+        CommandGroup(name: "Survey batches", subcommands: [Meds.self, Batch.self]),
         CommandGroup(name: "Runs", subcommands: [Report.self, Reproduce.self, ConfigTemplate.self, Info.self, SelfTest.self]),
     ]
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Inference
+import SceneFitting
+import SceneModel
+import TesseraRun
+
+/// The `passes:` mapping of the scene-fit configuration: how many times `optimize` refits every
+/// source with its neighbours at their latest values, and when a source counts as converged
+/// (ngmixer's MOF `min_itr`, `max_itr`, `maxabs_conv`, `maxfrac_conv`, `maxerr_conv`; the exact
+/// rule is `PassConvergence`'s).
+///
+/// The parameters compared are a source's catalog columns with positions as sky offsets: the flux
+/// in every band (catalog flux units), `ra` and `dec` as arcsec on the sky (ΔRA·cos Dec, ΔDec),
+/// then `q`, `pa` (rad), `sersic` and `rhalf` (arcsec); the errors are the fit's (Laplace)
+/// standard deviations in the same units. `sample` does not use these keys: its passes are
+/// `target_iterations / draws_per_patch`.
+public struct ScenePasses: Codable, Sendable, Equatable {
+    public var min = 2
+    public var max = 8
+    public var maxabs = 1e-6
+    public var maxfrac = 1e-3
+    public var maxerr = 0.1
+    public init() {}
+
+    public enum CodingKeys: String, CodingKey, CaseIterable { case min, max, maxabs, maxfrac, maxerr }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = Self()
+        min = try c.decodeIfPresent(Int.self, forKey: .min) ?? d.min
+        max = try c.decodeIfPresent(Int.self, forKey: .max) ?? d.max
+        maxabs = try c.decodeIfPresent(Double.self, forKey: .maxabs) ?? d.maxabs
+        maxfrac = try c.decodeIfPresent(Double.self, forKey: .maxfrac) ?? d.maxfrac
+        maxerr = try c.decodeIfPresent(Double.self, forKey: .maxerr) ?? d.maxerr
+    }
+
+    public func validate() throws {
+        if min < 1 { throw InvalidConfigValue(field: "passes.min", reason: "must be >= 1") }
+        if max < min { throw InvalidConfigValue(field: "passes.max", reason: "must be >= passes.min (\(min))") }
+        for (k, v) in [("maxabs", maxabs), ("maxfrac", maxfrac), ("maxerr", maxerr)] where !(v >= 0) {
+            throw InvalidConfigValue(field: "passes.\(k)", reason: "must be >= 0")
+        }
+    }
+
+    /// The stopping rule (one tolerance for every parameter).
+    public func rule() throws -> PassConvergence {
+        try PassConvergence(minPasses: min, maxPasses: max, maxAbs: [maxabs], maxFrac: [maxfrac], maxErr: maxerr)
+    }
+
+    /// The compared vector of a source: `CatalogColumns` order with ra/dec as arcsec offsets from
+    /// (`ra0`, `dec0`) (the source's catalog position), so that the tolerances mean the same on
+    /// the whole sky.
+    static func values(_ s: Source, bands: [String], ra0: Double, dec0: Double) -> [Double] {
+        var v = s.flux
+        var dra = s.ra - ra0
+        if dra > 180 { dra -= 360 } else if dra < -180 { dra += 360 }
+        v += [dra * 3600 * cos(dec0 * .pi / 180), (s.dec - dec0) * 3600]
+        if !s.isPoint { v += [s.q, s.pa, s.sersic, s.rhalf] }
+        return v
+    }
+
+    /// The fit's standard deviations in `values` order (NaN where the fit gave none).
+    static func errors(_ u: [String: Double], bands: [String], isPoint: Bool) -> [Double] {
+        CatalogColumns.names(bands: bands, isPoint: isPoint).map { u[$0] ?? .nan }
+    }
+}

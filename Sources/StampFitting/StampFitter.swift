@@ -1,0 +1,269 @@
+import Astrometry
+import Foundation
+import Inference
+import SceneFitting
+import SceneModel
+import Stamps
+
+/// The fitters a batch run can name (ngmixer's fitter registry): what is fitted per object of a
+/// friends-of-friends group, and how its neighbours are treated.
+public enum StampFitterKind: String, Codable, Sendable, CaseIterable {
+    /// Each object alone on its own stamps, neighbours ignored: L-BFGS, Laplace errors.
+    case maxLikelihood = "max_likelihood"
+    /// Multi-object fitting: each member refitted on its own stamps with the other members' latest
+    /// models subtracted, pass after pass, until the `PassConvergence` rule holds (the loop the
+    /// scene fitter's passes use: `PassTracker`).
+    case mof
+    /// MOF, then NUTS draws per member with the other members held at their converged models.
+    case nuts
+}
+
+/// Settings of the stamp fitters (`tessera config batch`, key `fit`).
+public struct StampFitSettings: Codable, Sendable, Equatable {
+    /// Gaussian components of each epoch's PSF mixture (fitted to the MEDS PSF image).
+    public var psfComponents = 3
+    /// Fit the coadd (cutout 0) instead of the single epochs.
+    public var useCoadd = false
+    /// MOF passes: the minimum and maximum per member of a group of two or more.
+    public var minPasses = 2
+    public var maxPasses = 15
+    /// MOF convergence per parameter [ξ, η (arcsec), flux, q, pa (rad), n, r_half (arcsec)]:
+    /// absolute change, fractional change, change in standard errors (any one suffices).
+    public var maxAbs: [Double] = [1e-3, 1e-3, 0, 1e-3, 1e-3, 1e-3, 1e-4]
+    public var maxFrac: [Double] = [0, 0, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
+    public var maxErr = 0.1
+    /// NUTS warm-up iterations and kept draws per member.
+    public var warmup = 150
+    public var draws = 200
+    /// Starting half-light radius (arcsec) and Sérsic index.
+    public var startRhalf = 0.4
+    public var startSersic = 1.5
+    public var bounds = ParameterBounds()
+    public init() {}
+
+    var rule: PassConvergence {
+        get throws { try PassConvergence(minPasses: minPasses, maxPasses: maxPasses, maxAbs: maxAbs, maxFrac: maxFrac, maxErr: maxErr) }
+    }
+}
+
+/// One object of a group, as the fitters see it.
+public struct GroupMember: Sendable {
+    /// 0-based row of the object in its MEDS file.
+    public var index: Int
+    public var object: StampObject
+    /// All the object's cutouts (MEDS order: the coadd first).
+    public var epochs: [EpochStamp]
+    public init(index: Int, object: StampObject, epochs: [EpochStamp]) {
+        self.index = index; self.object = object; self.epochs = epochs
+    }
+}
+
+/// Flag bits of a stamp fit (the `flags` column of a batch catalog).
+public enum StampFitFlags {
+    /// No usable pixel in any fitted epoch (all weights 0 or masked).
+    public static let noPixels = 1
+    /// An epoch has no PSF image, or its PSF could not be fitted.
+    public static let noPSF = 2
+    /// The optimiser stopped before its gradient tolerance.
+    public static let optimizerNotConverged = 4
+    /// MOF reached `maxPasses` before the convergence rule held.
+    public static let notConverged = 8
+    /// The fit threw (the message is logged); parameters are NaN.
+    public static let fitFailed = 16
+}
+
+/// The fit of one object.
+public struct ObjectFit: Codable, Sendable, Equatable {
+    /// 0-based MEDS row.
+    public var index: Int
+    public var id: Int64
+    public var number: Int64
+    /// The fitted source (ra, dec in degrees; flux in image counts; r_half along the major axis,
+    /// arcsec); nil when the object could not be fitted (see `flags`).
+    public var source: Source?
+    /// Standard errors per catalog column (`CatalogColumns.names`; ra and dec in arcsec).
+    public var errors: [String: Double]
+    public var chi2: Double?
+    public var pixels: Int
+    /// MOF passes this object received (1 for isolated objects and the other fitters).
+    public var passes: Int
+    public var converged: Bool
+    public var flags: Int
+    /// NUTS only: the worst split R-hat and smallest ESS over the parameters, and divergences.
+    public var rHat: Double?
+    public var ess: Double?
+    public var divergences: Int?
+    public var message: String?
+}
+
+/// Fits the members of one friends-of-friends group with the chosen fitter.
+public enum StampFitter {
+    public static func fit(group members: [GroupMember], kind: StampFitterKind, settings: StampFitSettings,
+                           sersic: SersicMixture, seed: UInt64) throws -> [ObjectFit] {
+        guard let first = members.first else { return [] }
+        let plane = TangentPlane(ra0: first.object.ra, dec0: first.object.dec)
+        var prepared: [Prepared?] = []
+        var results: [ObjectFit] = members.map {
+            ObjectFit(index: $0.index, id: $0.object.id, number: $0.object.number, source: nil, errors: [:], chi2: nil,
+                      pixels: 0, passes: 0, converged: false, flags: 0)
+        }
+        for (m, member) in members.enumerated() {
+            do {
+                let p = try Prepared(member, settings: settings, plane: plane)
+                results[m].pixels = p.patch.pixelCount
+                if p.patch.exposures.isEmpty {
+                    results[m].flags |= StampFitFlags.noPixels
+                    prepared.append(nil)
+                } else {
+                    prepared.append(p)
+                }
+            } catch let e as PSFProblem {
+                results[m].flags |= StampFitFlags.noPSF
+                results[m].message = e.message
+                prepared.append(nil)
+            }
+        }
+        var current: [Source?] = prepared.map { $0?.start }
+        let fitted = (0..<members.count).filter { prepared[$0] != nil }
+
+        /// Fits member m; with `neighbours`, the other members' latest models are subtracted first.
+        func fitOne(_ m: Int, sample: Bool, stream: UInt64, neighbours: Bool = true) {
+            let others = neighbours ? fitted.filter { $0 != m }.compactMap { o -> Source? in results[o].source } : []
+            do {
+                let r = try fitMember(prepared[m]!, neighbours: others, start: current[m]!, plane: plane, settings: settings,
+                                      sersic: sersic, sample: sample, seed: seed, stream: stream)
+                current[m] = r.source
+                results[m].source = r.source
+                results[m].errors = r.errors
+                results[m].chi2 = r.chi2
+                results[m].rHat = r.rHat
+                results[m].ess = r.ess
+                results[m].divergences = r.divergences
+                if r.optimizerConverged == false { results[m].flags |= StampFitFlags.optimizerNotConverged }
+                else { results[m].flags &= ~StampFitFlags.optimizerNotConverged }
+            } catch {
+                results[m].flags |= StampFitFlags.fitFailed
+                results[m].message = "\(error)"
+                results[m].source = nil
+            }
+        }
+
+        switch kind {
+        case .maxLikelihood:
+            for m in fitted {
+                fitOne(m, sample: false, stream: UInt64(m), neighbours: false)
+                results[m].passes = 1
+                results[m].converged = results[m].flags & StampFitFlags.fitFailed == 0
+            }
+        case .mof, .nuts:
+            if fitted.count == 1 {
+                // An isolated object has nothing to converge against: one pass is its fit.
+                fitOne(fitted[0], sample: false, stream: 0)
+                results[fitted[0]].passes = 1
+                results[fitted[0]].converged = results[fitted[0]].flags & StampFitFlags.fitFailed == 0
+            } else if fitted.count > 1 {
+                let local = Dictionary(uniqueKeysWithValues: fitted.enumerated().map { ($1, $0) })
+                var tracker = PassTracker(rule: try settings.rule,
+                                          neighbours: fitted.map { m in fitted.filter { $0 != m }.map { local[$0]! } })
+                while !tracker.isFinished {
+                    for (k, m) in fitted.enumerated() where tracker.needsPass(k) {
+                        fitOne(m, sample: false, stream: UInt64(m))
+                        guard let s = results[m].source else { tracker.exclude(k); continue }
+                        let (values, errors) = convergenceVector(s, errors: results[m].errors, plane: plane)
+                        try tracker.record(k, values: values, errors: errors)
+                    }
+                }
+                for (k, m) in fitted.enumerated() {
+                    results[m].passes = tracker.passes[k]
+                    results[m].converged = tracker.converged[k]
+                    if !tracker.converged[k] && results[m].flags & StampFitFlags.fitFailed == 0 {
+                        results[m].flags |= StampFitFlags.notConverged
+                    }
+                }
+            }
+            if kind == .nuts {
+                for m in fitted where results[m].source != nil { fitOne(m, sample: true, stream: UInt64(m)) }
+            }
+        }
+        return results
+    }
+
+    /// The MOF convergence vector of a fitted source: [ξ, η (arcsec), flux, q, pa, n, r_half], with
+    /// its standard errors (ra/dec errors are already arcsec).
+    static func convergenceVector(_ s: Source, errors: [String: Double], plane: TangentPlane) -> ([Double], [Double]) {
+        let o = plane.offsets(ra: s.ra, dec: s.dec)
+        let names = CatalogColumns.names(bands: ["flux"], isPoint: false)
+        let values = [o.xi, o.eta] + Array(CatalogColumns.values(s).dropFirst(2))
+        let errs = names.map { errors[$0] ?? .nan }
+        return (values, errs)
+    }
+
+    struct MemberFit {
+        var source: Source
+        var errors: [String: Double]
+        var chi2: Double
+        var optimizerConverged: Bool?
+        var rHat: Double?
+        var ess: Double?
+        var divergences: Int?
+    }
+
+    static func fitMember(_ p: Prepared, neighbours: [Source], start: Source, plane: TangentPlane, settings: StampFitSettings,
+                          sersic: SersicMixture, sample: Bool, seed: UInt64, stream: UInt64) throws -> MemberFit {
+        var patch = Patch(bands: ["flux"], plane: plane, exposures: p.patch.exposures)
+        if !neighbours.isEmpty {
+            patch = try patch.subtracting(neighbours.map { PatchSource($0, plane: plane) },
+                                          astrometry: p.patch.astrometry.map { a in neighbours.map { _ in a } }, sersic: sersic)
+        }
+        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: [false])
+        let anchor = plane.offsets(ra: p.member.object.ra, dec: p.member.object.dec)
+        let posterior = try PatchPosterior(kernel: kernel, anchors: [anchor], bounds: settings.bounds)
+        var fs = FitSettings()
+        fs.mode = sample ? .sample : .optimize
+        fs.warmup = settings.warmup
+        fs.draws = settings.draws
+        let fit = try PatchFitter.fit(posterior: posterior, start: kernel.parameters(of: [PatchSource(start, plane: plane)]),
+                                      covariances: [nil], settings: fs, seed: seed, stream: stream)
+        let summary = FitSummary(fit: fit, posterior: posterior, plane: plane, active: [start], bands: ["flux"], sampled: sample)
+        var result = MemberFit(source: summary.sources[0], errors: summary.uncertainties[0], chi2: fit.chi2,
+                               optimizerConverged: fit.optimizerConverged)
+        if sample, summary.fromDraws {
+            let draws = summary.draws[0]
+            let columns = (0..<(draws.first?.count ?? 0)).map { c in draws.map { $0[c] } }
+            result.rHat = columns.map { Diagnostics.splitRHat([$0]) }.max()
+            result.ess = columns.map { Diagnostics.splitEffectiveSampleSize([$0]) }.min()
+            result.divergences = fit.stats?.divergences
+        }
+        return result
+    }
+
+    /// An object's stamps, PSF mixtures and starting source.
+    struct Prepared {
+        let member: GroupMember
+        let patch: StampPatch
+        let start: Source
+
+        init(_ member: GroupMember, settings: StampFitSettings, plane: TangentPlane) throws {
+            self.member = member
+            let epochs = settings.useCoadd || member.epochs.count == 1 ? Array(member.epochs.prefix(1)) : Array(member.epochs.dropFirst())
+            let psfs = try epochs.enumerated().map { e, stamp -> PSFMixture in
+                guard let image = stamp.psf else { throw PSFProblem(message: "epoch \(e) (file_id \(stamp.fileID)) has no PSF image") }
+                do {
+                    let psfImage = try PSFImage(width: image.cols, height: image.rows, values: image.pixels.map(Double.init))
+                    return try PSFFitter.fit(psfImage, options: PSFFitOptions(components: settings.psfComponents,
+                                                                              centre: (image.centerCol, image.centerRow))).mixture
+                } catch {
+                    throw PSFProblem(message: "epoch \(e) (file_id \(stamp.fileID)): PSF fit failed: \(error)")
+                }
+            }
+            patch = try StampPatch(epochs: epochs, psfs: psfs, centre: (member.object.ra, member.object.dec), plane: plane)
+            // Starting flux: the weighted-mean stamp sum over the fitted epochs (neighbours' light included).
+            let sums = patch.exposures.map { $0.data.reduce(0, +) }
+            let flux = max(sums.isEmpty ? 1 : sums.reduce(0, +) / Double(sums.count), 1e-3)
+            start = Source(id: member.object.id, ra: member.object.ra, dec: member.object.dec, flux: [flux], q: 0.8, pa: 0,
+                           sersic: settings.startSersic, rhalf: settings.startRhalf)
+        }
+    }
+
+    struct PSFProblem: Error { let message: String }
+}
