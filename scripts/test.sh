@@ -114,6 +114,18 @@ case $slurm in
   *)  failed=$((failed + 1)); echo "FAIL real SLURM job array"; cat "$work/slurm.log" ;;
 esac
 
+# Survey batches (issue 13): a mock MEDS tile in chunks through a real SLURM job array, verify,
+# collate, chunked = unchunked bit for bit, a deleted chunk, a SIGKILLed chunk resumed.
+set +e
+scripts/test-batch.sh "$bin" >"$work/batch.log" 2>&1
+batch=$?
+set -e
+batch_passed=$(grep -c '^ok ' "$work/batch.log" || true)
+batch_failed=$(grep -c '^FAIL' "$work/batch.log" || true)
+passed=$((passed + batch_passed)); failed=$((failed + batch_failed))
+if [ $batch -ne 0 ] && [ "$batch_failed" -eq 0 ]; then failed=$((failed + 1)); fi
+if [ $batch -ne 0 ]; then cat "$work/batch.log"; else grep -E '^(ok|note)' "$work/batch.log" | sed 's/^/  batch: /'; fi
+
 # The scene pipeline as users start it: the demo under mpirun -np 4, its results file read with
 # h5dump, then `sample` again through the SLURM template from the demo's own configuration.
 demo="$work/demo"
