@@ -31,6 +31,13 @@ if ! "$bin" batch setup "$work/run.yaml" "$tile" "$work/absent-meds.fits" --out 
   ok "a tile list naming a missing file is refused, nothing written"
 else bad "missing tile: $(cat "$work/bad.err")"; fi
 
+size=$(stat -c %s "$tile")
+head -c $((size - 40000)) "$tile" > "$work/cut-meds.fits"
+if ! "$bin" batch setup "$work/run.yaml" "$work/cut-meds.fits" --out "$work/BAD2" 2>"$work/bad2.err" \
+   && grep -q "cut-meds.fits" "$work/bad2.err" && grep -qi "truncated" "$work/bad2.err" && [ ! -e "$work/BAD2" ]; then
+  ok "a truncated MEDS file is refused, naming the file and HDU, nothing written"
+else bad "truncated tile: $(cat "$work/bad2.err")"; fi
+
 "$bin" batch setup "$work/run.yaml" "$tile" --out "$work/RUN" >/dev/null || { echo "FAIL batch setup"; exit 1; }
 chunks=$(wc -l < "$work/RUN/chunks.txt")
 [ "$chunks" -ge 4 ] && ok "setup: $chunks chunks of whole groups" || bad "setup made $chunks chunks, expected >= 4"
