@@ -150,8 +150,11 @@ let package = Package(
         .testTarget(name: "SceneModelTests", dependencies: ["SceneModel", "Astrometry", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
-            "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
-            "Stamps", "MEDSIO", "BatchRuns",
+        .testTarget(name: "ReportsTests", dependencies: ["Plotting", "TesseraPNG", "RunReports", "SceneRuns", "SceneModel", "SceneFitting", "Astrometry", "TesseraTestSupport"]),
+        .testTarget(name: "StrongLensingTests", dependencies: ["StrongLensing", "HaloProfiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport"]),
+        .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
+                    resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
