@@ -105,7 +105,7 @@ let package = Package(
         ]),
 
         .target(name: "BatchRuns", dependencies: [
-            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraRun", "WorkQueue",
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraHDF5", "TesseraRun", "WorkQueue",
             "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

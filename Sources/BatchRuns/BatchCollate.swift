@@ -50,6 +50,19 @@ public enum BatchCollate {
             }
             log("batch collate: \(tile.name): \(rows) of \(tile.objects) objects from \(complete.count) of \(tile.chunks.count) chunks -> \(out)")
             written.append(out)
+            // Sampling runs: the chunks' draws, joined in row order.
+            let sampleFiles = complete.map { layout.path("\($0)/\(BatchLayout.fitDirectory)/\(BatchLayout.chunkSamples)") }
+                .filter { FileManager.default.fileExists(atPath: $0) }
+            if !sampleFiles.isEmpty {
+                guard sampleFiles.count == complete.count else {
+                    throw BatchError(file: layout.path(tile.name), detail: "\(complete.count - sampleFiles.count) complete chunk(s) have no \(BatchLayout.chunkSamples) while others do")
+                }
+                let samplesOut = layout.path(BatchLayout.tileSamples(tile: tile.name))
+                let joinedSamples = try SampleFile.joined(try sampleFiles.map { try SampleFile.read($0) }, file: samplesOut)
+                try joinedSamples.write(to: samplesOut)
+                log("batch collate: \(tile.name): draws of \(joinedSamples.rows.count) objects -> \(samplesOut)")
+                written.append(samplesOut)
+            }
         }
         return written
     }

@@ -82,6 +82,10 @@ public enum ChunkRunner {
                     return r
                 }
                 try writeCatalog(results, to: context.file(BatchLayout.chunkCatalog))
+                if let samples = sampleFile(results) {
+                    try samples.write(to: context.file(BatchLayout.chunkSamples))
+                    log("batch chunk: wrote \(context.file(BatchLayout.chunkSamples)) (\(samples.drawCount) draws per object)")
+                }
                 log("batch chunk: wrote \(context.file(BatchLayout.chunkCatalog))")
             }
         }
@@ -90,6 +94,18 @@ public enum ChunkRunner {
             throw BatchError(file: context.directory, detail: "\(failed.count) group(s) failed (first rows \(failed.map(String.init).joined(separator: ", "))); rerun the chunk to retry them")
         }
         return Summary(groups: total, alreadyDone: done, fittedNow: summary?.completed ?? 0, failedGroups: failed)
+    }
+
+    /// The chunk's draws (nil unless some object was sampled), objects ordered by row.
+    static func sampleFile(_ results: [GroupResult]) -> SampleFile? {
+        let objects = results.flatMap(\.objects).sorted { $0.index < $1.index }
+        guard let n = objects.compactMap({ $0.draws?.count }).max(), n > 0 else { return nil }
+        let columns = CatalogColumns.names(bands: ["flux"], isPoint: false)
+        var values: [Double] = []
+        for o in objects {
+            if let d = o.draws, d.count == n { values += d.flatMap { $0 } } else { values += [Double](repeating: .nan, count: n * columns.count) }
+        }
+        return SampleFile(rows: objects.map { Int64($0.index) }, columns: columns, drawCount: n, draws: values)
     }
 
     /// The chunk catalog: one row per object, ordered by MEDS row. Columns (units): `row` (0-based

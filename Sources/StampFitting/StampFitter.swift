@@ -93,6 +93,8 @@ public struct ObjectFit: Codable, Sendable, Equatable {
     public var rHat: Double?
     public var ess: Double?
     public var divergences: Int?
+    /// NUTS only: the kept draws, each the `CatalogColumns.names` values (ra, dec in degrees).
+    public var draws: [[Double]]?
     public var message: String?
 }
 
@@ -139,6 +141,7 @@ public enum StampFitter {
                 results[m].rHat = r.rHat
                 results[m].ess = r.ess
                 results[m].divergences = r.divergences
+                results[m].draws = r.draws
                 if r.optimizerConverged == false { results[m].flags |= StampFitFlags.optimizerNotConverged }
                 else { results[m].flags &= ~StampFitFlags.optimizerNotConverged }
             } catch {
@@ -206,6 +209,7 @@ public enum StampFitter {
         var rHat: Double?
         var ess: Double?
         var divergences: Int?
+        var draws: [[Double]]?
     }
 
     static func fitMember(_ p: Prepared, neighbours: [Source], start: Source, plane: TangentPlane, settings: StampFitSettings,
@@ -233,6 +237,7 @@ public enum StampFitter {
             result.rHat = columns.map { Diagnostics.splitRHat([$0]) }.max()
             result.ess = columns.map { Diagnostics.splitEffectiveSampleSize([$0]) }.min()
             result.divergences = fit.stats?.divergences
+            result.draws = draws
         }
         return result
     }
