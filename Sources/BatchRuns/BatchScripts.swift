@@ -12,14 +12,8 @@ public enum BatchScripts {
             "#!/usr/bin/env bash",
             "# Tessera batch run \(runName): a SLURM job array over its \(chunkCount) chunks (task i = line i+1 of chunks.txt).",
             "# Submitted by `tessera batch run RUN` as: sbatch --chdir=RUN --array=0-\(chunkCount - 1) RUN/array.sbatch",
-            "#SBATCH --job-name=tessera-\(runName)",
-            "#SBATCH --ntasks=\(c.ranksPerChunk)",
-            "#SBATCH --cpus-per-task=1",
-            "#SBATCH --time=\(c.slurmTime)",
-            "#SBATCH --output=\(BatchLayout.logsDirectory)/%A_%a.log",
         ]
-        if !c.slurmPartition.isEmpty { lines.append("#SBATCH --partition=\(c.slurmPartition)") }
-        if !c.slurmAccount.isEmpty { lines.append("#SBATCH --account=\(c.slurmAccount)") }
+        lines += sbatchHeader(name: "tessera-\(runName)", output: "\(BatchLayout.logsDirectory)/%A_%a.log", config: c)
         lines += ["", "set -euo pipefail"] + extraBlock(extraCommands) + [
             "chunk=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" \(BatchLayout.chunkListFile))",
             "[ -n \"$chunk\" ] || { echo \"no chunk for array task $SLURM_ARRAY_TASK_ID in \(BatchLayout.chunkListFile)\" >&2; exit 2; }",
@@ -60,16 +54,19 @@ public enum BatchScripts {
         var lines = [
             "#!/usr/bin/env bash",
             "# Tessera batch: chunk \(m.index) of tile \(m.tile) as a single SLURM job. Submit from this directory: sbatch job.sbatch",
-            "#SBATCH --job-name=tessera-\(m.tile)-\(m.index)",
-            "#SBATCH --ntasks=\(c.ranksPerChunk)",
-            "#SBATCH --cpus-per-task=1",
-            "#SBATCH --time=\(c.slurmTime)",
-            "#SBATCH --output=job-%j.log",
         ]
-        if !c.slurmPartition.isEmpty { lines.append("#SBATCH --partition=\(c.slurmPartition)") }
-        if !c.slurmAccount.isEmpty { lines.append("#SBATCH --account=\(c.slurmAccount)") }
+        lines += sbatchHeader(name: "tessera-\(m.tile)-\(m.index)", output: "job-%j.log", config: c)
         lines += ["", "set -euo pipefail"] + extraBlock(extraCommands) + ["exec bash run.sh"]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The #SBATCH lines every script shares: one task per rank, the time limit, partition and account.
+    static func sbatchHeader(name: String, output: String, config c: BatchConfiguration) -> [String] {
+        var lines = ["#SBATCH --job-name=\(name)", "#SBATCH --ntasks=\(c.ranksPerChunk)", "#SBATCH --cpus-per-task=1",
+                     "#SBATCH --time=\(c.slurmTime)", "#SBATCH --output=\(output)"]
+        if !c.slurmPartition.isEmpty { lines.append("#SBATCH --partition=\(c.slurmPartition)") }
+        if !c.slurmAccount.isEmpty { lines.append("#SBATCH --account=\(c.slurmAccount)") }
+        return lines
     }
 
     static func extraBlock(_ lines: [String]) -> [String] {

@@ -94,7 +94,9 @@ public enum Diagnostics {
             s += 2
         }
         let total = Double(m * n)
-        let tau = -1 + 2 * rho[0..<maxS].reduce(0, +) + rho[maxS]
+        // Stan floors τ̂ at 1/log₁₀(mn): strongly antithetic draws (e.g. a parameter pinned at a
+        // bound, alternating by rounding) can make the sum ≤ 0, which would give a negative ESS.
+        let tau = Swift.max(-1 + 2 * rho[0..<maxS].reduce(0, +) + rho[maxS], 1 / Double.log10(total))
         return Swift.min(total / tau, total * Double.log10(total))
     }
 

@@ -1,6 +1,7 @@
 import BatchRuns
 import Foundation
 import TesseraRun
+import TesseraTestSupport
 import XCTest
 
 /// Chunking, seeds, scripts and the run configuration of a batch run: pure parts, no MPI.
@@ -89,5 +90,22 @@ final class BatchPlanTests: XCTestCase {
         XCTAssertThrowsError(try BatchSetup.extraCommands("/nonexistent/extra.sh")) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/extra.sh") && "\(e)".contains("extra_commands"), "\(e)")
         }
+    }
+}
+
+/// Joining chunk outputs: catalogs and sample files in MEDS row order, whatever the chunk order.
+final class BatchJoinTests: XCTestCase {
+    func testSampleFilesJoinInRowOrderAndRoundTrip() throws {
+        let a = SampleFile(rows: [4, 9], columns: ["flux", "q"], drawCount: 2, draws: [40, 0.4, 41, 0.41, 90, 0.9, 91, 0.91])
+        let b = SampleFile(rows: [1], columns: ["flux", "q"], drawCount: 2, draws: [10, 0.1, 11, 0.11])
+        let joined = try SampleFile.joined([a, b], file: "t")
+        XCTAssertEqual(joined.rows, [1, 4, 9])
+        XCTAssertEqual(joined.draws, [10, 0.1, 11, 0.11, 40, 0.4, 41, 0.41, 90, 0.9, 91, 0.91])
+        let dir = try makeTemporaryDirectory(prefix: "samples")
+        let path = dir.path("s.h5")
+        try joined.write(to: path)
+        XCTAssertEqual(try SampleFile.read(path), joined)
+        let c = SampleFile(rows: [2], columns: ["flux"], drawCount: 2, draws: [1, 2])
+        XCTAssertThrowsError(try SampleFile.joined([a, c], file: "t")) { e in XCTAssertTrue("\(e)".contains("differ"), "\(e)") }
     }
 }

@@ -19,6 +19,18 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(Diagnostics.splitEffectiveSampleSize(chains) / 2000, 1, accuracy: 0.2)
     }
 
+    /// Antithetic draws (each the negative of the last) make Geyer's sum negative; the ESS must
+    /// stay positive, at Stan's cap mn·log₁₀(mn), not turn negative.
+    func testESSOfAntitheticDrawsIsPositiveAndCapped() {
+        let chain: [Double] = (0..<200).map { (i: Int) -> Double in
+            let sign: Double = i % 2 == 0 ? 1 : -1
+            return sign * (1 + 0.001 * Double(i % 7))
+        }
+        let ess = Diagnostics.splitEffectiveSampleSize([chain])
+        XCTAssertGreaterThan(ess, 0)
+        XCTAssertEqual(ess, 200 * log10(200.0), accuracy: 1e-9)
+    }
+
     func testESSOfAR1MatchesTheory() {
         // x_t = φ x_{t−1} + ε: τ = (1 + φ)/(1 − φ) = 19 for φ = 0.9.
         let phi = 0.9
