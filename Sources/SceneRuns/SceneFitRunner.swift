@@ -49,6 +49,8 @@ public enum SceneFitRunner {
         /// Per active source: posterior (or Laplace) standard deviation per catalog column.
         var uncertainties: [[String: Double]]
         var rank: Int
+        /// Per active source: `FitFlags` raw values about its uncertainties (e.g. a regularised Laplace covariance).
+        var flags: [Int] = []
     }
 
     /// The saved global state (`state.json`): the scene's checkpoint, a whole-state snapshot
@@ -63,6 +65,8 @@ public enum SceneFitRunner {
         var checkedIn: [Int]
         var uncertainties: [[String: Double]?]
         var mode: String
+        /// Per source: `FitFlags` raw values of its latest fit (optional: states saved before flags existed lack it).
+        var fitFlags: [Int]?
 
         var finishedKeys: [Int] { checkedIn }
     }
@@ -90,6 +94,7 @@ public enum SceneFitRunner {
                                    fixedRadius: c.fixedRadius, maxActive: c.maxActive)
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
+        var fitFlags = [FitFlags](repeating: [], count: sources.count)
         if comm.isRoot {
             if resume, let saved = try stateStore.load() {
                 guard saved.mode == mode.rawValue else {
@@ -104,6 +109,7 @@ public enum SceneFitRunner {
                                   flagged: Set(saved.flagged), patchesIssued: max(saved.patchesIssued, logged + 1))
                 checkedIn = saved.checkedIn
                 uncertainties = saved.uncertainties
+                if let f = saved.fitFlags, f.count == sources.count { fitFlags = f.map(FitFlags.init(rawValue:)) }
                 log("\(mode.rawValue): resuming: \(scene.doneCount)/\(sources.count) sources done, \(checkedIn.count) patches checked in")
                 try appendLog(logPath, ["event": "resume", "time": Date().timeIntervalSince1970])
             } else {
@@ -152,11 +158,14 @@ public enum SceneFitRunner {
             },
             complete: { scene, task, outcome, seconds in
                 try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)
-                for (k, i) in task.region.active.enumerated() { uncertainties[i] = outcome.uncertainties[k] }
+                for (k, i) in task.region.active.enumerated() {
+                    uncertainties[i] = outcome.uncertainties[k]
+                    fitFlags[i] = k < outcome.flags.count ? FitFlags(rawValue: outcome.flags[k]) : []
+                }
                 checkedIn.append(task.region.patchID)
                 let state = SavedState(sources: scene.sources, covariances: scene.covariances, iterations: scene.iterations,
                                        flagged: scene.flagged.sorted(), patchesIssued: scene.patchesIssued, checkedIn: checkedIn,
-                                       uncertainties: uncertainties, mode: mode.rawValue)
+                                       uncertainties: uncertainties, mode: mode.rawValue, fitFlags: fitFlags.map(\.rawValue))
                 try stateStore.save(state)
                 try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
                                         "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
@@ -196,7 +205,10 @@ public enum SceneFitRunner {
             let cat = SceneCatalog(bands: c.bands, sources: final.sources, roi: catalog.roi)
             try cat.write(context.file("catalog.fits"),
                           uncertainties: uncertainties.map { $0 ?? [:] }, iterations: final.iterations,
-                          flagged: final.sources.indices.map { final.flagged.contains($0) })
+                          flagged: final.sources.indices.map { final.flagged.contains($0) },
+                          flags: final.sources.indices.map { i in
+                              (final.flagged.contains(i) ? fitFlags[i].union(.flagged) : fitFlags[i]).rawValue
+                          })
             log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources at target, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
