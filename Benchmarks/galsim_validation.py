@@ -86,7 +86,7 @@ def wrap_pa(d):
 
 def fit_scene(scene, args, log):
     """Runs the pipeline in `scene`; returns timings and the fit-psf missing flux per band."""
-    tessera = os.path.join(ROOT, ".build", "release", "tessera")
+    tessera = args.tessera or os.path.join(ROOT, ".build", "release", "tessera")
     with open(os.path.join(scene, "scene.json")) as f:
         meta = json.load(f)
     bands = meta["bands"]
@@ -130,7 +130,7 @@ def collect(scene, bands, args, rows_opt, rows_smp, roi_fracs):
         for n in names:
             if point and n in ("q", "pa", "sersic", "rhalf"):
                 continue
-            unc = opt[f"{n}_unc"][k]
+            unc = opt[f"{n.lower()}_unc"][k]
             if n == "ra":
                 d = offsets_arcsec(opt["ra"][k], opt["dec"][k], truth["ra"][t], truth["dec"][t])[0]
             elif n == "dec":
@@ -260,6 +260,7 @@ def main():
     ap.add_argument("--psf-components", type=int, default=4)
     ap.add_argument("--no-sample", action="store_true", help="optimize only")
     ap.add_argument("--no-roi-check", dest="roi_check", action="store_false")
+    ap.add_argument("--tessera", help="the binary (default: this checkout's .build/release/tessera)")
     ap.add_argument("--tag", default="", help="suffix of the run directories and configs (variants on one scene)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
