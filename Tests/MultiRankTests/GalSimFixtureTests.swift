@@ -12,9 +12,10 @@ import XCTest
 /// - every error in the catalog is a measurement: finite and positive, never the old constants
 ///   (1 for a flux, 0.25″ for a position) unless flagged; the `flags` column is present and
 ///   agrees with `flagged`;
-/// - Laplace flux pulls on these independent scenes stay within the bounds measured in the
-///   issue-16 benchmark (see README "Scene fitting"): the bounds catch errors that are off by a
-///   constant factor, not the remaining model bias.
+/// - Laplace flux pulls of the unflagged sources: measured median +0.52 and robust width 1.26
+///   (18 pulls, 2026-12-06); the bounds (|median| < 1, width 0.5–3) catch errors off by a large
+///   factor or replaced by constants, not the remaining model bias (pulls ~1.8× too wide on
+///   larger scenes; see issue 16), which this test does not claim to be fixed.
 final class GalSimFixtureTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/galsim").path
