@@ -48,6 +48,9 @@ public struct FitSummary: Sendable {
     public var draws: [[[Double]]]
     /// Per active source: standard deviation per catalog column name.
     public var uncertainties: [[String: Double]]
+    /// Per active source: flags about how its uncertainties were obtained
+    /// (`.laplaceRegularised` for a regularised Laplace covariance; empty from draws).
+    public var flags: [FitFlags]
 
     /// - Parameters:
     ///   - fit: the patch fit.
@@ -66,6 +69,7 @@ public struct FitSummary: Sendable {
         fromDraws = sampled && fit.chain.count >= 2
         draws = []
         uncertainties = []
+        flags = Array(repeating: [], count: layout.sourceCount)
         if fromDraws {
             // Every draw's sources, decoded once for all active sources.
             let drawSources = fit.chain.map { kernel.sources(from: $0) }
@@ -95,6 +99,7 @@ public struct FitSummary: Sendable {
                     u[CatalogColumns.name(of: p, bands: bands)] = sd
                 }
                 uncertainties.append(u)
+                if s < fit.covarianceFlags.count { flags[s] = fit.covarianceFlags[s] }
             }
         }
     }

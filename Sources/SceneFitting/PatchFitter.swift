@@ -48,6 +48,10 @@ public struct PatchFitResult: Codable, Sendable {
     /// Log-density gradient evaluations used.
     public var evaluations: Int
     public var optimizerConverged: Bool?
+    /// Per active source: `.laplaceRegularised` when its Laplace covariance (the optimisation's
+    /// reported errors) was regularised or could not be computed (`RegularisedLaplace`); empty
+    /// flags otherwise. Only meaningful for optimisation; sampling reports errors from draws.
+    public var covarianceFlags: [FitFlags] = []
 }
 
 /// Fits the active sources of one patch: optimisation (L-BFGS, then a Laplace covariance from
@@ -66,6 +70,8 @@ public enum PatchFitter {
         var converged: Bool?
         let needOptimum = settings.mode == .optimize || known.contains { $0 == nil }
         var covariance: Matrix?
+        var covarianceFlags = [FitFlags](repeating: [], count: layout.sourceCount)
+        var laplaceRegularised = false
         if needOptimum {
             var lbfgs = LBFGS()
             lbfgs.maxIterations = settings.optimizerIterations
@@ -74,14 +80,22 @@ public enum PatchFitter {
             evaluations += opt.evaluations
             y = opt.x
             converged = opt.converged
-            covariance = try? laplaceCovariance(posterior, at: y)
+            // Never a constant in place of an error: a non-positive-definite −H is regularised
+            // and the sources involved flagged; a non-finite one leaves NaN errors, also flagged.
+            let laplace = try? RegularisedLaplace(posterior, at: y)
             evaluations += 2 * layout.count
-            if let c = covariance, !isPositiveDefinite(c) { covariance = nil }
+            covariance = laplace?.covariance
+            laplaceRegularised = laplace?.regularised ?? true
+            for s in 0..<layout.sourceCount {
+                let range = layout.offsets[s]..<(layout.offsets[s] + blockSize(layout, s))
+                if laplace == nil || laplace!.affected.contains(where: range.contains) { covarianceFlags[s].insert(.laplaceRegularised) }
+            }
         }
         // Block-diagonal starting metric: the scene's covariances where known, else the Laplace
-        // covariance's blocks, else a unit block.
+        // covariance's blocks (unless regularised: its flat directions would start the sampler
+        // with huge steps), else a unit block. This is only the sampler's starting metric.
         var metric = Matrix.identity(layout.count)
-        let laplaceBlocks = covariance.map { blocks($0, layout) }
+        let laplaceBlocks = laplaceRegularised ? nil : covariance.map { blocks($0, layout) }
         for s in 0..<layout.sourceCount {
             let o = layout.offsets[s], n = blockSize(layout, s)
             if let b = known[s] ?? laplaceBlocks?[s], b.count == n * n {
@@ -93,9 +107,13 @@ public enum PatchFitter {
         if settings.mode == .optimize {
             let x = posterior.constrain(y)
             let r = try posterior.kernel.evaluate(x)
-            return PatchFitResult(final: x, covariances: blocks(metric, layout), chain: [], stats: nil,
+            // The errors of this optimum: its own (possibly regularised) Laplace covariance, NaN
+            // where the Hessian was not finite.
+            let reported = covariance ?? Matrix(rows: layout.count, columns: layout.count,
+                                                values: Array(repeating: .nan, count: layout.count * layout.count))
+            return PatchFitResult(final: x, covariances: blocks(reported, layout), chain: [], stats: nil,
                                   logLikelihood: r.logLikelihood, chi2: r.chi2, evaluations: evaluations + 1,
-                                  optimizerConverged: converged)
+                                  optimizerConverged: converged, covarianceFlags: covarianceFlags)
         }
 
         var nuts = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance, initialStepSize: 0.5)

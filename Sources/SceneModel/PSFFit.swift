@@ -79,6 +79,16 @@ public struct PSFFitResult: Sendable, Equatable {
     /// Number of components whose intrinsic covariance had an eigenvalue raised to `minimumVariance`
     /// (the image is narrower than the pixel response allows; the PSF is undersampled there).
     public var clampedComponents: Int
+    /// Radii (pixels, about `centreX`, `centreY`) at which `missingFluxBeyond` is measured.
+    public var missingFluxRadii: [Double] = PSFFitter.missingFluxRadii
+    /// Per radius R: (image flux at r > R − mixture flux at r > R) / image flux, with the mixture
+    /// scaled to the image's flux as in `residualFraction` and its flux beyond the image's edge
+    /// counted as beyond R. Positive: the mixture misses wing flux the image has (a model
+    /// convolved with it puts that light too close in); negative: the mixture has too much there.
+    public var missingFluxBeyond: [Double] = []
+    /// The entry of `missingFluxBeyond` largest in absolute value (signed): the headline
+    /// "fraction of the PSF's flux the mixture misses" that `fit-psf` logs and stores.
+    public var missingFluxFraction: Double = .nan
 }
 
 /// Fits a Gaussian mixture to a pixelised PSF image by expectation–maximisation on the pixel
@@ -96,6 +106,9 @@ public struct PSFFitResult: Sendable, Equatable {
 /// residual. Sampling at pixel centres is exact for the moments of well-sampled profiles
 /// (component σ ≳ 1 pixel); for narrower components the fit inherits the undersampling.
 public enum PSFFitter {
+    /// Radii (pixels) of `PSFFitResult.missingFluxBeyond`.
+    public static let missingFluxRadii: [Double] = [3, 6, 10, 15]
+
     public static func fit(_ image: PSFImage, options: PSFFitOptions) throws -> PSFFitResult {
         let k = options.components
         guard k >= 1 else { throw SceneModelError.invalidArgument("PSF fit: number of components must be ≥ 1, got \(k)") }
@@ -229,6 +242,29 @@ public enum PSFFitter {
             }
         }
 
+        // Wing flux: image vs mixture beyond each radius (the mixture's flux off the image counts
+        // as beyond every radius; it is what the renderer spreads there).
+        var imageBeyond = [Double](repeating: 0, count: PSFFitter.missingFluxRadii.count)
+        var modelBeyond = imageBeyond
+        var modelInside = 0.0, imageTotal = 0.0
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                var m = 0.0
+                for p in pre { m += p.density(Double(x), Double(y)) }
+                m *= fluxScale
+                modelInside += m
+                imageTotal += image[x, y]
+                let r = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
+                for (k, radius) in PSFFitter.missingFluxRadii.enumerated() where r > radius {
+                    imageBeyond[k] += image[x, y]
+                    modelBeyond[k] += m
+                }
+            }
+        }
+        let modelOutside = max(0, fluxScale * comps.reduce(0) { $0 + $1.amplitude } - modelInside)
+        let missing = zip(imageBeyond, modelBeyond).map { ($0 - ($1 + modelOutside)) / imageTotal }
+        let headline = missing.max { abs($0) < abs($1) } ?? .nan
+
         // Remove the pixel response and express the means relative to the centre.
         var clamped = 0
         let amplitudeSum = comps.reduce(0) { $0 + $1.amplitude }
@@ -244,7 +280,7 @@ public enum PSFFitter {
         try mixture.validate(name: "fitted")
         return PSFFitResult(mixture: mixture, centreX: cx, centreY: cy, residualFraction: absResidual / absData,
                             iterations: iterations, converged: converged, refineIterations: refineIterations,
-                            clampedComponents: clamped)
+                            clampedComponents: clamped, missingFluxBeyond: missing, missingFluxFraction: headline)
     }
 
     /// Raise the eigenvalues of a component's covariance to at least `minimum`, keeping its

@@ -38,7 +38,8 @@ public enum PSFFitRunner {
         let url = URL(fileURLWithPath: storePath)
         var store = FileManager.default.fileExists(atPath: storePath) ? try PSFStore(contentsOf: url) : PSFStore()
         let source = hdu.map { "\(imagePath)[\($0)]" } ?? imagePath
-        store.set(PSFStoreEntry(mixture: fit.mixture, sourceImage: source, fitResidual: fit.residualFraction),
+        store.set(PSFStoreEntry(mixture: fit.mixture, sourceImage: source, fitResidual: fit.residualFraction,
+                                missingFlux: fit.missingFluxFraction),
                   band: band, exposure: exposure)
         try store.write(to: url)
         return Summary(fit: fit, band: band, exposure: exposure, storeBands: store.bandNames)

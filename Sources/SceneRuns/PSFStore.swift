@@ -32,14 +32,18 @@ public struct PSFStoreEntry: Sendable, Equatable {
     public var sourceImage: String
     /// `PSFFitResult.residualFraction` of the fit; NaN when not from a fit.
     public var fitResidual: Double
+    /// `PSFFitResult.missingFluxFraction` of the fit (signed fraction of the image's flux the
+    /// mixture misses beyond some radius); NaN when not from a fit.
+    public var missingFlux: Double
 
-    public init(mixture: PSFMixture, sourceImage: String = "", fitResidual: Double = .nan) {
-        self.mixture = mixture; self.sourceImage = sourceImage; self.fitResidual = fitResidual
+    public init(mixture: PSFMixture, sourceImage: String = "", fitResidual: Double = .nan, missingFlux: Double = .nan) {
+        self.mixture = mixture; self.sourceImage = sourceImage; self.fitResidual = fitResidual; self.missingFlux = missingFlux
     }
 
     public static func == (a: PSFStoreEntry, b: PSFStoreEntry) -> Bool {
         a.mixture == b.mixture && a.sourceImage == b.sourceImage
             && (a.fitResidual == b.fitResidual || (a.fitResidual.isNaN && b.fitResidual.isNaN))
+            && (a.missingFlux == b.missingFlux || (a.missingFlux.isNaN && b.missingFlux.isNaN))
     }
 }
 
@@ -50,7 +54,9 @@ public struct PSFStoreEntry: Sendable, Equatable {
 /// - `/<band>/` — the band's PSF: datasets `amplitude`, `x`, `y`, `cxx`, `cxy`, `cyy` [K] float64
 ///   (amplitudes sum to 1; x, y are offsets of each component from the PSF centre; covariances are
 ///   intrinsic, i.e. without the pixel response the renderer adds as I/12); attributes
-///   `n_components` (int), `source_image` (string), `fit_residual` (float, NaN if not fitted)
+///   `n_components` (int), `source_image` (string), `fit_residual` (float, NaN if not fitted),
+///   `missing_flux_fraction` (float: the fraction of the PSF image's flux the mixture misses,
+///   `PSFFitResult.missingFluxFraction`; NaN if not fitted)
 /// - `/<band>/<exposure>/` — the same datasets and attributes for one exposure's own PSF, which
 ///   overrides the band's for that exposure. A band group may hold only exposure sub-groups.
 public struct PSFStore: Sendable {
@@ -170,6 +176,7 @@ public struct PSFStore: Sendable {
         try file.setAttribute("n_components", .int(Int64(c.count)), on: group)
         try file.setAttribute("source_image", .string(e.sourceImage), on: group)
         try file.setAttribute("fit_residual", .double(e.fitResidual), on: group)
+        try file.setAttribute("missing_flux_fraction", .double(e.missingFlux), on: group)
     }
 
     static func readEntry(group: String, in file: HDF5File) throws -> PSFStoreEntry {
@@ -198,6 +205,8 @@ public struct PSFStore: Sendable {
         }
         let source = (try? file.attribute("source_image", of: group).stringValue) ?? ""
         let residual = (try? file.attribute("fit_residual", of: group).doubleValue) ?? .nan
-        return PSFStoreEntry(mixture: mixture, sourceImage: source, fitResidual: residual)
+        // Stores written before the attribute existed: unknown (NaN).
+        let missing = (try? file.attribute("missing_flux_fraction", of: group).doubleValue) ?? .nan
+        return PSFStoreEntry(mixture: mixture, sourceImage: source, fitResidual: residual, missingFlux: missing)
     }
 }

@@ -18,7 +18,7 @@ import TesseraFITS
 /// | `roi`      | double  | arcsec | optional; radius of the pixels fitted around the source|
 /// | `<BAND>`   | double  | flux   | one flux column per band, named by the band (or by a  |
 /// |            |         |        | pattern such as `flux_{band}`)                        |
-/// Output catalogs always name flux columns by the band and give `rhalf` along the major axis; they add `<column>_unc` posterior standard deviations, `n_iter` and `flagged`.
+/// Output catalogs always name flux columns by the band and give `rhalf` along the major axis; they add `<column>_unc` posterior standard deviations, `n_iter`, `flagged` and the `flags` bitmask (`FitFlags`: 1 given up or outside every exposure, 2 regularised Laplace covariance, 4 not converged).
 public struct SceneCatalog: Sendable, Equatable {
     public var bands: [String]
     public var sources: [Source]
@@ -119,8 +119,9 @@ public struct SceneCatalog: Sendable, Equatable {
     }
 
     /// Writes the catalog (optionally with uncertainties, iteration counts and flags) to a new FITS file.
+    /// `flags` is the `FitFlags` bitmask per source (column `flags`, int64; bits in `FitFlags`).
     public func write(_ path: String, uncertainties: [[String: Double]]? = nil, iterations: [Int]? = nil,
-                      flagged: [Bool]? = nil, converged: [Bool]? = nil, passes: [Int]? = nil,
+                      flagged: [Bool]? = nil, flags: [Int]? = nil, converged: [Bool]? = nil, passes: [Int]? = nil,
                       extname: String = "CATALOG") throws {
         try? FileManager.default.removeItem(atPath: path)
         let fits = try FITSFile(creatingAt: path, overwrite: true)
@@ -139,6 +140,7 @@ public struct SceneCatalog: Sendable, Equatable {
         }
         if let it = iterations { cols.append(.int64("n_iter", it.map(Int64.init))) }
         if let f = flagged { cols.append(.bool("flagged", f)) }
+        if let f = flags { cols.append(.int64("flags", f.map(Int64.init))) }
         if let c = converged { cols.append(.bool("converged", c)) }
         if let p = passes { cols.append(.int64("n_pass", p.map(Int64.init))) }
         _ = try fits.appendTable(cols, extname: extname)

@@ -39,7 +39,8 @@ extension SceneFitRunner {
             "seconds": Date().timeIntervalSince(t0), "log_likelihood": fit.logLikelihood, "chi2": fit.chi2,
             "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
         ]
-        let outcome = RegionOutcome(sources: summary.sources, covariances: fit.covariances, uncertainties: summary.uncertainties, rank: rank)
+        let outcome = RegionOutcome(sources: summary.sources, covariances: fit.covariances, uncertainties: summary.uncertainties, rank: rank,
+                                    flags: summary.flags.map(\.rawValue))
         let row = task.region.patchID
         let capacity = try results.dataset("/patches/patch_id").shape()[0]
         guard row < capacity else {

@@ -59,6 +59,8 @@ public enum SceneFitRunner {
         /// Per active source: posterior (or Laplace) standard deviation per catalog column.
         var uncertainties: [[String: Double]]
         var rank: Int
+        /// Per active source: `FitFlags` raw values about its uncertainties (e.g. a regularised Laplace covariance).
+        var flags: [Int] = []
     }
 
     /// The saved global state (`state.json`): the scene's checkpoint, a whole-state snapshot
@@ -75,6 +77,8 @@ public enum SceneFitRunner {
         var mode: String
         /// Optimize's pass bookkeeping (absent in sampling runs and in older state files).
         var tracker: PassTracker?
+        /// Per source: `FitFlags` raw values of its latest fit (optional: states saved before flags existed lack it).
+        var fitFlags: [Int]?
 
         var finishedKeys: [Int] { checkedIn }
     }
@@ -105,6 +109,7 @@ public enum SceneFitRunner {
         // Optimize's passes: per source its passes, last values and convergence (rank 0).
         var tracker: PassTracker? = mode == .optimize
             ? PassTracker(rule: try c.passes.rule(), neighbours: sources.indices.map { scene.neighbours(of: $0) }) : nil
+        var fitFlags = [FitFlags](repeating: [], count: sources.count)
         if comm.isRoot {
             if resume, let saved = try stateStore.load() {
                 guard saved.mode == mode.rawValue else {
@@ -125,6 +130,7 @@ public enum SceneFitRunner {
                     tracker = t
                     scene.settle(Set(sources.indices.filter { !t.needsPass($0) }))
                 }
+                if let f = saved.fitFlags, f.count == sources.count { fitFlags = f.map(FitFlags.init(rawValue:)) }
                 log("\(mode.rawValue): resuming: \(scene.doneCount)/\(sources.count) sources done, \(checkedIn.count) patches checked in")
                 try appendLog(logPath, ["event": "resume", "time": Date().timeIntervalSince1970])
             } else {
@@ -204,12 +210,15 @@ public enum SceneFitRunner {
             },
             complete: { scene, task, outcome, seconds in
                 try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)
-                for (k, i) in task.region.active.enumerated() { uncertainties[i] = outcome.uncertainties[k] }
+                for (k, i) in task.region.active.enumerated() {
+                    uncertainties[i] = outcome.uncertainties[k]
+                    fitFlags[i] = k < outcome.flags.count ? FitFlags(rawValue: outcome.flags[k]) : []
+                }
                 try recordPass(&scene, task, outcome)
                 checkedIn.append(task.region.patchID)
                 let state = SavedState(sources: scene.sources, covariances: scene.covariances, iterations: scene.iterations,
                                        flagged: scene.flagged.sorted(), patchesIssued: scene.patchesIssued, checkedIn: checkedIn,
-                                       uncertainties: uncertainties, mode: mode.rawValue, tracker: tracker)
+                                       uncertainties: uncertainties, mode: mode.rawValue, tracker: tracker, fitFlags: fitFlags.map(\.rawValue))
                 try stateStore.save(state)
                 try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
                                         "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
@@ -267,7 +276,13 @@ public enum SceneFitRunner {
             let cat = SceneCatalog(bands: c.bands, sources: final.sources, roi: catalog.roi)
             try cat.write(context.file("catalog.fits"),
                           uncertainties: uncertainties.map { $0 ?? [:] }, iterations: final.iterations,
-                          flagged: final.sources.indices.map { final.flagged.contains($0) }, converged: converged, passes: passes)
+                          flagged: final.sources.indices.map { final.flagged.contains($0) },
+                          flags: final.sources.indices.map { i in
+                              var f = final.flagged.contains(i) ? fitFlags[i].union(.flagged) : fitFlags[i]
+                              if !converged[i] && !final.flagged.contains(i) { f.formUnion(.notConverged) }
+                              return f.rawValue
+                          },
+                          converged: converged, passes: passes)
             let convergedCount = converged.indices.filter { converged[$0] && !final.flagged.contains($0) }.count
             log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources done, \(convergedCount)/\(sources.count - flaggedCount) converged "
                 + "in \(passes.max() ?? 0) pass(es) at most, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")

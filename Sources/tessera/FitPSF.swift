@@ -40,6 +40,9 @@ extension Tessera {
                       + "centre (\(f.centreX), \(f.centreY)), residual fraction \(f.residualFraction), "
                       + "\(f.iterations) EM iterations\(f.converged ? "" : " (not converged)")"
                       + (refine ? ", \(f.refineIterations) least-squares steps" : ""))
+                let beyond = zip(f.missingFluxRadii, f.missingFluxBeyond).map { String(format: "r > %g px: %+.4f", $0, $1) }
+                print(String(format: "# flux the mixture misses (fraction of the image's flux; + = missing wing light): %+.4f; ", f.missingFluxFraction)
+                      + beyond.joined(separator: ", "))
                 if f.clampedComponents > 0 {
                     print("# warning: \(f.clampedComponents) component(s) narrower than the pixel response; variance floored")
                 }

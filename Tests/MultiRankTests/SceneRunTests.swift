@@ -274,10 +274,12 @@ final class SceneRunTests: XCTestCase {
         let result = try FITSFile(path: catalog)
         let ids = try result.readColumn("id", as: Int64.self, hdu: 1)
         let flagged = try result.readColumn("flagged", as: Bool.self, hdu: 1)
+        let flags = try result.readColumn("flags", as: Int64.self, hdu: 1)
         let iterations = try result.readColumn("n_iter", as: Int64.self, hdu: 1)
         try result.close()
         for (i, id) in ids.enumerated() {
             XCTAssertEqual(flagged[i], id == flaggedID, "source \(id) flag", file: file, line: line)
+            XCTAssertEqual(flags[i] & 1, id == flaggedID ? 1 : 0, "source \(id) flags bit 0", file: file, line: line)
             XCTAssertEqual(iterations[i], id == flaggedID ? 0 : 1, "source \(id) iterations", file: file, line: line)
         }
     }
