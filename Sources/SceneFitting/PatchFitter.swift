@@ -17,6 +17,9 @@ public struct FitSettings: Codable, Sendable, Equatable {
     public var denseMetric = true
     /// L-BFGS iterations for optimisation (and for the start of a source's first sampling patch).
     public var optimizerIterations = 300
+    /// Re-estimate the mass matrix in Stan's warm-up windows (true), or keep the starting metric
+    /// (the scene's covariances, else the Laplace covariance) and adapt only the step size.
+    public var adaptMetric = true
 
     public init() {}
 }
@@ -117,7 +120,7 @@ public enum PatchFitter {
         }
 
         var nuts = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance, initialStepSize: 0.5)
-        nuts.adaptMetric = settings.warmup >= 20
+        nuts.adaptMetric = settings.adaptMetric && settings.warmup >= 20
         let sample = try nuts.sample(posterior, initial: y, warmup: settings.warmup, draws: settings.draws, seed: seed,
                                      chain: stream, metric: settings.denseMetric ? .dense : .diagonal,
                                      initialInverseMetric: metric)

@@ -118,6 +118,16 @@ public struct SceneCatalog: Sendable, Equatable {
         throw SceneInputError(file: path, field: nil, message: "no binary table HDU")
     }
 
+    /// pa folded into (−π/2, π/2] (the model is π-periodic in pa). Fits keep pa continuous (their
+    /// pa interval is centred on the current value, see `PatchPosterior`), so chains and
+    /// `state.json` may leave that range; output catalogs and `/state/pa` are folded.
+    public static func wrappedPA(_ pa: Double) -> Double {
+        guard pa.isFinite else { return pa }
+        var x = pa.truncatingRemainder(dividingBy: .pi)
+        if x > .pi / 2 { x -= .pi } else if x <= -.pi / 2 { x += .pi }
+        return x
+    }
+
     /// Writes the catalog (optionally with uncertainties, iteration counts and flags) to a new FITS file.
     /// `flags` is the `FitFlags` bitmask per source (column `flags`, int64; bits in `FitFlags`).
     public func write(_ path: String, uncertainties: [[String: Double]]? = nil, iterations: [Int]? = nil,
@@ -128,7 +138,7 @@ public struct SceneCatalog: Sendable, Equatable {
         var cols: [FITSColumn] = [
             .int64("id", sources.map(\.id)),
             .double("ra", sources.map(\.ra), unit: "deg"), .double("dec", sources.map(\.dec), unit: "deg"),
-            .double("q", sources.map(\.q)), .double("pa", sources.map(\.pa), unit: "rad"),
+            .double("q", sources.map(\.q)), .double("pa", sources.map { Self.wrappedPA($0.pa) }, unit: "rad"),
             .double("sersic", sources.map(\.sersic)), .double("rhalf", sources.map(\.rhalf), unit: "arcsec"),
             .bool("is_point", sources.map(\.isPoint)),
         ]

@@ -16,6 +16,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var maxTreeDepth = 8
     public var targetAcceptance = 0.8
     public var denseMetric = true
+    public var adaptMetric = true
     public var optimizerIterations = 300
     public var activeRadius = 0.5
     public var fixedRadius = 1.5
@@ -38,6 +39,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case catalog, pixelStore = "pixel_store", psfStore = "psf_store", bands
         case targetIterations = "target_iterations", drawsPerPatch = "draws_per_patch", warmup
         case maxTreeDepth = "max_tree_depth", targetAcceptance = "target_acceptance", denseMetric = "dense_metric"
+        case adaptMetric = "adapt_metric"
         case optimizerIterations = "optimizer_iterations", activeRadius = "active_radius", fixedRadius = "fixed_radius"
         case roi, maxActive = "max_active", sersicRange = "sersic_range", qRange = "q_range", rhalfRange = "rhalf_range"
         case positionHalfWidth = "position_half_width", seed, maxAttempts = "max_attempts", sersicTable = "sersic_table"
@@ -57,6 +59,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .maxTreeDepth: return "Sampling: NUTS maximum tree depth."
         case .targetAcceptance: return "Sampling: dual-averaging target acceptance statistic."
         case .denseMetric: return "Sampling: dense (true) or diagonal (false) mass matrix."
+        case .adaptMetric: return "Sampling: re-estimate the mass matrix during warm-up (Stan's windows), or false: keep the starting metric (the source's covariance from its previous pass, else the Laplace covariance) and adapt only the step size."
         case .optimizerIterations: return "L-BFGS iterations per patch (optimize, and first sampling patch of a source)."
         case .activeRadius: return "Sources within this distance (arcsec) of a region's seed source are fitted together."
         case .fixedRadius: return "Sources within this distance (arcsec) of an active source are held fixed and subtracted."
@@ -92,6 +95,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         targetAcceptance = try c.decodeIfPresent(Double.self, forKey: .targetAcceptance) ?? d.targetAcceptance
         denseMetric = try c.decodeIfPresent(Bool.self, forKey: .denseMetric) ?? d.denseMetric
         optimizerIterations = try c.decodeIfPresent(Int.self, forKey: .optimizerIterations) ?? d.optimizerIterations
+        adaptMetric = try c.decodeIfPresent(Bool.self, forKey: .adaptMetric) ?? d.adaptMetric
         activeRadius = try c.decodeIfPresent(Double.self, forKey: .activeRadius) ?? d.activeRadius
         fixedRadius = try c.decodeIfPresent(Double.self, forKey: .fixedRadius) ?? d.fixedRadius
         roi = try c.decodeIfPresent(Double.self, forKey: .roi) ?? d.roi
@@ -161,6 +165,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         s.targetAcceptance = targetAcceptance
         s.denseMetric = denseMetric
         s.optimizerIterations = optimizerIterations
+        s.adaptMetric = adaptMetric
         return s
     }
 }

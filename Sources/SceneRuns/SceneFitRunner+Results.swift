@@ -54,7 +54,7 @@ extension SceneFitRunner {
         try f.write(s.map(\.ra), to: "/state/ra")
         try f.write(s.map(\.dec), to: "/state/dec")
         try f.write(s.map(\.q), to: "/state/q")
-        try f.write(s.map(\.pa), to: "/state/pa")
+        try f.write(s.map { SceneCatalog.wrappedPA($0.pa) }, to: "/state/pa")
         try f.write(s.map(\.sersic), to: "/state/sersic")
         try f.write(s.map(\.rhalf), to: "/state/rhalf")
         try f.write(s.flatMap(\.flux), shape: [s.count, bands.count], to: "/state/flux")

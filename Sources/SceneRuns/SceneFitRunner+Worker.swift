@@ -9,9 +9,12 @@ extension SceneFitRunner {
                           mode: FitSettings.Mode, bands: [String], results: HDF5File, rank: Int) throws -> RegionOutcome {
         let t0 = Date()
         let patch = try builder.build(active: task.active, roi: task.roi, fixed: task.fixed, anchors: task.anchors)
-        let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds)
         let layout = patch.kernel.layout
-        let fit = try PatchFitter.fit(posterior: posterior, start: patch.kernel.parameters(of: patch.start),
+        let start = patch.kernel.parameters(of: patch.start)
+        // pa intervals centred on each galaxy's current pa (see PatchPosterior).
+        let paCentres = (0..<layout.sourceCount).map { s in layout.index(ofSource: s, .pa).map { start[$0] } }
+        let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres)
+        let fit = try PatchFitter.fit(posterior: posterior, start: start,
                                       covariances: task.covariances, settings: settings, seed: seed, stream: UInt64(task.region.patchID))
         let summary = FitSummary(fit: fit, posterior: posterior, plane: patch.plane, active: task.active, bands: bands,
                                  sampled: mode == .sample)

@@ -16,10 +16,10 @@ import TesseraRun
 /// `target_iterations / draws_per_patch`.
 public struct ScenePasses: Codable, Sendable, Equatable {
     public var min = 2
-    public var max = 8
+    public var max = 5
     public var maxabs = 1e-6
     public var maxfrac = 1e-3
-    public var maxerr = 0.1
+    public var maxerr = 0.5
     public init() {}
 
     public enum CodingKeys: String, CodingKey, CaseIterable { case min, max, maxabs, maxfrac, maxerr }
