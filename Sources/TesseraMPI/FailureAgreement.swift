@@ -37,7 +37,7 @@ public struct FailureAgreement: @unchecked Sendable {
             if Date() > deadline { return nil }
             usleep(5_000)
         }
-        guard let gathered = try? comm.gather(message: message) else { return comm.isRoot ? nil : [] }
-        return gathered ?? []
+        // gather gives the messages on rank 0 and nil elsewhere; if it fails, rank 0 aborts instead.
+        do { return try comm.gather(message: message) ?? [] } catch { return comm.isRoot ? nil : [] }
     }
 }
