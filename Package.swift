@@ -75,6 +75,7 @@ let package = Package(
         .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -130,6 +131,7 @@ let package = Package(
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         .testTarget(name: "StrongLensingTests", dependencies: ["StrongLensing", "HaloProfiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LensInferenceTests", dependencies: ["LensInference", "StrongLensing", "Microlensing", "LensingRuns", "HaloProfiles", "TesseraSupport"], resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
