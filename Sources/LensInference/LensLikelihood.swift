@@ -47,18 +47,18 @@ public struct LensLikelihood: Sendable {
                         shear1: p.shear1, shear2: p.shear2, cosmology: cosmology)
     }
 
-    /// ln L of the positions and fluxes.
-    /// - Parameter microlensing: marginalise microlensing with the table (true) or ignore it (false).
-    public func logLikelihood(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool = true) throws -> Double {
-        guard let g = galaxy(p, alphaSPS: alphaSPS) else { return -.infinity }
+    /// The model's non-central images matched to the observed ones (element i goes with observed image i), and
+    /// the positions' χ²; nil where the parameters give no valid lens or a different number of images.
+    public func matchedImages(_ p: LensParameters, alphaSPS: Double) -> (images: [LensImage], chi2: Double)? {
+        guard let g = galaxy(p, alphaSPS: alphaSPS) else { return nil }
         let predicted: [LensImage]
         do {
             predicted = try g.images(sourceX: p.sourceX, sourceY: p.sourceY, solver: solver).filter { $0.kind != .maximum }
         } catch {
-            return -.infinity  // a source on a caustic or an invalid position: no finite likelihood
+            return nil  // a source on a caustic or an invalid position: no finite likelihood
         }
         let obs = lens.images
-        guard predicted.count == obs.count else { return -.infinity }
+        guard predicted.count == obs.count else { return nil }
         // Least-χ² assignment of predicted to observed images.
         var best: [Int] = [], bestChi2 = Double.infinity
         for perm in Self.permutations(obs.count) {
@@ -69,11 +69,26 @@ public struct LensLikelihood: Sendable {
             }
             if chi2 < bestChi2 { (bestChi2, best) = (chi2, perm) }
         }
-        var logL = -0.5 * bestChi2
-        for o in obs { logL -= 2 * Double.log(o.positionError * Double.sqrt(2 * Double.pi)) }
-        let sourceFlux = Double.exp10(p.logSourceFlux)
-        for (i, j) in best.enumerated() {
-            let img = predicted[j], o = obs[i]
+        return (best.map { predicted[$0] }, bestChi2)
+    }
+
+    /// ln L of the positions and fluxes.
+    /// - Parameter microlensing: marginalise microlensing with the table (true) or ignore it (false).
+    public func logLikelihood(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool = true) throws -> Double {
+        guard let (images, chi2) = matchedImages(p, alphaSPS: alphaSPS) else { return -.infinity }
+        var logL = -0.5 * chi2
+        for o in lens.images { logL -= 2 * Double.log(o.positionError * Double.sqrt(2 * Double.pi)) }
+        return logL + (try fluxLogLikelihood(images, logSourceFlux: p.logSourceFlux, microlensing: useTable))
+    }
+
+    /// The flux part of ln L for matched model images (from `matchedImages`) and a source flux.
+    public func fluxLogLikelihood(_ images: [LensImage], logSourceFlux: Double, microlensing useTable: Bool) throws -> Double {
+        let obs = lens.images
+        precondition(images.count == obs.count, "one model image per observed image")
+        var logL = 0.0
+        let sourceFlux = Double.exp10(logSourceFlux)
+        for i in obs.indices {
+            let img = images[i], o = obs[i]
             let macroFlux = sourceFlux * abs(img.magnification)
             let density: Double
             if useTable {
