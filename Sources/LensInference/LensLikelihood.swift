@@ -13,7 +13,9 @@ import StrongLensing
 ///   observed flux has density p(F | F_s |μ|) from `MicrolensedFlux.likelihood` (microlensing marginalised at
 ///   that image's (κ, |γ|, s, source size), convolved with its Gaussian flux error) or, with `microlensing` false,
 ///   N(F; F_s |μ|, σ_F).
-/// A model with a different number of non-central images than observed, or an invalid lens, has log L = −∞.
+/// A model with a different number of non-central images than observed, or an invalid lens, has log L = −∞; so
+/// does an observed flux that no microlensing factor within the table's log μ range can reach within ~38σ
+/// (its density underflows), since the table gives that no probability.
 /// An image whose (κ, |γ|, s) is outside the table throws `LensInferenceError.outsideTable` naming the lens, the
 /// image (index in the observed list) and the values: a sampler must not silently treat it as impossible.
 ///
@@ -90,7 +92,6 @@ public struct LensLikelihood: Sendable {
         for i in obs.indices {
             let img = images[i], o = obs[i]
             let macroFlux = sourceFlux * abs(img.magnification)
-            let density: Double
             if useTable {
                 guard let ml = microlensing else {
                     throw LensInferenceError.invalidLens(lens: lens.id, reason: "microlensing requested but no table given")
@@ -98,11 +99,10 @@ public struct LensLikelihood: Sendable {
                 let gamma = (img.gamma1 * img.gamma1 + img.gamma2 * img.gamma2).squareRoot()
                 let pdf = try ml.pdf(kappa: img.kappa, gamma: gamma, s: img.smoothFraction, sourceSize: sourceSize,
                                      lens: lens.id, image: i)
-                density = ml.likelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux, pdf: pdf)
+                logL += Double.log(ml.likelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux, pdf: pdf))
             } else {
-                density = MicrolensedFlux.gaussianLikelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux)
+                logL += MicrolensedFlux.gaussianLogLikelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux)
             }
-            logL += Double.log(density)
         }
         return logL
     }

@@ -99,9 +99,10 @@ public struct MicrolensedFlux: Sendable {
         return max(0, sum / Double.log(10))
     }
 
-    /// p(F | m₀) without microlensing: N(F; m₀, σ).
-    public static func gaussianLikelihood(flux: Double, sigma: Double, macroFlux: Double) -> Double {
+    /// ln p(F | m₀) without microlensing: ln N(F; m₀, σ), in log form so that a flux many σ off (microlensing
+    /// ignored) stays finite.
+    public static func gaussianLogLikelihood(flux: Double, sigma: Double, macroFlux: Double) -> Double {
         let u = (flux - macroFlux) / sigma
-        return Double.exp(-0.5 * u * u) / (sigma * Double.sqrt(2 * Double.pi))
+        return -0.5 * u * u - Double.log(sigma * Double.sqrt(2 * Double.pi))
     }
 }

@@ -7,9 +7,10 @@ import TesseraSupport
 /// its images (`LensSolver`), microlensing factors drawn from the magnification table at each image's
 /// (κ, |γ|, s, source size), observational noise, and the survey's selection (`SurveySettings`).
 ///
-/// Draw i uses its own stream `RandomSource(seed:stream: i)` and always consumes the same random numbers in
-/// the same order, so that two η evaluated with one seed use common random numbers: what `SelectionFunction`
-/// relies on for a smooth Monte Carlo A(η).
+/// Draw i uses its own stream `RandomSource(seed:stream: i)`; the lens's parameters always come from the stream's
+/// first 8 normal and 4 uniform deviates (the microlensing and noise deviates follow, image by image), so two η
+/// evaluated with one seed map the same deviates to their lenses — common random numbers, which make the
+/// differences of the Monte Carlo A(η) in `SelectionFunction` far less noisy than each value.
 ///
 /// Microlensing comes from the table's interpolated PDF (`MicrolensedFlux`), not from individual kept maps:
 /// a draw from the PDF is a draw of one pixel of a random map at that (κ, γ, s), which is what a single epoch
