@@ -80,6 +80,7 @@ let package = Package(
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
+        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -127,7 +128,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", "StrongLensing", .product(name: "SystemPackage", package: "swift-system")],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", "StrongLensing", "LensInference", .product(name: "SystemPackage", package: "swift-system")],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -155,6 +156,7 @@ let package = Package(
         .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LensInferenceTests", dependencies: ["LensInference", "StrongLensing", "Microlensing", "LensingRuns", "HaloProfiles", "TesseraSupport"], resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.

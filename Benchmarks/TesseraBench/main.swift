@@ -11,6 +11,7 @@ import Foundation
 //   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 //   swift run -c release tessera-bench halofits HALO_DIR [REPEATS [OUT.csv]]
 //   swift run -c release tessera-bench lens-solver [FIXTURE_DIR]   (all 1000 lenstronomy fixture lenses)
+//   swift run -c release tessera-bench lens-likelihood [TABLE.h5 [QUADS]]   (per-lens likelihood speed, A(η) draw cost)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -40,7 +41,10 @@ case "margin":
                         fieldRadius: arguments.count > 4 ? Double(arguments[4]) : nil)
 case "lens-solver":
     LensSolverBenchmark.run(fixtures: arguments.count > 1 ? arguments[1] : "Tests/StrongLensingTests/Fixtures")
+case "lens-likelihood":
+    LensLikelihoodBenchmark.run(table: arguments.count > 1 ? arguments[1] : "Tests/LensInferenceTests/Fixtures/microlensing-table.h5",
+                                quads: arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR] | lens-likelihood [TABLE.h5 [QUADS]]")
     exit(2)
 }

@@ -1,0 +1,138 @@
+import HaloProfiles
+import RealModule
+import StrongLensing
+
+/// The likelihood of one lens's data — image positions and fluxes — given its parameters (`LensParameters`) and
+/// α_sps, with microlensing marginalised through the magnification table (`MicrolensedFlux`) or ignored.
+///
+/// The lens is rebuilt from the data's z_l, z_s, M_sps, R_e (taken as exact), α_sps and the parameters; the
+/// solver finds its images and the central (maximum) image is dropped, as in the mock's selection. Then:
+/// - positions: predicted images are matched to the observed ones by the assignment of least χ² (all
+///   permutations; at most 4 images), each axis a Gaussian with the image's `positionError`;
+/// - fluxes: with the source flux F_s a parameter, the flux *ratios* are what constrain the lens: each image's
+///   observed flux has density p(F | F_s |μ|) from `MicrolensedFlux.likelihood` (microlensing marginalised at
+///   that image's (κ, |γ|, s, source size), convolved with its Gaussian flux error) or, with `microlensing` false,
+///   N(F; F_s |μ|, σ_F).
+/// A model with a different number of non-central images than observed, or an invalid lens, has log L = −∞; so
+/// does an observed flux that no microlensing factor within the table's log μ range can reach within ~38σ
+/// (its density underflows), since the table gives that no probability.
+/// An image whose (κ, |γ|, s) is outside the table throws `LensInferenceError.outsideTable` naming the lens, the
+/// image (index in the observed list) and the values: a sampler must not silently treat it as impossible.
+///
+/// Gradients: `gradient` is a central finite difference (steps in `finiteDifferenceSteps`); no piece here has
+/// analytic derivatives yet (the solver's image positions would need implicit differentiation of the lens
+/// equation, and the table PDF is piecewise constant in μ, smoothed only by the flux-error convolution).
+public struct LensLikelihood: Sendable {
+    public let lens: MockLens
+    public let cosmology: Cosmology
+    /// The table PDF; nil allows only `microlensing: false`.
+    public let microlensing: MicrolensedFlux?
+    /// Source size in the table's units (microlens Einstein radii).
+    public var sourceSize: Double
+    public var solver = LensSolver()
+    /// Central-difference steps for (logHaloMass, shear1, shear2, sourceX, sourceY, logSourceFlux).
+    public var finiteDifferenceSteps: [Double] = [1e-5, 1e-6, 1e-6, 1e-6, 1e-6, 1e-6]
+
+    public init(lens: MockLens, cosmology: Cosmology, microlensing: MicrolensedFlux?, sourceSize: Double) throws(LensInferenceError) {
+        guard lens.images.count >= 2 else { throw .invalidLens(lens: lens.id, reason: "needs at least 2 images, has \(lens.images.count)") }
+        self.lens = lens
+        self.cosmology = cosmology
+        self.microlensing = microlensing
+        self.sourceSize = sourceSize
+    }
+
+    /// The lens galaxy for these parameters, or nil where they describe no valid lens.
+    public func galaxy(_ p: LensParameters, alphaSPS: Double) -> LensGalaxy? {
+        try? LensGalaxy(lensRedshift: lens.lensRedshift, sourceRedshift: lens.sourceRedshift,
+                        stellarMassSPS: Double.exp10(lens.logMsps), alphaSPS: alphaSPS,
+                        effectiveRadiusKpc: Double.exp10(lens.logEffectiveRadius), haloMass: Double.exp10(p.logHaloMass),
+                        shear1: p.shear1, shear2: p.shear2, cosmology: cosmology)
+    }
+
+    /// The model's non-central images matched to the observed ones (element i goes with observed image i), and
+    /// the positions' χ²; nil where the parameters give no valid lens or a different number of images.
+    public func matchedImages(_ p: LensParameters, alphaSPS: Double) -> (images: [LensImage], chi2: Double)? {
+        guard let g = galaxy(p, alphaSPS: alphaSPS) else { return nil }
+        let predicted: [LensImage]
+        do {
+            predicted = try g.images(sourceX: p.sourceX, sourceY: p.sourceY, solver: solver).filter { $0.kind != .maximum }
+        } catch {
+            return nil  // a source on a caustic or an invalid position: no finite likelihood
+        }
+        let obs = lens.images
+        guard predicted.count == obs.count else { return nil }
+        // Least-χ² assignment of predicted to observed images.
+        var best: [Int] = [], bestChi2 = Double.infinity
+        for perm in Self.permutations(obs.count) {
+            var chi2 = 0.0
+            for (i, j) in perm.enumerated() {
+                let dx = predicted[j].x - obs[i].x, dy = predicted[j].y - obs[i].y
+                chi2 += (dx * dx + dy * dy) / (obs[i].positionError * obs[i].positionError)
+            }
+            if chi2 < bestChi2 { (bestChi2, best) = (chi2, perm) }
+        }
+        return (best.map { predicted[$0] }, bestChi2)
+    }
+
+    /// ln L of the positions and fluxes.
+    /// - Parameter microlensing: marginalise microlensing with the table (true) or ignore it (false).
+    public func logLikelihood(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool = true) throws -> Double {
+        guard let (images, chi2) = matchedImages(p, alphaSPS: alphaSPS) else { return -.infinity }
+        var logL = -0.5 * chi2
+        for o in lens.images { logL -= 2 * Double.log(o.positionError * Double.sqrt(2 * Double.pi)) }
+        return logL + (try fluxLogLikelihood(images, logSourceFlux: p.logSourceFlux, microlensing: useTable))
+    }
+
+    /// The flux part of ln L for matched model images (from `matchedImages`) and a source flux.
+    public func fluxLogLikelihood(_ images: [LensImage], logSourceFlux: Double, microlensing useTable: Bool) throws -> Double {
+        let obs = lens.images
+        precondition(images.count == obs.count, "one model image per observed image")
+        var logL = 0.0
+        let sourceFlux = Double.exp10(logSourceFlux)
+        for i in obs.indices {
+            let img = images[i], o = obs[i]
+            let macroFlux = sourceFlux * abs(img.magnification)
+            if useTable {
+                guard let ml = microlensing else {
+                    throw LensInferenceError.invalidLens(lens: lens.id, reason: "microlensing requested but no table given")
+                }
+                let gamma = (img.gamma1 * img.gamma1 + img.gamma2 * img.gamma2).squareRoot()
+                let pdf = try ml.pdf(kappa: img.kappa, gamma: gamma, s: img.smoothFraction, sourceSize: sourceSize,
+                                     lens: lens.id, image: i)
+                logL += Double.log(ml.likelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux, pdf: pdf))
+            } else {
+                logL += MicrolensedFlux.gaussianLogLikelihood(flux: o.flux, sigma: o.fluxError, macroFlux: macroFlux)
+            }
+        }
+        return logL
+    }
+
+    /// ∂ ln L / ∂(parameter vector) by central finite differences (see the type doc); NaN where a step crosses
+    /// into −∞ (an image appearing or disappearing).
+    public func gradient(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool = true) throws -> [Double] {
+        var out = [Double](repeating: 0, count: 6)
+        for k in 0..<6 {
+            var plus = p, minus = p
+            plus.vector[k] += finiteDifferenceSteps[k]
+            minus.vector[k] -= finiteDifferenceSteps[k]
+            let fp = try logLikelihood(plus, alphaSPS: alphaSPS, microlensing: useTable)
+            let fm = try logLikelihood(minus, alphaSPS: alphaSPS, microlensing: useTable)
+            out[k] = fp.isFinite && fm.isFinite ? (fp - fm) / (2 * finiteDifferenceSteps[k]) : .nan
+        }
+        return out
+    }
+
+    /// All permutations of 0..<n (n ≤ 5 here).
+    static func permutations(_ n: Int) -> [[Int]] {
+        if n <= 1 { return [Array(0..<n)] }
+        var out: [[Int]] = []
+        for p in permutations(n - 1) {
+            for pos in 0...p.count {
+                var q = p
+                q.insert(n - 1, at: pos)
+                out.append(q)
+            }
+        }
+        return out
+    }
+}
