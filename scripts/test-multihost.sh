@@ -135,7 +135,9 @@ demo_timed() {
   on local 4 "$work/demo-local.log" demo --out "$work/demo-local" && t1[demo]=$seconds &&
   on "$two" 4 "$work/demo-hosts.log" demo --out "$work/demo-hosts" && t2[demo]=$seconds &&
   finished_on "$work/demo-hosts/sample" "$both" || return 1
-  for d in demo-local demo-hosts; do jq -e '[.iterations[] == 100] | all' "$work/$d/sample/state.json" || return 1; done
+  for d in demo-local demo-hosts; do
+    jq -e --argjson t "$(jq .target_iterations "$work/$d/sample/params.json")" '[.iterations[] == $t] | all' "$work/$d/sample/state.json" || return 1
+  done
 }
 check "demo, 3 workers (timed): 1 host x 4 ranks and 2 hosts x 2 ranks fit every source" demo_timed
 
@@ -190,21 +192,22 @@ killed_run() {
 run=$work/sample-run
 checked_in() { jq '.checkedIn | length' "$run/state.json" 2>/dev/null || echo 0; }
 sample_lost_host() {
-  local before
+  local before target
+  target=$(jq .target_iterations "$work/demo-hosts/sample/params.json")
   killed_run sample tnode2 tnode1 checked_in 3 sample --config "$work/demo-hosts/sample/params.json" --out "$run" &&
   before=$(jq -c .checkedIn "$run/state.json") &&
-  jq -e '[.iterations[] == 100] | all | not' "$run/state.json" >/dev/null &&
+  jq -e --argjson t "$target" '[.iterations[] == $t] | all | not' "$run/state.json" >/dev/null &&
   on tnode1:2 2 "$work/sample-resume.log" sample --resume "$run" && grep -q resuming "$work/sample-resume.log" &&
   # state.json: no check-in twice, none from before the kill lost, every source at its target.
-  jq -e --argjson before "$before" '(.checkedIn | length) == (.checkedIn | unique | length)
-      and ($before - .checkedIn == []) and ([.iterations[] == 100] | all)' "$run/state.json" &&
+  jq -e --argjson before "$before" --argjson t "$target" '(.checkedIn | length) == (.checkedIn | unique | length)
+      and ($before - .checkedIn == []) and ([.iterations[] == $t] | all)' "$run/state.json" &&
   # patches.jsonl: each patch checked in once, the same patches as state.json, and each source's
   # draws over its check-ins add up to the target exactly (none counted twice, none dropped).
-  jq -se --slurpfile st "$run/state.json" '[.[] | select(.event == "checkin")] as $in
+  jq -se --slurpfile st "$run/state.json" --argjson t "$target" '[.[] | select(.event == "checkin")] as $in
       | ($in | map(.patch) | length == (unique | length))
         and (($in | map(.patch) | sort) == ($st[0].checkedIn | sort))
         and ([$in[] | .draws as $d | .active[] | {id: ., d: $d}] | group_by(.id)
-             | length == ($st[0].iterations | length) and (map(map(.d) | add == 100) | all))' "$run/patches.jsonl" &&
+             | length == ($st[0].iterations | length) and (map(map(.d) | add == $t) | all))' "$run/patches.jsonl" &&
   finished_on "$run" '["tnode1"]'
 }
 check "sample: tnode2 killed mid-run, resumed on tnode1: every source at target, no check-in lost or doubled" sample_lost_host

@@ -131,7 +131,8 @@ if [ $batch -ne 0 ]; then cat "$work/batch.log"; else grep -E '^(ok|note)' "$wor
 demo="$work/demo"
 if mpirun -np 4 --oversubscribe "$bin" demo --out "$demo" >"$work/demo.log" 2>&1 \
    && h5dump -H "$demo/sample/results.h5" >/dev/null \
-   && h5dump -d /state/n_iter "$demo/sample/results.h5" | grep -q "100, 100" \
+   && t=$(jq .target_iterations "$demo/sample/params.json") \
+   && h5dump -d /state/n_iter "$demo/sample/results.h5" | grep -q "$t, $t" \
    && [ -s "$demo/sample/postprocess/summary.fits" ] && [ -s "$demo/sample/catalog.fits" ]; then
   passed=$((passed + 1)); echo "ok   mpirun -np 4 tessera demo"
 else
