@@ -115,7 +115,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", .product(name: "SystemPackage", package: "swift-system")],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", "Stamps", "StampFitting", .product(name: "SystemPackage", package: "swift-system")],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.
@@ -139,6 +139,7 @@ let package = Package(
         .testTarget(name: "SceneFittingTests", dependencies: ["SceneFitting", "SceneModel", "Astrometry", "Inference", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport"]),
+        .testTarget(name: "StampFittingTests", dependencies: ["StampFitting", "Stamps", "SceneModel"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.

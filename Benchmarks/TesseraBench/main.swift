@@ -10,6 +10,7 @@ import Foundation
 //     (SceneModel is built for AVX2 + FMA on x86-64; TESSERA_PORTABLE=1 for baseline code)
 //   swift run -c release tessera-bench nuts [WARMUP [DRAWS [CHAINS]]]   (see Benchmarks/nuts_vs_numpyro.sh)
 //   swift run -c release tessera-bench halofits HALO_DIR [REPEATS [OUT.csv]]
+//   swift run -c release tessera-bench mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]]   (see Benchmarks/mof_tile.sh)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -37,7 +38,11 @@ case "margin":
                         seeds: arguments.count > 2 ? Int(arguments[2]) ?? 10 : 10,
                         compensate: arguments.count > 3 ? arguments[3] != "0" : true,
                         fieldRadius: arguments.count > 4 ? Double(arguments[4]) : nil)
+case "mof":
+    func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
+    MOFTileBenchmark.run(objects: count(1, 2000), seed: UInt64(count(2, 1)), speedObjects: count(3, 200),
+                         output: arguments.count > 4 ? arguments[4] : nil)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]]")
     exit(2)
 }
