@@ -283,6 +283,70 @@ public enum StampFitter {
         return errors
     }
 
+    /// The starting sources with their fluxes replaced by the weighted least-squares fluxes of
+    /// all of them at once on `p`'s stamps, their shapes and positions held at the starts.
+    ///
+    /// Why: every stamp-sum guess holds the light of the whole blend, so a joint fit from them
+    /// starts with the group's flux counted k times, and in a close pair it can settle in a
+    /// wrong split (one member swelling over the other). With the shapes fixed the model is
+    /// linear in the fluxes, so the split at the catalogue positions is one small solve.
+    /// Falls back to the given starts where the system is singular or a flux comes out ≤ 0.
+    static func linearFluxes(_ p: Prepared, starts: [Source], plane: TangentPlane, sersic: SersicMixture) -> [Source] {
+        let k = starts.count
+        var unit: [[[Double]]] = []  // [source][exposure][pixel]
+        for s in starts {
+            var one = s
+            one.flux = [1]
+            let exposures = zip(p.patch.exposures, p.patch.astrometry).map { e, a -> PatchExposure in
+                var e = e
+                e.astrometry = [a]
+                return e
+            }
+            guard let kernel = try? SceneKernel(patch: Patch(bands: ["flux"], plane: plane, exposures: exposures), sersic: sersic,
+                                                isPoint: [false]) else { return starts }
+            unit.append(kernel.modelImages(kernel.parameters(of: [PatchSource(one, plane: plane)])))
+        }
+        // Normal equations A f = b with A_ij = Σ w m_i m_j, b_i = Σ w m_i d (w = 1/σ²).
+        var a = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        var b = [Double](repeating: 0, count: k)
+        for (e, exposure) in p.patch.exposures.enumerated() {
+            for px in exposure.data.indices {
+                let w = exposure.inverseError[px] * exposure.inverseError[px]
+                for i in 0..<k {
+                    let mi = unit[i][e][px] * w
+                    b[i] += mi * exposure.data[px]
+                    for j in 0..<k { a[i][j] += mi * unit[j][e][px] }
+                }
+            }
+        }
+        guard let f = solve(a, b), f.allSatisfy({ $0 > 0 && $0.isFinite }) else { return starts }
+        return zip(starts, f).map { s, flux in
+            var s = s
+            s.flux = [flux]
+            return s
+        }
+    }
+
+    /// Solves a small dense system by Gaussian elimination with partial pivoting; nil if singular.
+    static func solve(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+        var m = a, r = b
+        let n = b.count
+        for c in 0..<n {
+            guard let p = (c..<n).max(by: { abs(m[$0][c]) < abs(m[$1][c]) }), abs(m[p][c]) > 1e-300 else { return nil }
+            m.swapAt(c, p); r.swapAt(c, p)
+            for i in (c + 1)..<n {
+                let f = m[i][c] / m[c][c]
+                for j in c..<n { m[i][j] -= f * m[c][j] }
+                r[i] -= f * r[c]
+            }
+        }
+        var x = [Double](repeating: 0, count: n)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            x[i] = (r[i] - ((i + 1)..<n).reduce(0) { $0 + m[i][$1] * x[$1] }) / m[i][i]
+        }
+        return x
+    }
+
     /// MOF starting values of member `p`: every member of the group fitted at once (maximum
     /// likelihood) on `p`'s own stamps, each at its own catalogue anchor; returns the fitted
     /// sources in `members` order (only `p`'s own entry is used).
@@ -305,6 +369,7 @@ public enum StampFitter {
                          settings: StampFitSettings, sersic: SersicMixture, optimize: Bool,
                          seed: UInt64, stream: UInt64) throws -> FitSummary {
         let k = members.count
+        let starts = optimize ? linearFluxes(p, starts: starts, plane: plane, sersic: sersic) : starts
         let exposures = zip(p.patch.exposures, p.patch.astrometry).map { e, a -> PatchExposure in
             var e = e
             e.astrometry = Array(repeating: a, count: k)
