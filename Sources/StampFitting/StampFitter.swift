@@ -32,6 +32,13 @@ public struct StampFitSettings: Codable, Sendable, Equatable {
     public var maxAbs: [Double] = [1e-3, 1e-3, 0, 1e-3, 1e-3, 1e-3, 1e-4]
     public var maxFrac: [Double] = [0, 0, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]
     public var maxErr = 0.1
+    /// MOF starting values for groups of at most this many members: a joint fit of every member
+    /// on each member's own stamps (0: start from the stamp-sum guesses, as ngmixer does). See
+    /// `StampFitter.jointStart`.
+    public var jointStartMaxMembers = 4
+    /// MOF errors with the neighbours free (see `StampFitter.marginalErrors`) instead of with
+    /// them held at their latest models.
+    public var marginalErrors = true
     /// NUTS warm-up iterations and kept draws per member.
     public var warmup = 150
     public var draws = 200
@@ -165,6 +172,19 @@ public enum StampFitter {
                 results[fitted[0]].passes = 1
                 results[fitted[0]].converged = results[fitted[0]].flags & StampFitFlags.fitFailed == 0
             } else if fitted.count > 1 {
+                if fitted.count <= settings.jointStartMaxMembers {
+                    let starts = fitted.map { current[$0]! }
+                    for m in fitted {
+                        // A failed joint fit leaves m at its stamp-sum guess (MOF still runs).
+                        guard let sources = try? jointStart(prepared[m]!, members: fitted.map { prepared[$0]! }, starts: starts,
+                                                            plane: plane, settings: settings, sersic: sersic, seed: seed,
+                                                            stream: UInt64(m))
+                        else { continue }
+                        let j = fitted.firstIndex(of: m)!
+                        current[m] = sources[j]
+                        results[m].source = sources[j]
+                    }
+                }
                 let local = Dictionary(uniqueKeysWithValues: fitted.enumerated().map { ($1, $0) })
                 var tracker = PassTracker(rule: try settings.rule,
                                           neighbours: fitted.map { m in fitted.filter { $0 != m }.map { local[$0]! } })
@@ -172,6 +192,10 @@ public enum StampFitter {
                     for (k, m) in fitted.enumerated() where tracker.needsPass(k) {
                         fitOne(m, sample: false, stream: UInt64(m))
                         guard let s = results[m].source else { tracker.exclude(k); continue }
+                        if settings.marginalErrors {
+                            results[m].errors = marginalErrors(m, fitted: fitted, prepared: prepared, results: results,
+                                                               plane: plane, settings: settings, sersic: sersic, seed: seed)
+                        }
                         let (values, errors) = convergenceVector(s, errors: results[m].errors, plane: plane)
                         try tracker.record(k, values: values, errors: errors)
                     }
@@ -194,10 +218,11 @@ public enum StampFitter {
     /// The MOF convergence vector of a fitted source: [ξ, η (arcsec), flux, q, pa, n, r_half], with
     /// its standard errors (ra/dec errors are already arcsec).
     static func convergenceVector(_ s: Source, errors: [String: Double], plane: TangentPlane) -> ([Double], [Double]) {
+        // Catalog order is [flux, ra, dec, q, pa, sersic, rhalf]; the rule's order (the order of
+        // `StampFitSettings.maxAbs`/`maxFrac`) puts the position first.
         let o = plane.offsets(ra: s.ra, dec: s.dec)
-        let names = CatalogColumns.names(bands: ["flux"], isPoint: false)
-        let values = [o.xi, o.eta] + Array(CatalogColumns.values(s).dropFirst(2))
-        let errs = names.map { errors[$0] ?? .nan }
+        let values = [o.xi, o.eta, s.flux[0], s.q, s.pa, s.sersic, s.rhalf]
+        let errs = ["ra", "dec", "flux", "q", "pa", "sersic", "rhalf"].map { errors[$0] ?? .nan }
         return (values, errs)
     }
 
@@ -240,6 +265,131 @@ public enum StampFitter {
             result.draws = draws
         }
         return result
+    }
+
+    /// Member m's errors with its neighbours free: the joint Laplace covariance of the whole group
+    /// on m's stamps at the members' latest values (see `jointFit`). A member's error conditional
+    /// on fixed neighbours is too small wherever their light overlaps (the flux can be traded
+    /// between them); the marginal one is what the pulls of blended objects need. Kept per column
+    /// only where it is finite and not below the conditional error (a marginal variance is never
+    /// smaller; a smaller one means the joint Hessian was not positive definite).
+    static func marginalErrors(_ m: Int, fitted: [Int], prepared: [Prepared?], results: [ObjectFit], plane: TangentPlane,
+                               settings: StampFitSettings, sersic: SersicMixture, seed: UInt64) -> [String: Double] {
+        var errors = results[m].errors
+        let group = fitted.filter { results[$0].source != nil }
+        guard group.count > 1, let j = group.firstIndex(of: m),
+              let summary = try? jointFit(prepared[m]!, members: group.map { prepared[$0]! },
+                                          starts: group.map { results[$0].source! }, plane: plane, settings: settings,
+                                          sersic: sersic, optimize: false, seed: seed, stream: UInt64(m))
+        else { return errors }
+        for (name, marginal) in summary.uncertainties[j] {
+            if let conditional = errors[name], marginal.isFinite, marginal >= conditional { errors[name] = marginal }
+        }
+        return errors
+    }
+
+    /// The starting sources with their fluxes replaced by the weighted least-squares fluxes of
+    /// all of them at once on `p`'s stamps, their shapes and positions held at the starts.
+    ///
+    /// Why: every stamp-sum guess holds the light of the whole blend, so a joint fit from them
+    /// starts with the group's flux counted k times, and in a close pair it can settle in a
+    /// wrong split (one member swelling over the other). With the shapes fixed the model is
+    /// linear in the fluxes, so the split at the catalogue positions is one small solve.
+    /// Falls back to the given starts where the system is singular or a flux comes out ≤ 0.
+    static func linearFluxes(_ p: Prepared, starts: [Source], plane: TangentPlane, sersic: SersicMixture) -> [Source] {
+        let k = starts.count
+        var unit: [[[Double]]] = []  // [source][exposure][pixel]
+        for s in starts {
+            var one = s
+            one.flux = [1]
+            let exposures = zip(p.patch.exposures, p.patch.astrometry).map { e, a -> PatchExposure in
+                var e = e
+                e.astrometry = [a]
+                return e
+            }
+            guard let kernel = try? SceneKernel(patch: Patch(bands: ["flux"], plane: plane, exposures: exposures), sersic: sersic,
+                                                isPoint: [false]) else { return starts }
+            unit.append(kernel.modelImages(kernel.parameters(of: [PatchSource(one, plane: plane)])))
+        }
+        // Normal equations A f = b with A_ij = Σ w m_i m_j, b_i = Σ w m_i d (w = 1/σ²).
+        var a = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        var b = [Double](repeating: 0, count: k)
+        for (e, exposure) in p.patch.exposures.enumerated() {
+            for px in exposure.data.indices {
+                let w = exposure.inverseError[px] * exposure.inverseError[px]
+                for i in 0..<k {
+                    let mi = unit[i][e][px] * w
+                    b[i] += mi * exposure.data[px]
+                    for j in 0..<k { a[i][j] += mi * unit[j][e][px] }
+                }
+            }
+        }
+        guard let f = solve(a, b), f.allSatisfy({ $0 > 0 && $0.isFinite }) else { return starts }
+        return zip(starts, f).map { s, flux in
+            var s = s
+            s.flux = [flux]
+            return s
+        }
+    }
+
+    /// Solves a small dense system by Gaussian elimination with partial pivoting; nil if singular.
+    static func solve(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+        var m = a, r = b
+        let n = b.count
+        for c in 0..<n {
+            guard let p = (c..<n).max(by: { abs(m[$0][c]) < abs(m[$1][c]) }), abs(m[p][c]) > 1e-300 else { return nil }
+            m.swapAt(c, p); r.swapAt(c, p)
+            for i in (c + 1)..<n {
+                let f = m[i][c] / m[c][c]
+                for j in c..<n { m[i][j] -= f * m[c][j] }
+                r[i] -= f * r[c]
+            }
+        }
+        var x = [Double](repeating: 0, count: n)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            x[i] = (r[i] - ((i + 1)..<n).reduce(0) { $0 + m[i][$1] * x[$1] }) / m[i][i]
+        }
+        return x
+    }
+
+    /// MOF starting values of member `p`: every member of the group fitted at once (maximum
+    /// likelihood) on `p`'s own stamps, each at its own catalogue anchor; returns the fitted
+    /// sources in `members` order (only `p`'s own entry is used).
+    ///
+    /// Why: refitting one member with its neighbours' latest models subtracted is block
+    /// coordinate ascent, which in a close blend converges only linearly, at a rate set by how
+    /// strongly the members' light overlaps; from stamp-sum guesses (each holding its
+    /// neighbours' light) a pair can need far more than 15 passes. The joint fit on the member's
+    /// stamps lands next to MOF's fixed point, so the passes that follow only confirm it.
+    static func jointStart(_ p: Prepared, members: [Prepared], starts: [Source], plane: TangentPlane,
+                           settings: StampFitSettings, sersic: SersicMixture, seed: UInt64, stream: UInt64) throws -> [Source] {
+        try jointFit(p, members: members, starts: starts, plane: plane, settings: settings, sersic: sersic,
+                     optimize: true, seed: seed, stream: stream).sources
+    }
+
+    /// Every member of the group modelled at once on `p`'s own stamps: optimised from `starts`
+    /// (`optimize`), or only the Laplace covariance at `starts` (the MOF values), whose member
+    /// block gives **marginal** errors — with the neighbours free, not held at their values.
+    static func jointFit(_ p: Prepared, members: [Prepared], starts: [Source], plane: TangentPlane,
+                         settings: StampFitSettings, sersic: SersicMixture, optimize: Bool,
+                         seed: UInt64, stream: UInt64) throws -> FitSummary {
+        let k = members.count
+        let starts = optimize ? linearFluxes(p, starts: starts, plane: plane, sersic: sersic) : starts
+        let exposures = zip(p.patch.exposures, p.patch.astrometry).map { e, a -> PatchExposure in
+            var e = e
+            e.astrometry = Array(repeating: a, count: k)
+            return e
+        }
+        let patch = Patch(bands: ["flux"], plane: plane, exposures: exposures)
+        let kernel = try SceneKernel(patch: patch, sersic: sersic, isPoint: Array(repeating: false, count: k))
+        let anchors = members.map { plane.offsets(ra: $0.member.object.ra, dec: $0.member.object.dec) }
+        let posterior = try PatchPosterior(kernel: kernel, anchors: anchors, bounds: settings.bounds)
+        var fs = FitSettings()
+        fs.mode = .optimize
+        if !optimize { fs.optimizerIterations = 0 }
+        let fit = try PatchFitter.fit(posterior: posterior, start: kernel.parameters(of: starts.map { PatchSource($0, plane: plane) }),
+                                      covariances: Array(repeating: nil, count: k), settings: fs, seed: seed, stream: stream)
+        return FitSummary(fit: fit, posterior: posterior, plane: plane, active: starts, bands: ["flux"], sampled: false)
     }
 
     /// An object's stamps, PSF mixtures and starting source.

@@ -1,0 +1,102 @@
+import SceneModel
+import StampFitting
+import Stamps
+import XCTest
+
+/// The stamp fitters on small mock tiles (`MockStampTile`, whose truth is known exactly): an
+/// isolated object's flux within its error and the MOF pass bookkeeping (passes, converged, flag 8). Small stamps and one epoch keep each test
+/// fast in a debug build.
+final class StampFitterTests: XCTestCase {
+    static let sersic = Result { try SersicMixture.bundled() }
+    /// Two PSF components (the mock's PSFs have two), plain MOF passes: the debug build is slow.
+    static var fast: StampFitSettings {
+        var s = StampFitSettings()
+        s.psfComponents = 2
+        s.jointStartMaxMembers = 0
+        s.marginalErrors = false
+        return s
+    }
+
+    /// A tile of `objects` objects, all blended (`blended` true) or all alone, one 24² epoch.
+    private func tile(objects: Int, blended: Bool, seed: UInt64) throws -> MockStampTile {
+        var s = MockTileSettings()
+        s.objectCount = objects
+        s.blendedFraction = blended ? 1 : 0
+        s.epochCount = 1
+        s.boxSize = 16
+        s.psfFWHMRange = 0.9...0.9
+        s.badPixelFraction = 0
+        s.seed = seed
+        return try MockStampTile.make(s)
+    }
+
+    private func members(_ tile: MockStampTile, _ indices: [Int]) -> [GroupMember] {
+        indices.map { i in
+            let o = tile.objects[i]
+            return GroupMember(index: i, object: StampObject(id: o.id, number: o.number, ra: o.ra, dec: o.dec,
+                                                             boxSize: tile.settings.boxSize,
+                                                             epochCount: tile.stamps[i].count),
+                               epochs: tile.stamps[i])
+        }
+    }
+
+    private func pull(_ fit: ObjectFit, _ truth: MockTileObject) throws -> Double {
+        let flux = try XCTUnwrap(fit.source?.flux.first)
+        let err = try XCTUnwrap(fit.errors["flux"])
+        XCTAssertTrue(err > 0 && err.isFinite)
+        return (flux - truth.flux) / err
+    }
+
+    /// An isolated object: its flux within 3.5 standard errors of the truth, an error of the size
+    /// the pixel noise implies (σ_F ≈ σ_pix·√(4π r²_eff) inflated by the free shape, ~1–4% of
+    /// these fluxes for unit noise on one epoch; bounded to 0.1–8%), one pass, converged, no flags.
+    func testIsolatedObjectFluxWithinItsError() throws {
+        let t = try tile(objects: 1, blended: false, seed: 3)
+        let fits = try StampFitter.fit(group: members(t, [0]), kind: .maxLikelihood, settings: Self.fast,
+                                       sersic: Self.sersic.get(), seed: 1)
+        let f = try XCTUnwrap(fits.first)
+        XCTAssertEqual(f.flags, 0)
+        XCTAssertEqual(f.passes, 1)
+        XCTAssertTrue(f.converged)
+        let p = try pull(f, t.objects[0])
+        XCTAssertLessThan(abs(p), 3.5, "flux \(f.source!.flux[0]) ± \(f.errors["flux"]!) vs truth \(t.objects[0].flux)")
+        let rel = f.errors["flux"]! / t.objects[0].flux
+        XCTAssertTrue(rel > 0.001 && rel < 0.08, "relative flux error \(rel)")
+        // MOF on a group of one is the same single fit.
+        let mof = try StampFitter.fit(group: members(t, [0]), kind: .mof, settings: Self.fast,
+                                      sersic: Self.sersic.get(), seed: 1)
+        XCTAssertEqual(mof.first?.source?.flux, f.source?.flux)
+        XCTAssertEqual(mof.first?.passes, 1)
+    }
+
+    /// Bookkeeping on a blended pair (no joint start or marginal errors, to stay fast): with
+    /// tolerances any change meets, both members stop at `minPasses` = 2, converged, no flag 8;
+    /// with tolerances no change can meet and `maxPasses` = 2, both stop at exactly 2 passes, not
+    /// converged, with flag 8 and still a fitted source.
+    func testPassBookkeepingAndNotConvergedFlag() throws {
+        let t = try tile(objects: 2, blended: true, seed: 5)
+        XCTAssertEqual(t.objects[0].truthGroup, t.objects[1].truthGroup)
+        let group = members(t, [0, 1])
+        var loose = Self.fast
+        loose.minPasses = 2
+        loose.maxPasses = 2
+        loose.maxErr = 1e12
+        let ok = try StampFitter.fit(group: group, kind: .mof, settings: loose, sersic: Self.sersic.get(), seed: 1)
+        for f in ok {
+            XCTAssertEqual(f.passes, 2)
+            XCTAssertTrue(f.converged)
+            XCTAssertEqual(f.flags & StampFitFlags.notConverged, 0)
+        }
+        var strict = loose
+        strict.maxAbs = [0]
+        strict.maxFrac = [0]
+        strict.maxErr = 0
+        let capped = try StampFitter.fit(group: group, kind: .mof, settings: strict, sersic: Self.sersic.get(), seed: 1)
+        for f in capped {
+            XCTAssertEqual(f.passes, 2)
+            XCTAssertFalse(f.converged)
+            XCTAssertEqual(f.flags & StampFitFlags.notConverged, StampFitFlags.notConverged)
+            XCTAssertNotNil(f.source)
+        }
+    }
+}
