@@ -32,8 +32,7 @@ enum LensingReport {
         if let mean, let theory, theory > 0, abs(mean / theory - 1) > 0.1 {
             warnings.append(String(format: "the map's mean magnification %.4g is %+.1f%% from the theory %.4g (expected for small maps: see README)", mean, 100 * (mean / theory - 1), theory))
         }
-        let size = (try? f.attribute("size_re", of: "/magnification").doubleValue) ?? 1
-        try mapFigure(&page, file: f, size: size, name: "map", title: "log10 μ")
+        try mapFigure(&page, file: f, size: try mapSide(f, path: path), name: "map", title: "log10 μ")
         if try f.exists("/histogram/pdf") {
             try pdfFigure(&page, file: f, pdfPath: "/histogram/pdf", edgesPath: "/histogram/log_mu_edges", sizesPath: "/histogram/source_sizes", name: "map-pdf")
         }
@@ -134,14 +133,22 @@ enum LensingReport {
                 let k = (try? mf.attribute("kappa", of: "/magnification").doubleValue) ?? .nan
                 let g = (try? mf.attribute("gamma", of: "/magnification").doubleValue) ?? .nan
                 let sv = (try? mf.attribute("s", of: "/magnification").doubleValue) ?? .nan
-                let size = (try? mf.attribute("size_re", of: "/magnification").doubleValue) ?? 1
-                try mapFigure(&page, file: mf, size: size, name: "map-\(name)", title: "\(name): κ=\(k) γ=\(g) s=\(sv), log10 μ")
+                try mapFigure(&page, file: mf, size: try mapSide(mf, path: FilePath(mapDir).appending(name).string), name: "map-\(name)", title: "\(name): κ=\(k) γ=\(g) s=\(sv), log10 μ")
             }
         }
         return warnings
     }
 
     /// `/magnification` as a picture on a log scale with axes in Einstein radii and a colour bar.
+    /// The map's side in Einstein radii (attribute `size_re` of `/magnification`, which every map
+    /// file Tessera writes has); a file without it is named, not drawn on a guessed scale.
+    static func mapSide(_ file: HDF5File, path: String) throws -> Double {
+        guard let size = try? file.attribute("size_re", of: "/magnification").doubleValue, size > 0 else {
+            throw ReportError(file: path, message: "/magnification has no positive size_re attribute (map side in Einstein radii)")
+        }
+        return size
+    }
+
     static func mapFigure(_ page: inout HTMLPage, file: HDF5File, size: Double, name: String, title: String) throws {
         let a = try file.read(Float.self, from: "/magnification")
         guard a.shape.count == 2 else { return }

@@ -235,7 +235,9 @@ enum SceneReport {
         var uncertainty: [String: [Double]] = [:]
         let fits = try FITSFile(path: catalogPath)
         defer { try? fits.close() }
-        let table = try (0..<fits.hduCount()).first { try fits.hduType(at: $0) == .binaryTable } ?? 1
+        guard let table = try (0..<fits.hduCount()).first(where: { try fits.hduType(at: $0) == .binaryTable }) else {
+            throw ReportError(file: catalogPath, message: "no binary-table HDU (the fitted catalog)")
+        }
         let names = try fits.columnNames(hdu: table)
         for b in bands where names.contains("\(b)_unc") {
             uncertainty[b] = try fits.readColumn("\(b)_unc", as: Double.self, hdu: table)
