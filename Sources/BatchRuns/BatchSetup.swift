@@ -36,9 +36,7 @@ public enum BatchSetup {
             let file = try MEDSFile(path: absolute)
             defer { try? file.close() }
             guard file.objectCount > 0 else { throw BatchError(file: path, detail: "object_data has no objects") }
-            if let empty = file.cutoutCounts.firstIndex(of: 0) {
-                throw BatchError(file: path, detail: "object_data row \(empty) (id \(file.ids[empty])): ncutout is 0, so the object cannot be fitted")
-            }
+            // (MEDSFile checks the layout when it opens: ncutout 0, truncated arrays, bad file_id.)
             let neighbours = try MEDSGroups.neighbours(of: file, method: .stamps, buffer: c.neighbourBuffer)
             let groups = FriendsOfFriends(neighbours)
             plans.append(TilePlan(name: name, meds: absolute, numbers: file.numbers, neighbours: neighbours, groups: groups,
