@@ -12,6 +12,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case psfComponents = "psf_components", useCoadd = "use_coadd", minPasses = "min_passes", maxPasses = "max_passes"
         case maxAbs = "max_abs", maxFrac = "max_frac", maxErr = "max_err", warmup, draws
         case startRhalf = "start_rhalf", startSersic = "start_sersic"
+        case jointStartMaxMembers = "joint_start_max_members", marginalErrors = "marginal_errors"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -27,6 +28,8 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case .draws: return "NUTS draws kept per member."
         case .startRhalf: return "Starting half-light radius, arcsec."
         case .startSersic: return "Starting Sérsic index."
+        case .jointStartMaxMembers: return "MOF: groups of at most this many members start from a joint fit (fluxes solved together, then all members fitted at once); 0 = never."
+        case .marginalErrors: return "MOF: each member's errors from a joint Laplace covariance with its neighbours free (true) or held at their latest models (false)."
         }
     }
 
@@ -44,6 +47,8 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         s.draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? s.draws
         s.startRhalf = try c.decodeIfPresent(Double.self, forKey: .startRhalf) ?? s.startRhalf
         s.startSersic = try c.decodeIfPresent(Double.self, forKey: .startSersic) ?? s.startSersic
+        s.jointStartMaxMembers = try c.decodeIfPresent(Int.self, forKey: .jointStartMaxMembers) ?? s.jointStartMaxMembers
+        s.marginalErrors = try c.decodeIfPresent(Bool.self, forKey: .marginalErrors) ?? s.marginalErrors
         settings = s
     }
 
@@ -61,6 +66,8 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         try c.encode(s.draws, forKey: .draws)
         try c.encode(s.startRhalf, forKey: .startRhalf)
         try c.encode(s.startSersic, forKey: .startSersic)
+        try c.encode(s.jointStartMaxMembers, forKey: .jointStartMaxMembers)
+        try c.encode(s.marginalErrors, forKey: .marginalErrors)
     }
 
     public func validate() throws {
@@ -71,6 +78,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "fit.max_abs", reason: "tolerances must be non-empty lists of numbers >= 0")
         }
         if s.warmup < 0 || s.draws < 2 { throw InvalidConfigValue(field: "fit.draws", reason: "need warmup >= 0 and draws >= 2") }
+        if s.jointStartMaxMembers < 0 { throw InvalidConfigValue(field: "fit.joint_start_max_members", reason: "must be >= 0") }
         if !(s.startRhalf > 0) || !(s.startSersic > 0) { throw InvalidConfigValue(field: "fit.start_rhalf", reason: "starting values must be > 0") }
     }
 }

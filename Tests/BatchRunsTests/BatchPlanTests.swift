@@ -72,7 +72,9 @@ final class BatchPlanTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("chunksize"), "\(e)")
         }
         XCTAssertThrowsError(try ConfigLoader.parse(BatchConfiguration.self, yaml: "fit: {max_pases: 3}\n", file: "run.yaml"))
-        let c = try ConfigLoader.parse(BatchConfiguration.self, yaml: "fitter: nuts\nfit: {draws: 50, max_passes: 4}\n", file: "run.yaml")
+        let c = try ConfigLoader.parse(BatchConfiguration.self, yaml: "fitter: nuts\nfit: {draws: 50, max_passes: 4, joint_start_max_members: 0, marginal_errors: false}\n", file: "run.yaml")
+        XCTAssertEqual(c.fit.settings.jointStartMaxMembers, 0)
+        XCTAssertFalse(c.fit.settings.marginalErrors)
         XCTAssertEqual(c.fitter, "nuts")
         XCTAssertEqual(c.fit.settings.draws, 50)
         XCTAssertEqual(c.fit.settings.maxPasses, 4)
