@@ -81,18 +81,7 @@ extension FITSFile {
         }
         let index = try withHandle(hdu: nil) { fptr -> Int in
             var status: Int32 = 0
-            var count: Int32 = 0
-            ffthdu(fptr, &count, &status)
-            try check(status, hdu: nil, "cannot count HDUs")
-            if count == 0 {
-                ffcrim(fptr, 8, 0, nil, &status)
-                try check(status, hdu: 0, "cannot create the empty primary HDU")
-                count = 1
-            } else {
-                ffmahd(fptr, count, nil, &status)
-                try check(status, hdu: Int(count) - 1, "cannot move to the last HDU")
-            }
-            let index = Int(count)
+            let index = try moveToAppend(fptr)
             if let compression {
                 fits_set_compression_type(fptr, compression.algorithm == .rice ? RICE_1 : GZIP_2, &status)
                 var tile = [Int](repeating: compression.tileLength, count: 1)

@@ -2,6 +2,24 @@ import CFITSIO
 
 /// Writing and reading binary tables (BINTABLE extensions).
 extension FITSFile {
+    /// Moves to the file's last HDU so that the next HDU created is appended after it, first
+    /// writing the empty primary HDU that an empty file needs (a table or a compressed image
+    /// cannot be the primary). Returns the 0-based index the appended HDU will have.
+    func moveToAppend(_ fptr: UnsafeMutablePointer<fitsfile>) throws -> Int {
+        var status: Int32 = 0
+        var count: Int32 = 0
+        ffthdu(fptr, &count, &status)
+        try check(status, hdu: nil, "cannot count HDUs")
+        if count == 0 {
+            ffcrim(fptr, 8, 0, nil, &status)
+            try check(status, hdu: 0, "cannot create the empty primary HDU")
+            return 1
+        }
+        ffmahd(fptr, count, nil, &status)
+        try check(status, hdu: Int(count) - 1, "cannot move to the last HDU")
+        return Int(count)
+    }
+
     /// Appends a BINTABLE HDU holding `columns` (in order) and returns its 0-based index.
     ///
     /// A file without HDUs first gets an empty primary HDU (FITS tables cannot be primary).
@@ -20,18 +38,7 @@ extension FITSFile {
 
         return try withHandle(hdu: nil) { fptr -> Int in
             var status: Int32 = 0
-            var count: Int32 = 0
-            ffthdu(fptr, &count, &status)
-            try check(status, hdu: nil, "cannot count HDUs")
-            if count == 0 {
-                ffcrim(fptr, 8, 0, nil, &status)
-                try check(status, hdu: 0, "cannot create the empty primary HDU")
-                count = 1
-            } else {
-                ffmahd(fptr, count, nil, &status)
-                try check(status, hdu: Int(count) - 1, "cannot move to the last HDU")
-            }
-            let index = Int(count)
+            let index = try moveToAppend(fptr)
             CFITSIOCall.withCStringArray(columns.map(\.name)) { names in
                 CFITSIOCall.withCStringArray(tforms) { forms in
                     CFITSIOCall.withCStringArray(columns.map { $0.unit ?? "" }) { units in
