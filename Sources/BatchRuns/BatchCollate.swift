@@ -154,12 +154,8 @@ public enum BatchCollate {
         }
         guard !members.isEmpty else { throw BatchError(file: run, detail: "no logs to archive") }
         let out = layout.path(BatchLayout.archiveFile)
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tar.arguments = ["tar", "-czf", out, "-C", run] + members
-        try tar.run()
-        tar.waitUntilExit()
-        guard tar.terminationStatus == 0 else { throw BatchError(file: out, detail: "tar exited with status \(tar.terminationStatus)") }
+        let (status, output) = try BatchSubmit.runProcess("/usr/bin/env", ["tar", "-czf", out, "-C", run] + members, logFile: nil)
+        guard status == 0 else { throw BatchError(file: out, detail: "tar exited with status \(status): \(output)") }
         log("batch archive: \(members.count) log entries -> \(out)")
         return out
     }
