@@ -3,8 +3,8 @@
 ///
 /// Units: angles and positions in arcsec relative to the lens centre (`LensModel` conventions), masses in M☉,
 /// radii in physical kpc, fluxes in the survey's flux units. The central image is never in `images` (see
-/// `SurveySettings`). Encoding it with `JSONEncoder` is enough to store it; a documented on-disk catalog format
-/// (HDF5/FITS table with a version) is for the runner that writes it, not this science module.
+/// `SurveySettings`). Encoding it with `JSONEncoder` is enough to store it; the documented on-disk catalog is
+/// `lenses.h5` (`MockLensCatalogFile` in LensingRuns, written by `tessera lenses mock`).
 public struct MockLensCatalog: Codable, Sendable, Equatable {
     public var hyperparameters: PopulationHyperparameters
     public var survey: SurveySettings
@@ -33,6 +33,10 @@ public struct ObservedImage: Codable, Sendable, Equatable {
     public var x: Double, y: Double, positionError: Double
     /// Observed flux and its Gaussian error.
     public var flux: Double, fluxError: Double
+
+    public init(x: Double, y: Double, positionError: Double, flux: Double, fluxError: Double) {
+        (self.x, self.y, self.positionError, self.flux, self.fluxError) = (x, y, positionError, flux, fluxError)
+    }
 }
 
 /// One lens: the observables and the truth.
@@ -45,12 +49,25 @@ public struct MockLens: Codable, Sendable, Equatable {
     public var images: [ObservedImage]
     public var truth: Truth
 
+    public init(id: String, lensRedshift: Double, sourceRedshift: Double, logMsps: Double, logEffectiveRadius: Double,
+                images: [ObservedImage], truth: Truth) {
+        self.id = id
+        (self.lensRedshift, self.sourceRedshift, self.logMsps, self.logEffectiveRadius) = (lensRedshift, sourceRedshift, logMsps, logEffectiveRadius)
+        self.images = images
+        self.truth = truth
+    }
+
     /// What the mock was drawn from; unknown to the likelihood.
     public struct Truth: Codable, Sendable, Equatable {
         public var parameters: LensParameters
         public var alphaSPS: Double
-        /// Per detected image: true position, κ, |γ|, s, signed macro magnification, microlensing factor μ/μ_th.
+        /// Per detected image: true position, κ, |γ|, s, signed macro magnification, microlensing factor μ/μ_th,
+        /// parity and time delay.
         public var images: [TrueImage]
+
+        public init(parameters: LensParameters, alphaSPS: Double, images: [TrueImage]) {
+            (self.parameters, self.alphaSPS, self.images) = (parameters, alphaSPS, images)
+        }
     }
 
     public struct TrueImage: Codable, Sendable, Equatable {
@@ -58,6 +75,17 @@ public struct MockLens: Codable, Sendable, Equatable {
         public var kappa: Double, gamma: Double, smoothFraction: Double
         public var macroMagnification: Double
         public var microlensingFactor: Double
+        /// Sign of det A: +1 minimum, −1 saddle.
+        public var parity: Int
+        /// Arrival time after the first image (of all images, the central one included) [days].
+        public var timeDelayDays: Double
+
+        public init(x: Double, y: Double, kappa: Double, gamma: Double, smoothFraction: Double, macroMagnification: Double,
+                    microlensingFactor: Double, parity: Int, timeDelayDays: Double) {
+            (self.x, self.y, self.kappa, self.gamma, self.smoothFraction) = (x, y, kappa, gamma, smoothFraction)
+            (self.macroMagnification, self.microlensingFactor) = (macroMagnification, microlensingFactor)
+            (self.parity, self.timeDelayDays) = (parity, timeDelayDays)
+        }
     }
 }
 

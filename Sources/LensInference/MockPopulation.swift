@@ -96,7 +96,8 @@ public struct MockPopulation: Sendable {
             observed.append(ObservedImage(x: img.x + sv.positionError * rng.normal(), y: img.y + sv.positionError * rng.normal(),
                                           positionError: sv.positionError, flux: trueFlux + sigmaF * rng.normal(), fluxError: sigmaF))
             trueImages.append(.init(x: img.x, y: img.y, kappa: img.kappa, gamma: gamma, smoothFraction: img.smoothFraction,
-                                    macroMagnification: img.magnification, microlensingFactor: factor))
+                                    macroMagnification: img.magnification, microlensingFactor: factor,
+                                    parity: img.parity, timeDelayDays: img.timeDelayDays ?? .nan))
         }
         guard observed.allSatisfy({ $0.flux >= sv.fluxLimit }) else { return .notSelected }
         var separation = 0.0
@@ -108,6 +109,36 @@ public struct MockPopulation: Sendable {
         return .selected(MockLens(id: id, lensRedshift: zl, sourceRedshift: zs, logMsps: logMsps, logEffectiveRadius: logRe,
                                   images: observed,
                                   truth: .init(parameters: params, alphaSPS: eta.alphaSPS, images: trueImages)))
+    }
+
+    /// The images the lens model of `lens` (its data and true parameters, η's α_sps) gives now, for checking a
+    /// catalog read back or edited by hand.
+    /// - Throws: `.invalidLens` naming the lens when there is no multiple-image solution (fewer than two
+    ///   non-central images, or the solver finds none), with the source position and the count found.
+    public func solve(_ lens: MockLens) throws -> [LensImage] {
+        let p = lens.truth.parameters
+        let galaxy = try LensGalaxy(lensRedshift: lens.lensRedshift, sourceRedshift: lens.sourceRedshift,
+                                    stellarMassSPS: Double.exp10(lens.logMsps), alphaSPS: lens.truth.alphaSPS,
+                                    effectiveRadiusKpc: Double.exp10(lens.logEffectiveRadius),
+                                    haloMass: Double.exp10(p.logHaloMass), shear1: p.shear1, shear2: p.shear2, cosmology: cosmology)
+        let solved = Result { () throws(StrongLensingError) -> [LensImage] in
+            try galaxy.images(sourceX: p.sourceX, sourceY: p.sourceY, solver: solver)
+        }
+        let images: [LensImage]
+        switch solved {
+        case .success(let found): images = found
+        case .failure(.noSolution):
+            throw LensInferenceError.invalidLens(lens: lens.id, reason: "no solution: the solver finds no image of the source at (\(p.sourceX), \(p.sourceY)) arcsec")
+        case .failure(let e): throw e
+        }
+        let visible = images.filter { $0.kind != .maximum }
+        guard visible.count >= 2 else {
+            throw LensInferenceError.invalidLens(
+                lens: lens.id, reason: "no multiple-image solution: the source at (\(p.sourceX), \(p.sourceY)) arcsec has \(visible.count) "
+                    + "non-central image(s) (log M_h = \(p.logHaloMass), z_l = \(lens.lensRedshift), z_s = \(lens.sourceRedshift)); "
+                    + "the catalog lists \(lens.images.count)")
+        }
+        return visible
     }
 
     /// Draws until `count` lenses are selected (or `maxDraws` draws were made, which throws).

@@ -6,7 +6,7 @@ import RealModule
 ///     ln p(η, {θ_i} | data) = Σ_i [ ln L_i(θ_i, α_sps) + ln p(θ_i | η) ] − N ln A(η) + ln p(η),
 ///
 /// where A(η) is the probability that a lens drawn from η (with the survey's fixed settings) is selected
-/// (`SelectionFunction`, `SelectionTable`), and the hyperprior ln p(η) is the caller's. The population prior
+/// (`SelectionFunction`; a `SelectionNormalisation`: `SelectionTable` or `InterpolatedSelection`), and the hyperprior ln p(η) is the caller's. The population prior
 /// p(θ_i | η) of one lens (its data fix log M_sps, R_e, z_l, z_s):
 /// - log M_h ~ N(η.meanLogHaloMass(log M_sps), η.haloScatter) — this is where α_sps, the slope, normalisation and
 ///   scatter of the M_h–M* relation enter besides the lens model's own α_sps;
@@ -22,9 +22,9 @@ public struct PopulationLikelihood: Sendable {
     public var lenses: [LensLikelihood]
     public var survey: SurveySettings
     /// ln A(η); nil: no selection term (the population density is then biased by selection; say so when used).
-    public var selection: SelectionTable?
+    public var selection: (any SelectionNormalisation)?
 
-    public init(lenses: [LensLikelihood], survey: SurveySettings, selection: SelectionTable?) {
+    public init(lenses: [LensLikelihood], survey: SurveySettings, selection: (any SelectionNormalisation)?) {
         self.lenses = lenses
         self.survey = survey
         self.selection = selection

@@ -42,7 +42,8 @@ public struct SelectionFunction: Sendable {
 ///
 /// Built here from any estimator (in tests, `SelectionFunction.estimate`); the production build (space-filling
 /// sample across MPI ranks, refinement where the interpolation error is largest, a stated tolerance, smooth
-/// interpolation) is not written yet. `version` is recorded so a run can refuse a table that changed.
+/// interpolation) is `InterpolatedSelection`, made by `tessera selection build`. `version` is recorded so a run
+/// can refuse a table that changed.
 public struct SelectionTable: Codable, Sendable, Equatable {
     public var version: String
     /// Grid values along (α_sps, halo slope, halo normalisation, halo scatter), each strictly increasing.

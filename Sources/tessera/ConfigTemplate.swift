@@ -13,7 +13,7 @@ extension Tessera {
             abstract: "Print a documented YAML configuration template for a command.")
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
-            case selftest, tabulate, magmap
+            case selftest, tabulate, magmap, lenses
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
@@ -25,6 +25,7 @@ extension Tessera {
                 case .selftest: (SelfTestConfiguration.self, "selftest")
                 case .tabulate: (TableGridConfiguration.self, "tabulate grid")
                 case .magmap: (MagMapConfiguration.self, "magmap")
+                case .lenses: (LensPopulationConfiguration.self, "lenses mock / selection build")
                 case .clustersMock: (ClusterMockConfiguration.self, "clusters mock")
                 case .clustersFit: (ClusterFitConfiguration.self, "clusters fit")
                 case .clustersBin: (ClusterBinConfiguration.self, "clusters bin")

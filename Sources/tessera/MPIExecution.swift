@@ -41,7 +41,7 @@ enum MPIExecution {
             throw ExitCode(128 + stopped.stopped.signal)
         } catch {
             let everyRank = error is ConfigError || error is RunStartError || error is SelfTestFailure
-                || error is TabulationIncomplete || error is SceneInputError
+                || error is TabulationIncomplete || error is SceneInputError || error is SelectionBuildIncomplete
             if everyRank {
                 if comm.isRoot { FileHandle.standardError.write(Data("tessera: error: \(error)\n".utf8)) }
                 try? MPIEnvironment.finalize()
