@@ -43,33 +43,38 @@ public enum SelectionDesign {
 
     /// Up to `count` candidates to evaluate next, as indices into `candidates` (unit-cube points not yet used).
     ///
-    /// Nodes whose |e_i| exceeds tolerance_i are taken worst ratio first; for each, the candidate farthest from
-    /// every node among those whose nearest node it is (the emptiest part of that node's Voronoi cell) is
-    /// chosen. A node with no such candidate left is passed over. Empty when every node is within tolerance.
+    /// Each candidate inherits the error ratio ρ = |e_i| / tolerance_i of its nearest node i (the
+    /// cross-validation Voronoi idea: a node's leave-one-out error measures how badly its cell is resolved);
+    /// candidates in cells with ρ ≤ 1 are never taken. Of the rest, the one with the largest ρ · g is taken,
+    /// where g is its distance to the nearest node or point already taken, and the gaps are updated before the
+    /// next pick: the worst cells get points first, in their emptiest parts, and one round does not pile its
+    /// points together. Empty when every node is within tolerance.
     public static func refine(nodes: [[Double]], errors: [Double], tolerances: [Double], candidates: [[Double]],
                               count: Int) -> [Int] {
-        let order = nodes.indices.filter { abs(errors[$0]) > tolerances[$0] }
-            .sorted { (abs(errors[$0]) / tolerances[$0], $1) > (abs(errors[$1]) / tolerances[$1], $0) }
-        guard !order.isEmpty, count > 0 else { return [] }
-        // Each candidate's nearest node and distance to it.
-        var nearest = [Int](repeating: 0, count: candidates.count), gap = [Double](repeating: .infinity, count: candidates.count)
+        guard count > 0, !converged(errors: errors, tolerances: tolerances) else { return [] }
+        var ratio = [Double](repeating: 0, count: candidates.count), gap = [Double](repeating: .infinity, count: candidates.count)
         for (c, x) in candidates.enumerated() {
+            var nearest = 0
             for (i, node) in nodes.enumerated() {
                 let d = RadialBasisInterpolant.distance(x, node)
-                if d < gap[c] { gap[c] = d; nearest[c] = i }
+                if d < gap[c] { gap[c] = d; nearest = i }
             }
+            let r = abs(errors[nearest]) / tolerances[nearest]
+            ratio[c] = r > 1 ? r : 0
         }
         var chosen: [Int] = []
-        for node in order where chosen.count < count {
-            var best: Int? = nil
-            for c in candidates.indices where nearest[c] == node && !chosen.contains(c) {
-                // Distance also to the points chosen in this round, so two picks do not sit together.
-                let d = chosen.reduce(gap[c]) { min($0, RadialBasisInterpolant.distance(candidates[c], candidates[$1])) }
-                if best == nil || d > chosen.reduce(gap[best!], { min($0, RadialBasisInterpolant.distance(candidates[best!], candidates[$1])) }) {
-                    best = c
-                }
+        while chosen.count < count {
+            var best = -1, bestScore = 0.0
+            for c in candidates.indices where ratio[c] > 0 && ratio[c] * gap[c] > bestScore {
+                best = c
+                bestScore = ratio[c] * gap[c]
             }
-            if let best { chosen.append(best) }
+            if best < 0 { break }
+            chosen.append(best)
+            ratio[best] = 0
+            for c in candidates.indices where ratio[c] > 0 {
+                gap[c] = min(gap[c], RadialBasisInterpolant.distance(candidates[c], candidates[best]))
+            }
         }
         return chosen
     }

@@ -40,6 +40,16 @@ public enum SelectionTableFile {
         public var maxPoints: Int
         public var stopReason: String
         public var configurationJSON: String
+
+        public init(selection: InterpolatedSelection, rounds: [Int32], seconds: [Double], ranks: [Int64],
+                    magnificationTableVersion: String, magnificationTable: String, simId: String, gitCommit: String,
+                    seed: UInt64, maxPoints: Int, stopReason: String, configurationJSON: String) {
+            self.selection = selection
+            (self.rounds, self.seconds, self.ranks) = (rounds, seconds, ranks)
+            (self.magnificationTableVersion, self.magnificationTable) = (magnificationTableVersion, magnificationTable)
+            (self.simId, self.gitCommit, self.seed, self.maxPoints) = (simId, gitCommit, seed, maxPoints)
+            (self.stopReason, self.configurationJSON) = (stopReason, configurationJSON)
+        }
     }
 
     /// Writes `path` (serially; the file is small) under `path.partial` and renames it.
