@@ -9,6 +9,18 @@
 #   swift build -c release --product tessera
 #   Benchmarks/selection_build.sh                       # TOLERANCES="4 3 2" DRAWS=400 NP=3
 #   DRAWS=1000 TOLERANCES="3 2 1.5" MAX_POINTS=300 Benchmarks/selection_build.sh
+#
+# Measured 2026-12-06 (release build, mpirun -np 3 oversubscribed on 2 cores shared with other builds: load
+# average 15-19, so the seconds are upper bounds), DRAWS=400 TOLERANCES="2 1 0.7 0.5" MAX_POINTS=150, default box:
+#   tolerance  points  rounds  draws   seconds  achieved stop
+#   2              40       1    400      37.8      1.34 converged
+#   1              50       2    400      48.8     0.839 converged
+#   0.7            97       7    400      89.1     0.611 converged
+#   0.5           150      12    400     148.1     0.884 budget
+# About 1 s per point of 400 draws here (2.5 ms per draw on a loaded core; the draws share random streams across
+# η, so neighbouring ln A differ by less than their binomial σ and leave-one-out errors near 1 σ are reached
+# with few points). Below ~0.6 σ the Monte Carlo noise itself sets the leave-one-out error, and adding points
+# stops helping (0.5: budget reached at 0.88 σ); raise DRAWS to go lower.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NP=${NP:-3}

@@ -15,8 +15,9 @@ import RealModule
 /// - plus the log M_sps and R_e terms, which do not depend on the four inferred hyperparameters (kept so the
 ///   density is a proper one for every η component).
 ///
-/// Gradients: with respect to η, the prior terms are analytic (`logPriorGradient`); ln A(η) from the table is
-/// multilinear, its gradient piecewise constant (not provided); the lens terms' gradients are finite differences
+/// Gradients: with respect to η, the prior terms are analytic (`logPriorGradient`); ln A(η) from the grid
+/// `SelectionTable` is multilinear, its gradient piecewise constant (not provided), while the built
+/// `InterpolatedSelection` is C² with an analytic `logAGradient`; the lens terms' gradients are finite differences
 /// (`LensLikelihood.gradient`).
 public struct PopulationLikelihood: Sendable {
     public var lenses: [LensLikelihood]

@@ -58,7 +58,7 @@ public struct LensPopulationConfiguration: Configuration, Equatable {
 
     public static func describe(_ key: Key) -> String {
         switch key {
-        case .simId: return "Name of the population; default run directories are runs/lenses-<sim_id> and runs/selection-<sim_id>."
+        case .simId: return "Name of the population; recorded in lenses.h5 and selection.h5, and selection build's default run directory is runs/selection-<sim_id>-<UTC time>."
         case .table: return "The magnification table (table.h5 of `tessera tabulate`) whose PDFs give each image's microlensing; its table_version is recorded."
         case .logMspsMean: return "Mean of log10 M_sps [M☉] (the stellar mass a population fit reports)."
         case .logMspsSigma: return "Standard deviation of log10 M_sps [dex]."
