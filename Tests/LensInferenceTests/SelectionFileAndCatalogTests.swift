@@ -2,6 +2,7 @@ import Foundation
 import LensInference
 import LensingRuns
 import TesseraHDF5
+import TesseraRun
 import XCTest
 
 /// The selection file (`selection.h5`) and the mock catalog file (`lenses.h5`): round trips, refusals.
@@ -90,5 +91,28 @@ final class SelectionFileAndCatalogTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains(path) && text.contains("'\(catalog.lenses[2].id)'") && text.contains("1 image"), text)
         }
+    }
+}
+
+/// The shared population configuration: strict keys, checked values, and the science values it maps to.
+final class LensPopulationConfigurationTests: XCTestCase {
+    func load(_ yaml: String) throws -> LensPopulationConfiguration {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pop-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try ConfigLoader.load(LensPopulationConfiguration.self, from: path)
+    }
+
+    func testKeysValuesAndRefusals() throws {
+        let c = try load("alpha_sps: 1.3\nflux_limit: 20\nlens_redshift_range: [0.2, 0.5]\nlower: [1.1, 1.0, 12.5, 0.1]\n")
+        XCTAssertEqual(c.hyperparameters.alphaSPS, 1.3)
+        XCTAssertEqual(c.survey.fluxLimit, 20)
+        XCTAssertEqual(c.survey.lensRedshiftRange, 0.2...0.5)
+        XCTAssertEqual(c.lower, [1.1, 1.0, 12.5, 0.1])
+        XCTAssertEqual(c.draws, LensPopulationConfiguration().draws)
+        XCTAssertThrowsError(try load("tolerence: 2\n")) { XCTAssertTrue("\($0)".contains("did you mean 'tolerance'"), "\($0)") }
+        XCTAssertThrowsError(try load("lower: [1.6, 1.2, 12.6, 0.08]\n")) { XCTAssertTrue("\($0)".contains("upper"), "\($0)") }
+        XCTAssertThrowsError(try load("max_points: 10\n")) { XCTAssertTrue("\($0)".contains("max_points"), "\($0)") }
+        XCTAssertThrowsError(try load("halo_scatter: -0.1\n")) { XCTAssertTrue("\($0)".contains("haloScatter"), "\($0)") }
     }
 }
