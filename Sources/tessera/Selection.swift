@@ -33,6 +33,13 @@ extension Tessera {
                     let file = try options.configFile()
                     let c = try ConfigLoader.load(LensPopulationConfiguration.self, from: file, communicator: comm)
                     let (population, tableVersion) = try c.population()
+                    if let resume = options.resume {
+                        // Points computed over one magnification table must not be mixed with points over another.
+                        let recorded = try RunDirectory.readMetadata(of: resume).tableVersion
+                        if recorded != tableVersion {
+                            throw RunStartError(message: "\(c.table): table_version is '\(tableVersion)' but the build in \(resume) was started over table_version '\(recorded ?? "none")'; resume it with that table, or start a new build")
+                        }
+                    }
                     let context = try RunContext.start(
                         command: "selection build", configuration: c, output: options.output(command: "selection-\(c.simId)"),
                         seed: c.seed, inputs: options.inputs([file]), sharedInputs: [c.table], tableVersion: tableVersion,

@@ -96,6 +96,20 @@ final class SelectionBuildRunTests: XCTestCase {
         XCTAssertTrue(resumed.stdout.contains("\(saved) already done"), resumed.stdout)
         XCTAssertEqual(try contents(run + "/selection.h5"), reference)
 
+        // The magnification table changed under a build: --resume refuses it, naming the table and both versions.
+        let copy = directory + "/table.h5"
+        try FileManager.default.copyItem(atPath: Self.table, toPath: copy)
+        try config.replacingOccurrences(of: Self.table, with: copy).write(toFile: file, atomically: true, encoding: .utf8)
+        let small = try Launcher.run(["selection", "build", "--config", file, "--out", directory + "/changed"], ranks: 1)
+        XCTAssertEqual(small.status, 0, small.stderr)
+        let edited = try HDF5File.open(copy, mode: .readWrite)
+        let old = try edited.attribute("table_version").stringValue ?? ""
+        try edited.setAttribute("table_version", .string("changed-9"))
+        try edited.close()
+        let refused = try Launcher.run(["selection", "build", "--resume", directory + "/changed"], ranks: 1)
+        XCTAssertNotEqual(refused.status, 0)
+        for part in [copy, "'changed-9'", "'\(old)'"] { XCTAssertTrue(refused.stderr.contains(part), refused.stderr) }
+
         // A catalog over the same configuration.
         let mock = try Launcher.run(["lenses", "mock", "--config", file, "--out", directory + "/lenses"])
         XCTAssertEqual(mock.status, 0, mock.stderr)
