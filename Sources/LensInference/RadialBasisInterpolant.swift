@@ -22,6 +22,9 @@ public struct RadialBasisInterpolant: Sendable, Equatable {
     public let weights: [Double], tail: [Double]
     /// y_i − s₋ᵢ(x_i): what the interpolant built without node i misses at node i.
     public let leaveOneOutErrors: [Double]
+    /// The node coordinates mapped to the unit cube (distances between them are what the kernel sees); kept so
+    /// an evaluation (inside a sampler's inner loop) allocates nothing per node.
+    public let unitNodes: [[Double]]
 
     /// - Throws: `.invalidParameter` for mismatched sizes, a degenerate box, fewer than d + 2 nodes, non-finite
     ///   values, or a singular system (repeated nodes, or all nodes on one hyperplane).
@@ -52,6 +55,7 @@ public struct RadialBasisInterpolant: Sendable, Equatable {
         self.upper = upper
         self.nodes = nodes
         self.values = values
+        unitNodes = unit
         let c = Array(solution[0..<n])
         weights = c
         tail = Array(solution[n...])
@@ -70,25 +74,22 @@ public struct RadialBasisInterpolant: Sendable, Equatable {
         x.indices.map { (x[$0] - lower[$0]) / (upper[$0] - lower[$0]) }
     }
 
-    /// The node coordinates mapped to the unit cube (distances between them are what the kernel sees).
-    public var unitNodes: [[Double]] { nodes.map { Self.toUnit($0, lower, upper) } }
-
     /// s(x). Extrapolates outside the box (callers that must not, check first).
     public func value(_ x: [Double]) -> Double {
-        let u = Self.toUnit(x, lower, upper), unit = unitNodes
+        let u = Self.toUnit(x, lower, upper)
         var s = tail[0]
         for k in u.indices { s += tail[k + 1] * u[k] }
-        for i in unit.indices { s += weights[i] * Self.phi(Self.distance(u, unit[i])) }
+        for i in unitNodes.indices { s += weights[i] * Self.phi(Self.distance(u, unitNodes[i])) }
         return s
     }
 
     /// ∇s(x) in the caller's coordinates: analytic, ∇r³ = 3 r (u − u_i) in the unit cube, scaled by 1/(upper − lower).
     public func gradient(_ x: [Double]) -> [Double] {
-        let u = Self.toUnit(x, lower, upper), unit = unitNodes
+        let u = Self.toUnit(x, lower, upper)
         var g = Array(tail[1...])
-        for i in unit.indices {
-            let r = Self.distance(u, unit[i])
-            for k in u.indices { g[k] += weights[i] * 3 * r * (u[k] - unit[i][k]) }
+        for i in unitNodes.indices {
+            let r = Self.distance(u, unitNodes[i])
+            for k in u.indices { g[k] += weights[i] * 3 * r * (u[k] - unitNodes[i][k]) }
         }
         return g.indices.map { g[$0] / (upper[$0] - lower[$0]) }
     }
