@@ -71,6 +71,8 @@ public struct MockPopulation: Sendable {
         switch solved {
         case .success(let images): all = images
         case .failure(.inconsistentImages): return .notSelected  // a source on a caustic to the solver's resolution
+        case .failure(.noSolution):
+            throw LensInferenceError.invalidLens(lens: id, reason: "no solution: the solver finds no image of the source at (\(params.sourceX), \(params.sourceY)) arcsec")
         case .failure(let e): throw e
         }
         let visible = all.filter { $0.kind != .maximum }
