@@ -89,10 +89,13 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "MEDSIO", dependencies: ["Stamps", "TesseraFITS", "TesseraSupport"]),
+        // The scene inputs (pixel store, PSF store) and their per-object stamp view: shared by the
+        // scene runner and the batch runner, which never import each other.
+        .target(name: "ImageStores", dependencies: ["Astrometry", "SceneModel", "Stamps", "TesseraFITS", "TesseraHDF5", "TesseraSupport"]),
         .target(name: "StampFitting", dependencies: ["Stamps", "SceneModel", "SceneFitting", "Inference", "Astrometry"]),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
-            "Astrometry", "SceneModel", "SceneFitting", "Inference",
+            "Astrometry", "SceneModel", "SceneFitting", "Inference", "ImageStores",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "LensingRuns", dependencies: [
@@ -108,13 +111,13 @@ let package = Package(
 
         .target(name: "BatchRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraHDF5", "TesseraRun", "WorkQueue",
-            "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting",
+            "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting", "ImageStores", "Astrometry",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         // MARK: Reports: HTML pages of finished runs of every domain (reads what the runners wrote).
         .target(name: "RunReports", dependencies: [
-            "Plotting", "TesseraPNG", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraFITS", "TesseraRun",
+            "Plotting", "TesseraPNG", "SceneRuns", "ImageStores", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraFITS", "TesseraRun",
             "TesseraSupport", "SceneModel", "SceneFitting", "Inference", "Astrometry", "ClusterFitting", "HaloProfiles",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -123,7 +126,7 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
-            "Stamps", "MEDSIO", "BatchRuns",
+            "Stamps", "MEDSIO", "BatchRuns", "ImageStores",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -143,7 +146,7 @@ let package = Package(
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "RunnersTests",
-                    dependencies: ["RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport", "WorkQueue"]),
+                    dependencies: ["RunKit", "SceneRuns", "ImageStores", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport", "WorkQueue"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),
@@ -154,7 +157,7 @@ let package = Package(
         .testTarget(name: "MicrolensingTests", dependencies: ["Microlensing", "TesseraSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Plotting", "TesseraPNG", "RunReports", "SceneRuns", "SceneModel", "SceneFitting", "Astrometry", "TesseraTestSupport"]),
         .testTarget(name: "StrongLensingTests", dependencies: ["StrongLensing", "HaloProfiles"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport"]),
+        .testTarget(name: "BatchRunsTests", dependencies: ["BatchRuns", "StampFitting", "Stamps", "MEDSIO", "TesseraFITS", "TesseraRun", "TesseraTestSupport", "ImageStores", "SceneRuns", "SceneFitting", "SceneModel", "Astrometry", "TesseraSupport"]),
         .testTarget(name: "StampFittingTests", dependencies: ["StampFitting", "Stamps", "SceneModel"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),

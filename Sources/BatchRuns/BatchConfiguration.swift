@@ -17,6 +17,7 @@ public struct BatchConfiguration: Configuration, Equatable {
     public var slurmTime = "02:00:00"
     public var slurmAccount = ""
     public var fit = BatchFitConfiguration()
+    public var input = BatchInputConfiguration()
     public init() {}
 
     /// The fitters `fitter` may name (the registry; see `StampFitterKind`).
@@ -26,7 +27,7 @@ public struct BatchConfiguration: Configuration, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case fitter, chunkSize = "chunk_size", seed, ranksPerChunk = "ranks_per_chunk"
         case neighbourBuffer = "neighbour_buffer", extraCommands = "extra_commands"
-        case slurmPartition = "slurm_partition", slurmTime = "slurm_time", slurmAccount = "slurm_account", fit
+        case slurmPartition = "slurm_partition", slurmTime = "slurm_time", slurmAccount = "slurm_account", fit, input
     }
 
     public static func describe(_ key: Key) -> String {
@@ -42,6 +43,7 @@ public struct BatchConfiguration: Configuration, Equatable {
         case .slurmTime: return "SLURM time limit per chunk job (#SBATCH --time)."
         case .slurmAccount: return "SLURM account (#SBATCH --account); empty = none."
         case .fit: return "Fitter settings (keys: `tessera config batch-fit`)."
+        case .input: return "Where pixels and PSFs come from: MEDS tiles or pixel-store tiles, PSFs from the MEDS file or a PSF store (keys: `tessera config batch-input`)."
         }
     }
 
@@ -58,6 +60,7 @@ public struct BatchConfiguration: Configuration, Equatable {
         slurmTime = try c.decodeIfPresent(String.self, forKey: .slurmTime) ?? d.slurmTime
         slurmAccount = try c.decodeIfPresent(String.self, forKey: .slurmAccount) ?? d.slurmAccount
         fit = try c.decodeIfPresent(BatchFitConfiguration.self, forKey: .fit) ?? d.fit
+        input = try c.decodeIfPresent(BatchInputConfiguration.self, forKey: .input) ?? d.input
     }
 
     public func validate() throws {
@@ -68,6 +71,7 @@ public struct BatchConfiguration: Configuration, Equatable {
         if ranksPerChunk < 1 { throw InvalidConfigValue(field: "ranks_per_chunk", reason: "must be >= 1") }
         if neighbourBuffer < 0 { throw InvalidConfigValue(field: "neighbour_buffer", reason: "must be >= 0 pixels") }
         try fit.validate()
+        try input.validate()
         if slurmTime.isEmpty { throw InvalidConfigValue(field: "slurm_time", reason: "must be a SLURM time, e.g. 02:00:00") }
     }
 }

@@ -51,12 +51,13 @@ public struct BatchLayout: Sendable {
     public static func tileCatalog(tile: String) -> String { "\(tile)/\(tile)-catalog.fits" }
     public static func tileSamples(tile: String) -> String { "\(tile)/\(tile)-samples.h5" }
 
-    /// The tile name of a MEDS file: its file name without `.fits`, `.fits.fz` or `.fz`, and
+    /// The tile name of a MEDS file: its file name without `.fits`, `.fits.fz` or `.fz` (a pixel
+    /// store's without `.h5`), and
     /// without a `-meds`/`_meds` suffix (DES: `DES0123-4567_r1234p01_i_meds-Y6A1.fits.fz` keeps the
     /// band and tag, as ngmixer's tile names do).
     public static func tileName(ofMEDS path: String) -> String {
         var name = FilePath(path).lastComponent?.string ?? path
-        for suffix in [".fz", ".fits", ".gz"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        for suffix in [".fz", ".fits", ".gz", ".h5", ".hdf5"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
         for suffix in ["-meds", "_meds"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
         return name
     }
@@ -65,7 +66,7 @@ public struct BatchLayout: Sendable {
 /// One tile of a batch run, as `tiles.json` lists it.
 public struct TileRecord: Codable, Sendable, Equatable {
     public var name: String
-    /// Absolute path of the tile's MEDS file.
+    /// Absolute path of the tile's input: a MEDS file or a pixel store (`TileInput`).
     public var meds: String
     public var objects: Int
     public var groups: Int
@@ -79,7 +80,7 @@ public struct TileRecord: Codable, Sendable, Equatable {
 /// run (or rerun) on its own. It is also the chunk run's configuration (its `params.json`).
 public struct ChunkManifest: Configuration, Equatable {
     public var tile = ""
-    /// Absolute path of the tile's MEDS file.
+    /// Absolute path of the tile's input: a MEDS file or a pixel store (`TileInput`).
     public var meds = ""
     public var index = 0
     /// The chunk's groups (0-based object rows of the MEDS file), in fitting order.
@@ -100,7 +101,7 @@ public struct ChunkManifest: Configuration, Equatable {
     public static func describe(_ key: Key) -> String {
         switch key {
         case .tile: return "Tile name."
-        case .meds: return "Absolute path of the tile's MEDS file."
+        case .meds: return "Absolute path of the tile's input: a MEDS file, or a pixel store (.h5)."
         case .index: return "Chunk number within the tile (0-based)."
         case .groups: return "Friends-of-friends groups of this chunk: lists of 0-based MEDS object rows."
         case .fofids: return "The tile's friends-of-friends id of each group."

@@ -20,26 +20,27 @@ public enum BatchSetup {
     /// Reads every tile and plans its chunks. Writes nothing, so a missing or broken tile (or two
     /// tiles with the same name) stops the setup before a run directory exists.
     public static func plan(_ c: BatchConfiguration, tiles: [String]) throws -> [TilePlan] {
-        guard !tiles.isEmpty else { throw BatchError(file: "command line", detail: "no tiles given (MEDS files)") }
+        guard !tiles.isEmpty else { throw BatchError(file: "command line", detail: "no tiles given (MEDS files or pixel stores)") }
         var plans: [TilePlan] = []
         var seen: [String: String] = [:]
         for path in tiles {
             let absolute = RunPaths.absolute(path)
             guard FileManager.default.fileExists(atPath: absolute) else {
-                throw BatchError(file: path, detail: "tile MEDS file does not exist")
+                throw BatchError(file: path, detail: TileInput.isPixelStore(path) ? "tile pixel store does not exist" : "tile MEDS file does not exist")
             }
             let name = BatchLayout.tileName(ofMEDS: path)
             if let other = seen[name] {
                 throw BatchError(file: path, detail: "tile name '\(name)' is also that of \(other); tile names must differ")
             }
             seen[name] = path
-            let file = try MEDSFile(path: absolute)
-            defer { try? file.close() }
-            guard file.objectCount > 0 else { throw BatchError(file: path, detail: "object_data has no objects") }
-            // (MEDSFile checks the layout when it opens: ncutout 0, truncated arrays, bad file_id.)
-            let neighbours = try MEDSGroups.neighbours(of: file, method: .stamps, buffer: c.neighbourBuffer)
+            let tile = try TileInput(path: absolute, input: c.input)
+            defer { try? tile.close() }
+            guard tile.stamps.objectCount > 0 else { throw BatchError(file: path, detail: "object_data has no objects") }
+            // (MEDSFile checks the layout when it opens: ncutout 0, truncated arrays, bad file_id;
+            // a pixel-store tile checks its store, catalogue, band and PSFs.)
+            let neighbours = try tile.neighbours(method: .stamps, buffer: c.neighbourBuffer)
             let groups = FriendsOfFriends(neighbours)
-            plans.append(TilePlan(name: name, meds: absolute, numbers: file.numbers, neighbours: neighbours, groups: groups,
+            plans.append(TilePlan(name: name, meds: absolute, numbers: tile.numbers, neighbours: neighbours, groups: groups,
                                   plan: ChunkPlan(groups: groups.members, chunkSize: c.chunkSize)))
         }
         return plans

@@ -53,17 +53,19 @@ public enum ChunkRunner {
             log("batch chunk \(m.tile)/\(m.index): \(m.objects.count) objects in \(total) groups, \(done) already done, fitter \(m.batch.fitter), \(max(comm.size - 1, 1)) worker(s)")
         }
         let sersic = try SersicMixture.bundled()
-        // Workers open the MEDS file once, on first use.
-        var medsFile: MEDSFile?
+        // Workers open the tile (MEDS file or pixel store) once, on first use.
+        var tile: TileInput?
         var progress = ProgressLine(label: "batch chunk: groups", total: scheduler.pending)
         let summary = try WorkQueue.run(communicator: comm, scheduler: &scheduler, progress: { p in
             progress.update(done: p.completed, elapsed: p.elapsed)
         }) { g in
             let group = groups[g]
             let start = Date()
-            if medsFile == nil { medsFile = try MEDSFile(path: m.meds) }
-            let file = medsFile!
-            let members = try group.map { GroupMember(index: $0, object: try file.object($0), epochs: try file.epochs(ofObject: $0)) }
+            if tile == nil { tile = try TileInput(path: m.meds, input: m.batch.input) }
+            let input = tile!.stamps
+            let members = try group.map {
+                GroupMember(index: $0, object: try input.object($0), epochs: try input.epochs(ofObject: $0), coaddFirst: input.coaddFirst)
+            }
             let first = group.min()!
             let seed = BatchSeeds.group(runSeed: m.batch.seed, tile: m.tile, first: first)
             let objects = try StampFitter.fit(group: members, kind: kind, settings: settings, sersic: sersic, seed: seed)

@@ -288,6 +288,9 @@ public final class MEDSFile {
 }
 
 extension MEDSFile: ObjectStamps {
+    /// MEDS puts the coadd cutout first (file_id 0 is the coadd image by convention).
+    public var coaddFirst: Bool { true }
+
     public func object(_ index: Int) throws -> StampObject {
         guard index >= 0, index < ids.count else {
             throw MEDSError(path: path, object: index, detail: "no such object (the file has \(ids.count))")

@@ -1,4 +1,5 @@
 import Foundation
+import ImageStores
 import Inference
 import Plotting
 import SceneFitting

@@ -1,4 +1,5 @@
 import Foundation
+import ImageStores
 import RunKit
 import SceneFitting
 import SceneModel

@@ -1,5 +1,6 @@
 import Astrometry
 import Foundation
+import ImageStores
 import SceneModel
 import TesseraFITS
 

@@ -1,5 +1,6 @@
 import Astrometry
 import Foundation
+import ImageStores
 import Inference
 import SceneFitting
 import SceneModel

@@ -1,4 +1,5 @@
 import Foundation
+import ImageStores
 import SceneModel
 import TesseraFITS
 
@@ -157,15 +158,6 @@ public struct SceneCatalog: Sendable, Equatable {
         try fits.writeKeyword("BANDS", .string(bands.joined(separator: ",")), comment: "flux columns, in order")
         try fits.close()
     }
-}
-
-/// A problem with a scene input (catalog, pixel store, PSF store, exposure), naming the file and field.
-public struct SceneInputError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var field: String?
-    public var message: String
-    public init(file: String, field: String?, message: String) { self.file = file; self.field = field; self.message = message }
-    public var description: String { "\(file)\(field.map { ": \($0)" } ?? ""): \(message)" }
 }
 
 /// Which half-light radius a catalog's `rhalf` column holds.

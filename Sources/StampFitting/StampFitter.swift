@@ -60,8 +60,10 @@ public struct GroupMember: Sendable {
     public var object: StampObject
     /// All the object's cutouts (MEDS order: the coadd first).
     public var epochs: [EpochStamp]
-    public init(index: Int, object: StampObject, epochs: [EpochStamp]) {
-        self.index = index; self.object = object; self.epochs = epochs
+    /// Whether `epochs[0]` is a coadd (MEDS); without one every epoch is fitted.
+    public var coaddFirst: Bool
+    public init(index: Int, object: StampObject, epochs: [EpochStamp], coaddFirst: Bool = true) {
+        self.index = index; self.object = object; self.epochs = epochs; self.coaddFirst = coaddFirst
     }
 }
 
@@ -400,8 +402,10 @@ public enum StampFitter {
 
         init(_ member: GroupMember, settings: StampFitSettings, plane: TangentPlane) throws {
             self.member = member
-            let epochs = settings.useCoadd || member.epochs.count == 1 ? Array(member.epochs.prefix(1)) : Array(member.epochs.dropFirst())
+            let epochs = !member.coaddFirst ? member.epochs
+                : settings.useCoadd || member.epochs.count == 1 ? Array(member.epochs.prefix(1)) : Array(member.epochs.dropFirst())
             let psfs = try epochs.enumerated().map { e, stamp -> PSFMixture in
+                if let mixture = stamp.psfMixture { return mixture }
                 guard let image = stamp.psf else { throw PSFProblem(message: "epoch \(e) (file_id \(stamp.fileID)) has no PSF image") }
                 do {
                     let psfImage = try PSFImage(width: image.cols, height: image.rows, values: image.pixels.map(Double.init))

@@ -1,3 +1,5 @@
+import SceneModel
+
 /// Per-object postage stamps across epochs, and the one protocol every image input implements.
 ///
 /// Conventions (those of MEDS, so nothing is transposed between file and fit):
@@ -74,17 +76,21 @@ public struct EpochStamp: Sendable, Equatable {
     public var bmask: [Int32]?
     public var jacobian: StampJacobian
     public var psf: StampPSFImage?
-    /// Which image this epoch was cut from (MEDS `file_id`: a row of `image_info`).
+    /// The epoch's PSF as a Gaussian mixture in this stamp's pixel frame (x = col, y = row), when
+    /// the input carries one (a PSF store); fitters use it as it is instead of fitting `psf`.
+    public var psfMixture: PSFMixture?
+    /// Which image this epoch was cut from (MEDS `file_id`: a row of `image_info`; a pixel
+    /// store's exposure index).
     public var fileID: Int
 
     public init(rows: Int, cols: Int, image: [Float], weight: [Float], seg: [Int32]? = nil, bmask: [Int32]? = nil,
-                jacobian: StampJacobian, psf: StampPSFImage? = nil, fileID: Int) {
+                jacobian: StampJacobian, psf: StampPSFImage? = nil, psfMixture: PSFMixture? = nil, fileID: Int) {
         precondition(image.count == rows * cols && weight.count == rows * cols,
                      "EpochStamp: image and weight need \(rows * cols) pixels")
         precondition(seg.map { $0.count == rows * cols } ?? true && bmask.map { $0.count == rows * cols } ?? true,
                      "EpochStamp: seg and bmask need \(rows * cols) pixels")
         self.rows = rows; self.cols = cols; self.image = image; self.weight = weight; self.seg = seg
-        self.bmask = bmask; self.jacobian = jacobian; self.psf = psf; self.fileID = fileID
+        self.bmask = bmask; self.jacobian = jacobian; self.psf = psf; self.psfMixture = psfMixture; self.fileID = fileID
     }
 }
 
@@ -110,12 +116,14 @@ public struct StampObject: Sendable, Equatable {
 /// Every image input behind one interface (ngmixer's ImageIO idea): a fitter asks for objects by
 /// index and gets each object's epochs, never a file format.
 ///
-/// Implemented by `MEDSFile` (MEDSIO). The scene pixel store could implement it too: for each
-/// catalogue source, cut a box around it from every exposure that holds it, take the Jacobian
-/// from Astrometry's local linearisation of that exposure's TAN WCS at the source, weights from
-/// the stored inverse variances, and the PSF from the PSF store (rendered to an image, or carried
-/// as a mixture once `EpochStamp` grows that case).
+/// Implemented by `MEDSFile` (MEDSIO) and by `PixelStoreStamps` (ImageStores: catalogue sources
+/// cut from a scene pixel store, with Jacobians from each exposure's WCS and PSF mixtures from a
+/// PSF store), and wrapped by `StorePSFStamps` (ImageStores) to take every epoch's PSF from a PSF
+/// store instead of the input's own.
 public protocol ObjectStamps {
+    /// Whether epoch 0 of every object is a coadd (the MEDS convention), which fitters skip in
+    /// favour of the single epochs unless told to fit the coadd.
+    var coaddFirst: Bool { get }
     /// Number of objects; indices run over 0..<objectCount.
     var objectCount: Int { get }
     /// Identity and stamp geometry of object `index`.

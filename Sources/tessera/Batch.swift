@@ -11,7 +11,7 @@ extension Tessera {
     /// groups, run as a SLURM job array (or locally), verified, collated and archived.
     struct Batch: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Survey batch runs over MEDS tiles: setup, run (sbatch or local mpirun), verify, collate, link, archive.",
+            abstract: "Survey batch runs over MEDS or pixel-store tiles: setup, run (sbatch or local mpirun), verify, collate, link, archive.",
             discussion: """
             A run directory RUN holds one folder per tile with its neighbour and group tables and one \
             folder per chunk (manifest, run.sh for mpirun, job.sbatch); RUN/array.sbatch is the SLURM \
@@ -23,7 +23,7 @@ extension Tessera {
               tessera batch run RUN --resubmit
               tessera batch collate RUN && tessera batch link RUN && tessera batch archive RUN
 
-            Keys for RUNCONFIG: `tessera config batch` (and `tessera config batch-fit` for its fit section).
+            Keys for RUNCONFIG: `tessera config batch` (`tessera config batch-fit` and `tessera config batch-input` for its fit and input sections).
             """,
             subcommands: [Setup.self, Run.self, Verify.self, Collate.self, Link.self, Archive.self, Chunk.self])
 
@@ -33,12 +33,13 @@ extension Tessera {
                 discussion: "Every tile is read and checked before anything is written; a missing or broken tile, or an object with no cutouts, stops the setup with no run directory left behind.")
 
             @Argument(help: "Run configuration (YAML; `tessera config batch`).") var runConfig: String
-            @Argument(help: "MEDS files, one per tile.") var tiles: [String]
+            @Argument(help: "MEDS files or pixel stores (.h5, with input.catalog and input.psf_store), one per tile.") var tiles: [String]
             @Option(help: "Run directory to create.") var out: String
 
             func run() throws {
                 try failing {
-                    let c = try ConfigLoader.load(BatchConfiguration.self, from: runConfig)
+                    var c = try ConfigLoader.load(BatchConfiguration.self, from: runConfig)
+                    c.input = c.input.resolvingPaths()
                     let extra = try BatchSetup.extraCommands(c.extraCommands)
                     let plans = try BatchSetup.plan(c, tiles: tiles)
                     try MPIExecution.run { comm in

@@ -17,7 +17,7 @@ extension Tessera {
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
-            case batch, batchFit = "batch-fit"
+            case batch, batchFit = "batch-fit", batchInput = "batch-input"
 
             /// The configuration type behind the command, and the command's name in the title.
             var documented: (any Configuration.Type, String) {
@@ -34,6 +34,7 @@ extension Tessera {
                 case .scene: (SceneFitConfiguration.self, "optimize / sample")
                 case .batch: (BatchConfiguration.self, "batch setup (RUNCONFIG)")
                 case .batchFit: (BatchFitConfiguration.self, "batch setup, section fit")
+                case .batchInput: (BatchInputConfiguration.self, "batch setup, section input")
                 }
             }
         }

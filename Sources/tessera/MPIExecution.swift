@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageStores
 import LensingRuns
 import RunKit
 import SceneRuns

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageStores
 import RunKit
 import SceneFitting
 import SceneModel

@@ -1,4 +1,5 @@
 import Foundation
+@testable import ImageStores
 @testable import SceneRuns
 import TesseraFITS
 import TesseraHDF5

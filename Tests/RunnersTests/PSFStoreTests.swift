@@ -1,4 +1,5 @@
 import Foundation
+@testable import ImageStores
 import SceneModel
 @testable import SceneRuns
 import TesseraFITS

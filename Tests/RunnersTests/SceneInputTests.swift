@@ -1,5 +1,6 @@
 import Astrometry
 import Foundation
+@testable import ImageStores
 import SceneModel
 @testable import SceneRuns
 import TesseraFITS
