@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
-        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "Inference", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -105,6 +105,12 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        .target(name: "LensInferenceRuns", dependencies: [
+            "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraRun", "WorkQueue", "LensingRuns",
+            "Microlensing", "HaloProfiles", "StrongLensing", "LensInference", "Inference", "TesseraLinAlg",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
         .target(name: "BatchRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraFITS", "TesseraHDF5", "TesseraRun", "WorkQueue",
             "Stamps", "MEDSIO", "StampFitting", "SceneModel", "SceneFitting",
@@ -122,7 +128,7 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: [
             "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraLinAlg", "TesseraRun",
             "RunKit", "SceneRuns", "LensingRuns", "ClusterRuns", "Microlensing", "SceneModel", "SceneFitting", "RunReports",
-            "Stamps", "MEDSIO", "BatchRuns",
+            "Stamps", "MEDSIO", "BatchRuns", "LensInferenceRuns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -157,6 +163,7 @@ let package = Package(
         .testTarget(name: "StampFittingTests", dependencies: ["StampFitting", "Stamps", "SceneModel"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LensInferenceRunsTests", dependencies: ["LensInferenceRuns", "LensInference"]),
         .testTarget(name: "LensInferenceTests", dependencies: ["LensInference", "StrongLensing", "Microlensing", "LensingRuns", "HaloProfiles", "TesseraSupport"], resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatchRuns
 import ClusterRuns
+import LensInferenceRuns
 import LensingRuns
 import RunKit
 import SceneRuns
@@ -13,7 +14,7 @@ extension Tessera {
             abstract: "Print a documented YAML configuration template for a command.")
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
-            case selftest, tabulate, magmap
+            case selftest, tabulate, magmap, infer
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
@@ -25,6 +26,7 @@ extension Tessera {
                 case .selftest: (SelfTestConfiguration.self, "selftest")
                 case .tabulate: (TableGridConfiguration.self, "tabulate grid")
                 case .magmap: (MagMapConfiguration.self, "magmap")
+                case .infer: (InferConfiguration.self, "infer")
                 case .clustersMock: (ClusterMockConfiguration.self, "clusters mock")
                 case .clustersFit: (ClusterFitConfiguration.self, "clusters fit")
                 case .clustersBin: (ClusterBinConfiguration.self, "clusters bin")
