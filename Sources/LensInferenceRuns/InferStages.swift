@@ -49,7 +49,11 @@ public enum InferStages {
         let density = TransformedDensity(posterior, transforms: posterior.transforms)
         let y0 = density.unconstrain(start)
         var inverseMetric: Matrix? = nil
-        if let cov = try? laplaceCovariance(density, at: y0), cov.values.allSatisfy(\.isFinite) { inverseMetric = cov }
+        // Hessian by differences of the finite-difference gradient: a step (1e-3 relative) well above the gradient's
+        // own steps (1e-5, 1e-6), or the Hessian is mostly the gradient's rounding noise.
+        if let cov = try? laplaceCovariance(density, at: y0, relativeStep: 1e-3), cov.values.allSatisfy(\.isFinite) {
+            inverseMetric = cov
+        }
         var nuts = NUTS(maxTreeDepth: c.lensMaxTreeDepth, targetAcceptance: 0.8, initialStepSize: 0.5)
         if c.lensWarmup < 150 {  // short warm-ups: one metric window after a short initial buffer
             nuts.initialBuffer = max(c.lensWarmup / 5, 1)

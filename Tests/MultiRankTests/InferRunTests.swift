@@ -98,6 +98,12 @@ final class InferRunTests: XCTestCase {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
         XCTAssertEqual((summary["parameters"] as? [[String: Any]])?.count, 4)
 
+        // `tessera reproduce` redoes the run from its params.json (which records both versions) into a new directory.
+        let plan = try Launcher.run(["reproduce", reference])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("mpirun -np 4 ") && plan.stdout.contains(
+            " infer --config \(reference)/params.json --out \(reference)-rerun"), plan.stdout)
+
         // A selection table of another version in the run directory is refused on resume.
         let selection = run + "/selection.json"
         let text = try String(contentsOfFile: selection, encoding: .utf8)
