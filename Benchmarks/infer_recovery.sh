@@ -8,7 +8,8 @@
 #
 #   swift build -c release --product tessera
 #   Benchmarks/infer_recovery.sh                        # SEEDS=20 SIZES="25 50 100" NP=4
-#   SEEDS=3 SIZES="8" LENS_DRAWS=100 Benchmarks/infer_recovery.sh   # a reduced run
+#   SEEDS=2 SIZES=5 LENS_WARMUP=50 LENS_DRAWS=80 LENS_DEPTH=4 SEL_DRAWS=200 \
+#     SEL_AXES="[[0.9, 1.5], [1.0, 2.0], [12.7, 13.3], [0.05, 0.3]]" Benchmarks/infer_recovery.sh   # reduced
 #
 # Cost: stage 1 is ~20 ms per lens-likelihood gradient, so LENS_WARMUP + LENS_DRAWS iterations of up to
 # 2^LENS_DEPTH gradients per lens; the full study (20 × (25 + 50 + 100) lenses × 2 likelihoods) is hours on 2 cores.
@@ -21,6 +22,8 @@ LENS_WARMUP=${LENS_WARMUP:-100}
 LENS_DRAWS=${LENS_DRAWS:-200}
 LENS_DEPTH=${LENS_DEPTH:-6}
 MICRO=${MICRO:-"true false"}
+SEL_AXES=${SEL_AXES:-"[[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]"}
+SEL_DRAWS=${SEL_DRAWS:-300}
 TABLE=${TABLE:-Tests/LensInferenceTests/Fixtures/microlensing-table.h5}
 BIN=${TESSERA_BIN:-$(swift build -c release --show-bin-path)/tessera}
 [ -x "$BIN" ] || { echo "no tessera binary at $BIN (swift build -c release --product tessera)" >&2; exit 1; }
@@ -42,8 +45,8 @@ table: $TABLE
 mock_lenses: $n
 mock_seed: $((seed * 1000 + 17))
 microlensing: $micro
-selection_axes: [[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]
-selection_draws: 300
+selection_axes: $SEL_AXES
+selection_draws: $SEL_DRAWS
 interim_alpha: [0.7, 1.7]
 lens_warmup: $LENS_WARMUP
 lens_draws: $LENS_DRAWS
