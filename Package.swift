@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
         .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
-        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "Inference", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -100,7 +100,7 @@ let package = Package(
         ]),
         .target(name: "LensingRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue", "Microlensing",
-            "LensInference", "HaloProfiles",
+            "LensInference", "HaloProfiles", "StrongLensing", "Inference", "TesseraLinAlg",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "ClusterRuns", dependencies: [

@@ -32,7 +32,8 @@ public struct RunContext {
     /// the command continues a stopped run with `--resume DIR` (said when the run is stopped).
     public static func start<C: Configuration>(command: String, configuration: C, output: String, seed: UInt64?,
                                                inputs: [String] = [], sharedInputs: [String] = [],
-                                               tableVersion: String? = nil,
+                                               tableVersion: String? = nil, simId: String? = nil,
+                                               selectionTableVersion: String? = nil,
                                                libraries: LibraryVersions, communicator: Communicator,
                                                resume: Bool = false, resumable: Bool = false) throws -> RunContext {
         // Rank 0's choice of directory wins (a default name may contain a timestamp).
@@ -52,7 +53,7 @@ public struct RunContext {
         if communicator.isRoot {
             do {
                 let version = SourceVersion.detect()
-                let metadata = RunMetadata(
+                var metadata = RunMetadata(
                     tesseraVersion: TesseraVersion.string, command: command, arguments: CommandLine.arguments,
                     executable: RunPaths.resolvedExecutable(CommandLine.arguments.first ?? "tessera"),
                     workingDirectory: FileManager.default.currentDirectoryPath,
@@ -61,6 +62,8 @@ public struct RunContext {
                     mpiSize: communicator.size, hosts: hosts, seed: seed,
                     inputs: try inputs.map { try InputFileRecord.describe($0) }, tableVersion: tableVersion,
                     libraries: libraries)
+                metadata.simId = simId
+                metadata.selectionTableVersion = selectionTableVersion
                 run = try RunDirectory(creating: output, command: command, configuration: configuration,
                                        metadata: metadata, resume: resume)
             } catch {

@@ -77,6 +77,10 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var resumed: [String]?
     /// The batch job (SLURM) the run was started in; nil when started outside a scheduler.
     public var job: SchedulerJob?
+    /// The simulation (table set) a run belongs to (`tessera infer`'s `sim_id`); nil for other commands.
+    public var simId: String?
+    /// The version of the selection table A(η) a run used (`tessera infer`); nil for other commands.
+    public var selectionTableVersion: String?
 
     public init(tesseraVersion: String, command: String, arguments: [String], executable: String,
                 workingDirectory: String, gitCommit: String?, gitDirty: Bool?, gitSource: String, startTime: String,
@@ -109,5 +113,6 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case workingDirectory = "working_directory", gitCommit = "git_commit", gitDirty = "git_dirty"
         case gitSource = "git_source", startTime = "start_time", endTime = "end_time", status, error
         case mpiSize = "mpi_size", hosts, seed, inputs, tableVersion = "table_version", libraries, resumed, job
+        case simId = "sim_id", selectionTableVersion = "selection_table_version"
     }
 }

@@ -13,7 +13,7 @@ extension Tessera {
             abstract: "Print a documented YAML configuration template for a command.")
 
         enum Command: String, ExpressibleByArgument, CaseIterable {
-            case selftest, tabulate, magmap, lenses
+            case selftest, tabulate, magmap, lenses, infer
             case clustersMock = "clusters-mock", clustersFit = "clusters-fit", clustersBin = "clusters-bin"
             case clustersEnsemble = "clusters-ensemble"
             case mockScene = "mock-scene", scene
@@ -26,6 +26,7 @@ extension Tessera {
                 case .tabulate: (TableGridConfiguration.self, "tabulate grid")
                 case .magmap: (MagMapConfiguration.self, "magmap")
                 case .lenses: (LensPopulationConfiguration.self, "lenses mock / selection build")
+                case .infer: (InferConfiguration.self, "infer")
                 case .clustersMock: (ClusterMockConfiguration.self, "clusters mock")
                 case .clustersFit: (ClusterFitConfiguration.self, "clusters fit")
                 case .clustersBin: (ClusterBinConfiguration.self, "clusters bin")

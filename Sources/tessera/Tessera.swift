@@ -23,7 +23,7 @@ struct Tessera: ParsableCommand {
     static let groups: [CommandGroup] = [
         CommandGroup(name: "Scene fitting", subcommands: [Demo.self, MockScene.self, FitPSF.self, Preprocess.self,
                                                           Optimize.self, Sample.self, Postprocess.self, SersicTable.self]),
-        CommandGroup(name: "Lensing", subcommands: [MagMap.self, Tabulate.self, TableQuery.self, Lenses.self, Selection.self]),
+        CommandGroup(name: "Lensing", subcommands: [MagMap.self, Tabulate.self, TableQuery.self, Lenses.self, Selection.self, Infer.self]),
         CommandGroup(name: "Clusters", subcommands: [Clusters.self]),
         CommandGroup(name: "Survey batches", subcommands: [Meds.self, Batch.self]),
         CommandGroup(name: "Runs", subcommands: [Report.self, Reproduce.self, ConfigTemplate.self, Info.self, SelfTest.self]),

@@ -1,0 +1,75 @@
+import Foundation
+import Inference
+import LensInference
+
+/// The summary of an inference run (`summary.json`): per η parameter the posterior median and 68% interval, split
+/// R̂ and ESS across the chains, the separated modes with their weights (`ModeReport`), the catalog's
+/// hyperparameters (the truth when the catalog is a mock), and per lens the stage-1 diagnostics and the importance
+/// effective sample size at the posterior median η.
+public struct InferReport: Codable, Sendable, Equatable {
+    public struct Parameter: Codable, Sendable, Equatable {
+        public var name: String
+        public var median: Double, lower68: Double, upper68: Double
+        /// Split R̂ and ESS across the chains (nil where not finite).
+        public var rHat: Double?, ess: Double?
+        public var truth: Double
+        /// Whether the 68% interval holds the truth.
+        public var covered: Bool
+        public var modes: ModeReport
+        /// Posterior mean of each chain (chains that disagree show here as well as in R̂ and the modes).
+        public var chainMeans: [Double]
+    }
+
+    public struct Lens: Codable, Sendable, Equatable {
+        public var id: String
+        public var divergences: Int
+        public var rHatAlpha: Double?
+        public var essAlpha: Double?
+        /// Kish ESS of the lens's importance weights at the posterior median η.
+        public var importanceESS: Double
+    }
+
+    public var parameters: [Parameter] = []
+    public var lenses: [Lens] = []
+    public var divergences = 0
+
+    public init() {}
+
+    public static func make(chains: [InferStages.EtaChain], lenses: [InferStages.LensSamples], population: ReweightedPopulation,
+                            truth: [Double]) -> InferReport {
+        var r = InferReport()
+        var medians: [Double] = []
+        for (k, name) in InferStages.etaNames.enumerated() {
+            let perChain = chains.map { $0.draws.map { $0[k] } }
+            let pooled = perChain.flatMap { $0 }.sorted()
+            let q = { (p: Double) in ModeReport.quantileSorted(pooled, p) }
+            let median = q(0.5), lo = q(0.16), hi = q(0.84)
+            medians.append(median)
+            r.parameters.append(Parameter(name: name, median: median, lower68: lo, upper68: hi,
+                                          rHat: finite(Diagnostics.splitRHat(perChain)), ess: finite(Diagnostics.splitEffectiveSampleSize(perChain)),
+                                          truth: truth[k], covered: lo <= truth[k] && truth[k] <= hi,
+                                          modes: ModeReport.find(perChain),
+                                          chainMeans: perChain.map { $0.reduce(0, +) / Double(max($0.count, 1)) }))
+        }
+        let ess = population.effectiveSampleSizes(eta: medians)
+        r.lenses = lenses.enumerated().map { i, l in
+            Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i])
+        }
+        r.divergences = chains.reduce(0) { $0 + $1.divergences }
+        return r
+    }
+
+    /// Lines for the log.
+    public var lines: [String] {
+        func f(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+        var out = parameters.map { p in
+            let modes = p.modes.modes.map { "\(f($0.location, 3)) (weight \(f($0.weight, 2)), chains \($0.chains.map(String.init).joined(separator: ",")))" }
+            return "\(p.name) = \(f(p.median)) [\(f(p.lower68)), \(f(p.upper68))] (truth \(f(p.truth))) R̂ \(f(p.rHat ?? .nan, 3)) "
+                + "ESS \(f(p.ess ?? .nan, 0)); \(p.modes.modes.count) mode(s): " + modes.joined(separator: "; ")
+        }
+        if let worst = lenses.min(by: { $0.importanceESS < $1.importanceESS }) {
+            out.append("smallest importance ESS at the median η: \(f(worst.importanceESS, 1)) (\(worst.id)); η divergences: \(divergences)")
+        }
+        return out
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import HaloProfiles
+import Inference
+import LensInference
+import RunKit
+import SystemPackage
+import TesseraMPI
+import TesseraRun
+import TesseraSupport
+import WorkQueue
+
+/// What an inference run did, for the log and the tests.
+public struct InferSummary: Sendable {
+    public var lenses: Int
+    public var lensesAlreadyDone: Int
+    public var chainsAlreadyDone: Int
+    public var chainsFile: String
+    public var report: InferReport
+}
+
+/// `tessera infer`: the hierarchical strong-lens inference, in three stages over the master/worker engine.
+///
+/// 1. Each lens's posterior under a broad interim prior by NUTS (`InferStages.sampleLens`), lenses handed out to
+///    the worker ranks, each result checkpointed on rank 0 as `lenses/lens-NNNNN.json` the moment it arrives.
+///    This is where the cost is (finite-difference lens-likelihood gradients, ~20 ms each).
+/// 2. NUTS over η = (α_sps, halo slope, normalisation, scatter) on the importance-reweighted population density
+///    with the selection term (`ReweightedPopulation`; analytic gradients), several chains from dispersed starts,
+///    one chain per work item, checkpointed as `chains/chain-NNN.json`.
+/// 3. On rank 0: per-lens parameters drawn from their conditionals given each η draw; `chains.h5`, `summary.json`
+///    (split R̂, ESS, separated modes and their weights per η parameter) written atomically.
+///
+/// Why not one joint NUTS over η and every lens's parameters: its gradient needs every lens's finite-difference
+/// gradient (50 lenses × 15 likelihood evaluations × 1.3 ms ≈ 1 s), and NUTS needs ~10–100 gradients per draw,
+/// so thousands of draws cost hours per chain; here each lens's costly posterior is computed once, in parallel, and
+/// the population is sampled on the cached samples in milliseconds per gradient.
+///
+/// A killed run resumed (`--resume`) skips the lenses and chains with a checkpoint; since every random stream
+/// depends only on the seed and the item (see `InferStages`), the result equals an unkilled run's bit for bit.
+public enum InferRunner {
+    public static let lensDirectory = "lenses"
+    public static let chainDirectory = "chains"
+
+    /// Collective: every rank calls it with the same configuration (its versions already resolved).
+    public static func run(_ c: InferConfiguration, context: RunContext, log: @escaping (String) -> Void = { print($0) }) throws -> InferSummary {
+        let comm = context.communicator
+        let cosmology = try InferInputs.cosmology()
+        let (microlensing, tableVersion) = try InferInputs.loadTable(c.table, expectedVersion: c.tableVersion)
+
+        // The catalog: the run directory's copy when resuming, else the configured one (drawn on every rank; a mock
+        // draw is deterministic), saved by rank 0.
+        let catalogPath = context.file("catalog.json")
+        let catalog: MockLensCatalog
+        if FileManager.default.fileExists(atPath: catalogPath) {
+            catalog = try InferInputs.catalog(with(c) { $0.catalog = catalogPath }, microlensing: microlensing, cosmology: cosmology)
+        } else {
+            catalog = try InferInputs.catalog(c, microlensing: microlensing, cosmology: cosmology)
+            if comm.isRoot { try RunDirectory.writeJSON(catalog, to: catalogPath) }
+        }
+
+        // The selection table: the run directory's copy (checked against the recorded version) or built now.
+        let selection = try selectionTable(c, tableVersion: tableVersion, microlensing: microlensing, cosmology: cosmology,
+                                           context: context, log: log)
+
+        // Stage 1.
+        let lensStore = JSONCheckpointDirectory<Int, InferStages.LensSamples>(
+            directory: context.file(lensDirectory), itemName: "lens", prefix: "lens-", digits: 5)
+        var lensScheduler = try ResumableListScheduler(items: comm.isRoot ? Array(catalog.lenses.indices) : [], store: lensStore,
+                                                       maxAttempts: c.maxAttempts, key: { $0 },
+                                                       label: { catalog.lenses[$0].id })
+        if comm.isRoot {
+            log("infer: \(catalog.lenses.count) lenses, \(lensScheduler.alreadyDone) already done, \(lensScheduler.pending) to sample on \(max(comm.size - 1, 1)) worker(s)")
+        }
+        var progress = ProgressLine(label: "infer: lenses", total: lensScheduler.pending)
+        try WorkQueue.run(communicator: comm, scheduler: &lensScheduler, progress: { progress.update(done: $0.completed, elapsed: $0.elapsed) }) { i in
+            try InferStages.sampleLens(index: i, lens: catalog.lenses[i], c: c, microlensing: microlensing, cosmology: cosmology)
+        }
+        try failIfAny(comm.isRoot ? lensScheduler.failures.map { "lens \(catalog.lenses[$0.item].id): \($0.message)" } : [], comm: comm)
+
+        // Stage 2: everyone gets the stage-1 samples from rank 0's checkpoints.
+        var loaded: [InferStages.LensSamples]?
+        if comm.isRoot {
+            loaded = try catalog.lenses.indices.map { i in
+                guard let s = try lensStore.load(i) else { throw InferInputError(file: lensStore.path(for: i), message: "missing lens checkpoint") }
+                return s
+            }
+        }
+        let lensSamples: [InferStages.LensSamples] = try comm.broadcast(message: loaded)
+        let population = try InferStages.population(lensSamples, selection: selection, c: c)
+        let chainStore = JSONCheckpointDirectory<Int, InferStages.EtaChain>(
+            directory: context.file(chainDirectory), itemName: "chain", prefix: "chain-", digits: 3)
+        var chainScheduler = try ResumableListScheduler(items: comm.isRoot ? Array(0..<c.chains) : [], store: chainStore,
+                                                        maxAttempts: c.maxAttempts, key: { $0 }, label: { "chain \($0)" })
+        if comm.isRoot {
+            log("infer: \(c.chains) η chains, \(chainScheduler.alreadyDone) already done")
+        }
+        try WorkQueue.run(communicator: comm, scheduler: &chainScheduler) { chain in
+            try InferStages.sampleEta(chain: chain, population: population, c: c)
+        }
+        try failIfAny(comm.isRoot ? chainScheduler.failures.map { "chain \($0.item): \($0.message)" } : [], comm: comm)
+
+        // Stage 3 and the files, on rank 0.
+        var summary: InferSummary?
+        if comm.isRoot {
+            let chains = try (0..<c.chains).map { k in
+                guard let r = try chainStore.load(k) else { throw InferInputError(file: chainStore.path(for: k), message: "missing chain checkpoint") }
+                return r
+            }
+            let report = InferReport.make(chains: chains, lenses: lensSamples, population: population,
+                                          truth: catalog.hyperparameters.inferred)
+            let path = context.file(InferenceChainsFile.name)
+            try InferenceChainsFile.write(chains: chains, lenses: lensSamples, population: population, seed: c.seed,
+                                          simId: c.simId, tableVersion: tableVersion, selectionVersion: selection.version,
+                                          microlensing: c.microlensing, to: path)
+            try RunDirectory.writeJSON(report, to: context.file("summary.json"))
+            for line in report.lines { log("infer: " + line) }
+            log("infer: wrote \(path)")
+            summary = InferSummary(lenses: catalog.lenses.count, lensesAlreadyDone: lensScheduler.alreadyDone,
+                                   chainsAlreadyDone: chainScheduler.alreadyDone, chainsFile: path, report: report)
+        }
+        try comm.barrier()
+        return summary ?? InferSummary(lenses: catalog.lenses.count, lensesAlreadyDone: 0, chainsAlreadyDone: 0,
+                                       chainsFile: context.file(InferenceChainsFile.name), report: InferReport())
+    }
+
+    /// The selection table: `selection.json` in the run directory if present (refused if its version differs from
+    /// the configuration's), else built across the ranks and saved there.
+    static func selectionTable(_ c: InferConfiguration, tableVersion: String, microlensing: MicrolensedFlux,
+                               cosmology: Cosmology, context: RunContext, log: (String) -> Void) throws -> SelectionTable {
+        let comm = context.communicator
+        let path = context.file("selection.json")
+        if FileManager.default.fileExists(atPath: path) {
+            let table: SelectionTable
+            do { table = try JSONDecoder().decode(SelectionTable.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                throw InferInputError(file: path, message: "not a selection table: \(error)")
+            }
+            try InferInputs.checkVersion(file: path, what: "selection-table version", found: table.version, expected: c.selectionVersion)
+            return table
+        }
+        let population = try MockPopulation(hyperparameters: PopulationHyperparameters(), survey: survey(c), cosmology: cosmology,
+                                            microlensing: microlensing)
+        var withTable = c
+        withTable.tableVersion = tableVersion
+        let version = try selectionVersion(withTable)
+        try InferInputs.checkVersion(file: "selection_axes", what: "selection-table version", found: version, expected: c.selectionVersion)
+        let start = Date()
+        let table = try InferInputs.buildSelection(axes: c.selectionAxes, draws: c.selectionDraws, seed: c.selectionSeed,
+                                                   population: population, version: version, communicator: comm)
+        if comm.isRoot {
+            try RunDirectory.writeJSON(table, to: path)
+            log("infer: selection table \(version) (\(table.logA.count) nodes × \(c.selectionDraws) draws) in "
+                + String(format: "%.1f s", Date().timeIntervalSince(start)))
+        }
+        return table
+    }
+
+    /// The survey settings of mocks and selection: `SurveySettings` defaults with the configured source size.
+    public static func survey(_ c: InferConfiguration) -> SurveySettings {
+        var s = SurveySettings()
+        s.sourceSize = c.sourceSize
+        return s
+    }
+
+    /// The version of the selection table the configuration gives (its table_version must be resolved).
+    public static func selectionVersion(_ c: InferConfiguration) throws -> String {
+        try InferInputs.selectionVersion(axes: c.selectionAxes, draws: c.selectionDraws, seed: c.selectionSeed,
+                                         survey: survey(c), fixed: PopulationHyperparameters(), tableVersion: c.tableVersion)
+    }
+
+    /// Throws on every rank if rank 0 lists failures.
+    static func failIfAny(_ failures: [String], comm: Communicator) throws {
+        let list: [String] = try comm.broadcast(message: comm.isRoot ? failures : nil)
+        if !list.isEmpty {
+            throw InferIncomplete(failures: list)
+        }
+    }
+
+    static func with<T>(_ value: T, _ change: (inout T) -> Void) -> T {
+        var v = value
+        change(&v)
+        return v
+    }
+}
+
+/// Some lenses or chains failed every attempt; their checkpoints are missing and `--resume` retries them.
+public struct InferIncomplete: Error, CustomStringConvertible {
+    public let failures: [String]
+    public var description: String {
+        "inference incomplete: " + failures.joined(separator: "; ") + "; fix the cause and rerun with --resume"
+    }
+}

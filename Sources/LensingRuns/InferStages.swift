@@ -1,0 +1,145 @@
+import Foundation
+import HaloProfiles
+import Inference
+import LensInference
+import TesseraLinAlg
+import TesseraSupport
+
+/// The per-item computations of `tessera infer`, kept free of ranks and files so they can be tested alone:
+/// stage 1 (one lens's interim posterior by NUTS), stage 2 (one NUTS chain over η on the reweighted population
+/// density) and stage 3 (per-lens parameters drawn from their conditional posteriors given the η draws).
+///
+/// Seeds: lens i's chain uses `RandomSource(seed:, stream: i)`, η chain c `stream: 1_000_000 + c` (its start) and
+/// NUTS stream `1_000_000 + c`, the conditional draws of chain c `stream: 2_000_000 + c`; results therefore do
+/// not depend on which rank computed them or in which order, which is what makes a resumed run equal an
+/// unkilled one.
+public enum InferStages {
+    /// Names of the stage-1 coordinates (the columns of a lens's draws).
+    public static let lensParameterNames = ["log_halo_mass", "shear1", "shear2", "source_x", "source_y", "log_source_flux", "alpha_sps"]
+    /// Names of the inferred hyperparameters (the columns of an η draw).
+    public static let etaNames = ["alpha_sps", "halo_slope", "halo_normalisation", "halo_scatter"]
+
+    /// One lens's stage-1 result: its NUTS draws in constrained units (columns `lensParameterNames`).
+    public struct LensSamples: Codable, Sendable, Equatable {
+        public var index: Int
+        public var id: String
+        public var logMsps: Double
+        public var start: [Double]
+        public var draws: [[Double]]
+        /// ln π_int(log M_h, α) of the interim prior (the same for every draw: uniform boxes).
+        public var logInterim: Double
+        public var stepSize: Double
+        public var divergences: Int
+        public var meanAcceptStat: Double
+        /// Split R̂ and bulk ESS of the single chain's α and log M_h (nil where not finite, e.g. a constant chain).
+        public var rHatAlpha: Double?, rHatLogHaloMass: Double?
+        public var essAlpha: Double?
+    }
+
+    /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric).
+    public static func sampleLens(index: Int, lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
+                                  cosmology: Cosmology) throws -> LensSamples {
+        var survey = SurveySettings()
+        survey.sourceSize = c.sourceSize
+        let like = try LensLikelihood(lens: lens, cosmology: cosmology, microlensing: microlensing, sourceSize: c.sourceSize)
+        let posterior = try LensInterimPosterior(likelihood: like, survey: survey,
+                                                 logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
+                                                 alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
+        let (start, _) = try LensStart.find(posterior)
+        let density = TransformedDensity(posterior, transforms: posterior.transforms)
+        let y0 = density.unconstrain(start)
+        var inverseMetric: Matrix? = nil
+        // Hessian by differences of the finite-difference gradient: a step (1e-3 relative) well above the gradient's
+        // own steps (1e-5, 1e-6), or the Hessian is mostly the gradient's rounding noise.
+        if let cov = try? laplaceCovariance(density, at: y0, relativeStep: 1e-3), cov.values.allSatisfy(\.isFinite) {
+            inverseMetric = cov
+        }
+        var nuts = NUTS(maxTreeDepth: c.lensMaxTreeDepth, targetAcceptance: 0.8, initialStepSize: 0.5)
+        if c.lensWarmup < 150 {  // short warm-ups: one metric window after a short initial buffer
+            nuts.initialBuffer = max(c.lensWarmup / 5, 1)
+            nuts.terminalBuffer = max(c.lensWarmup / 5, 1)
+            nuts.baseWindow = max(c.lensWarmup - nuts.initialBuffer - nuts.terminalBuffer, 1)
+        }
+        let result = try nuts.sample(density, initial: y0, warmup: c.lensWarmup, draws: c.lensDraws, seed: c.seed,
+                                     chain: UInt64(index), metric: .dense, initialInverseMetric: inverseMetric)
+        let draws = result.draws.map { density.constrain($0) }
+        let alpha = draws.map { $0[6] }, mass = draws.map { $0[0] }
+        return LensSamples(index: index, id: lens.id, logMsps: lens.logMsps, start: start, draws: draws,
+                           logInterim: posterior.logInterimDensity, stepSize: result.stepSize,
+                           divergences: result.divergences, meanAcceptStat: result.meanAcceptStat,
+                           rHatAlpha: finite(Diagnostics.splitRHat([alpha])), rHatLogHaloMass: finite(Diagnostics.splitRHat([mass])),
+                           essAlpha: finite(Diagnostics.splitEffectiveSampleSize([alpha])))
+    }
+
+    /// The stage-2 density's inputs from the stage-1 results.
+    public static func population(_ lenses: [LensSamples], selection: SelectionTable?, c: InferConfiguration) throws -> ReweightedPopulation {
+        try ReweightedPopulation(
+            lenses: lenses.map {
+                ReweightedPopulation.Lens(id: $0.id, logMsps: $0.logMsps, logHaloMass: $0.draws.map { $0[0] },
+                                          alpha: $0.draws.map { $0[6] },
+                                          logInterim: [Double](repeating: $0.logInterim, count: $0.draws.count))
+            },
+            selection: selection, alphaKernelWidth: c.alphaKernelWidth, base: PopulationHyperparameters())
+    }
+
+    /// The hyperprior box: the selection grid's range in each inferred coordinate.
+    public static func box(_ c: InferConfiguration) -> [ParameterTransform] {
+        c.selectionAxes.map { .interval(lower: $0.first!, upper: $0.last!) }
+    }
+
+    /// One stage-2 chain.
+    public struct EtaChain: Codable, Sendable, Equatable {
+        public var chain: Int
+        public var start: [Double]
+        /// η draws (columns `etaNames`).
+        public var draws: [[Double]]
+        /// ln p(η | data) at each draw (constrained; without the box's constant; finite inside the box).
+        public var logPosterior: [Double]
+        public var stepSize: Double
+        public var divergences: Int
+        public var meanAcceptStat: Double
+    }
+
+    /// Stage 2, chain `chain`: NUTS over η in the box's logistic coordinates, from a start drawn uniformly in the
+    /// central 80% of the box (dispersed across chains).
+    public static func sampleEta(chain: Int, population: ReweightedPopulation, c: InferConfiguration) throws -> EtaChain {
+        let transforms = box(c)
+        let base = ClosureDensity(dimension: 4) { eta in
+            do { return try population.logDensityAndGradient(eta) } catch { return (-.infinity, [0, 0, 0, 0]) }
+        }
+        let density = TransformedDensity(base, transforms: transforms)
+        var rng = RandomSource(seed: c.seed, stream: 1_000_000 + UInt64(chain))
+        let start = c.selectionAxes.map { axis in axis.first! + (0.1 + 0.8 * rng.uniform()) * (axis.last! - axis.first!) }
+        let nuts = NUTS(maxTreeDepth: 8, targetAcceptance: 0.8, initialStepSize: 0.5)
+        let result = try nuts.sample(density, initial: density.unconstrain(start), warmup: c.warmup, draws: c.draws,
+                                     seed: c.seed, chain: 1_000_000 + UInt64(chain))
+        let draws = result.draws.map { density.constrain($0) }
+        let logPosterior = try draws.map { eta in
+            let v = try population.logDensityAndGradient(eta).value
+            guard v.isFinite else { throw InferInputError(file: "chain \(chain)", message: "ln p(η) is not finite at the draw \(eta)") }
+            return v
+        }
+        return EtaChain(chain: chain, start: start, draws: draws, logPosterior: logPosterior, stepSize: result.stepSize,
+                        divergences: result.divergences, meanAcceptStat: result.meanAcceptStat)
+    }
+
+    /// Stage 3: for every draw of chain `chain`, one stage-1 sample of each lens drawn with its importance weights at
+    /// that η — a draw from the lens's conditional posterior p(θ_i | η, data). Returns [draw][lens] sample indices.
+    public static func conditionalIndices(chain: EtaChain, population: ReweightedPopulation, seed: UInt64) -> [[Int]] {
+        var rng = RandomSource(seed: seed, stream: 2_000_000 + UInt64(chain.chain))
+        return chain.draws.map { eta in
+            population.lenses.indices.map { i in
+                let w = population.weights(lens: i, eta: eta)
+                var u = rng.uniform()
+                for (j, p) in w.enumerated() {
+                    if u < p { return j }
+                    u -= p
+                }
+                return w.count - 1
+            }
+        }
+    }
+}
+
+/// nil for NaN or ±∞ (JSON has no such numbers).
+func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
