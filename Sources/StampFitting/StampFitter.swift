@@ -12,7 +12,8 @@ public enum StampFitterKind: String, Codable, Sendable, CaseIterable {
     case maxLikelihood = "max_likelihood"
     /// Multi-object fitting: each member refitted on its own stamps with the other members' latest
     /// models subtracted, pass after pass, until the `PassConvergence` rule holds (the loop the
-    /// scene fitter's passes use: `PassTracker`).
+    /// scene fitter's passes use: `PassTracker`); small groups end with a joint refinement of
+    /// each member on its own stamps (`StampFitSettings.jointFinishMaxMembers`).
     case mof
     /// MOF, then NUTS draws per member with the other members held at their converged models.
     case nuts
