@@ -14,8 +14,10 @@ import Stamps
 /// converged within `maxPasses`; passes per group; and objects per second on one core (one thread:
 /// the fits are serial here) for isolated ML on 48² stamps and for MOF on the tile.
 /// Per-object rows go to OUT.csv when an output path is given. Environment overrides for
-/// comparisons: MOF_JOINT_MAX (`jointStartMaxMembers`; 0 = stamp-sum starts) and MOF_MARGINAL
-/// (0 = errors conditional on the neighbours).
+/// comparisons: MOF_JOINT_MAX (`jointStartMaxMembers`; 0 = stamp-sum starts), MOF_FINISH_MAX
+/// (`jointFinishMaxMembers`; 0 = keep the pass values), MOF_MAXERR (`maxErr`), MOF_MARGINAL (0 = errors conditional on
+/// the neighbours), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
+/// versions) and MOCK_BLENDED (the tile's blended fraction, for quick runs on blends only).
 enum MOFTileBenchmark {
     static func run(objects: Int, seed: UInt64, speedObjects: Int, output: String?) {
         do {
@@ -37,6 +39,8 @@ enum MOFTileBenchmark {
         var s = MockTileSettings()
         s.objectCount = objects
         s.seed = seed
+        if let shared = ProcessInfo.processInfo.environment["MOCK_SHARED_NOISE"] { s.sharedNoise = shared != "0" }
+        if let blended = ProcessInfo.processInfo.environment["MOCK_BLENDED"].flatMap(Double.init) { s.blendedFraction = blended }
         let tile = try MockStampTile.make(s)
         let boxes = tile.footprints.map { $0[0] }
         let fof = FriendsOfFriends(NeighbourList.overlappingBoxes(boxes, buffer: 0))
@@ -44,6 +48,8 @@ enum MOFTileBenchmark {
         var settings = StampFitSettings()
         if let marginal = ProcessInfo.processInfo.environment["MOF_MARGINAL"] { settings.marginalErrors = marginal == "1" }
         if let joint = ProcessInfo.processInfo.environment["MOF_JOINT_MAX"].flatMap(Int.init) { settings.jointStartMaxMembers = joint }
+        if let finish = ProcessInfo.processInfo.environment["MOF_FINISH_MAX"].flatMap(Int.init) { settings.jointFinishMaxMembers = finish }
+        if let maxErr = ProcessInfo.processInfo.environment["MOF_MAXERR"].flatMap(Double.init) { settings.maxErr = maxErr }
         func members(_ group: [Int]) -> [GroupMember] {
             group.map { i in
                 let o = tile.objects[i]

@@ -30,6 +30,10 @@ public struct MockTileSettings: Sendable, Equatable, Codable {
     public var halfLightRange: ClosedRange<Double> = 0.3...0.8
     /// Single-epoch PSF FWHMs are drawn uniformly in this range (arcsec).
     public var psfFWHMRange: ClosedRange<Double> = 0.8...1.2
+    /// Noise (and bad pixels) drawn per image pixel, shared by every cutout that holds the pixel,
+    /// as in cutouts of one image (true); or drawn independently for each object's cutout
+    /// (false: the tile of earlier versions, kept for comparisons; see `pixelNoise`).
+    public var sharedNoise = true
     /// Fraction of single-epoch pixels flagged bad (bmask bit 1, weight 0).
     public var badPixelFraction = 0.002
     /// Tile centre, degrees.
@@ -195,7 +199,7 @@ public struct MockStampTile: Sendable {
         var origins: [[(row: Double, col: Double)]] = []
         let n = s.boxSize * s.boxSize
         for (i, object) in objects.enumerated() {
-            var noise = RandomSource(seed: s.seed, stream: UInt64(i) + 1)
+            var own = RandomSource(seed: s.seed, stream: UInt64(i) + 1)
             var epochStamps: [EpochStamp] = []
             var boxes: [StampBox] = []
             var origin: [(row: Double, col: Double)] = []
@@ -236,8 +240,13 @@ public struct MockStampTile: Sendable {
                 var weight = [Float](repeating: Float(1 / (image.noiseSigma * image.noiseSigma)), count: n)
                 var bmask = [Int32](repeating: 0, count: n)
                 for p in 0..<n {
-                    pixels[p] = Float(model[p] + image.noiseSigma * noise.normal())
-                    if fileID > 0 && noise.uniform() < s.badPixelFraction {
+                    // The noise (and the bad-pixel mask) belongs to the image pixel, so that
+                    // overlapping cutouts of neighbours see the same noise, as cutouts of one
+                    // image do.
+                    var shared = pixelNoise(seed: s.seed, fileID: fileID, row: startRow + p / s.boxSize,
+                                            col: startCol + p % s.boxSize)
+                    pixels[p] = Float(model[p] + image.noiseSigma * (s.sharedNoise ? shared.normal() : own.normal()))
+                    if fileID > 0 && (s.sharedNoise ? shared.uniform() : own.uniform()) < s.badPixelFraction {
                         bmask[p] = 1
                         weight[p] = 0
                     }
@@ -253,6 +262,17 @@ public struct MockStampTile: Sendable {
         }
         return MockStampTile(settings: s, objects: objects, images: images, stamps: stamps,
                              footprints: footprints, origins: origins)
+    }
+
+    /// The random stream of one pixel (row, col) of image `fileID`: its noise, then its bad-pixel
+    /// draw. Keyed by the image pixel, not by the cutout, so that the pixels two neighbours'
+    /// stamps share carry the same noise. (Independent noise per cutout would make every stamp
+    /// a separate observation of the blend: MOF's fixed point, each member fitted to its own
+    /// stamps only, then scatters far more than the errors of any one stamp's joint fit say.)
+    static func pixelNoise(seed: UInt64, fileID: Int, row: Int, col: Int) -> RandomSource {
+        let key = UInt64(truncatingIfNeeded: fileID) << 48
+            | (UInt64(truncatingIfNeeded: row) & 0xFF_FFFF) << 24 | (UInt64(truncatingIfNeeded: col) & 0xFF_FFFF)
+        return RandomSource(seed: ~seed, stream: key)  // ~seed: apart from the layout stream
     }
 
     /// The image's PSF rendered as a unit-sum image centred on the middle pixel.

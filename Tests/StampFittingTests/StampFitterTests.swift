@@ -13,6 +13,7 @@ final class StampFitterTests: XCTestCase {
         var s = StampFitSettings()
         s.psfComponents = 2
         s.jointStartMaxMembers = 0
+        s.jointFinishMaxMembers = 0
         s.marginalErrors = false
         return s
     }
