@@ -13,6 +13,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case maxAbs = "max_abs", maxFrac = "max_frac", maxErr = "max_err", warmup, draws
         case startRhalf = "start_rhalf", startSersic = "start_sersic"
         case jointStartMaxMembers = "joint_start_max_members", marginalErrors = "marginal_errors"
+        case jointFinishMaxMembers = "joint_finish_max_members"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -29,6 +30,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case .startRhalf: return "Starting half-light radius, arcsec."
         case .startSersic: return "Starting Sérsic index."
         case .jointStartMaxMembers: return "MOF: groups of at most this many members start from a joint fit (fluxes solved together, then all members fitted at once); 0 = never."
+        case .jointFinishMaxMembers: return "MOF: after the passes, members of groups of at most this many are refitted with their neighbours free (on their own stamps, from the MOF state), and that fit's values and errors are reported; 0 = never."
         case .marginalErrors: return "MOF: each member's errors from a joint Laplace covariance with its neighbours free (true) or held at their latest models (false)."
         }
     }
@@ -49,6 +51,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         s.startSersic = try c.decodeIfPresent(Double.self, forKey: .startSersic) ?? s.startSersic
         s.jointStartMaxMembers = try c.decodeIfPresent(Int.self, forKey: .jointStartMaxMembers) ?? s.jointStartMaxMembers
         s.marginalErrors = try c.decodeIfPresent(Bool.self, forKey: .marginalErrors) ?? s.marginalErrors
+        s.jointFinishMaxMembers = try c.decodeIfPresent(Int.self, forKey: .jointFinishMaxMembers) ?? s.jointFinishMaxMembers
         settings = s
     }
 
@@ -68,6 +71,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         try c.encode(s.startSersic, forKey: .startSersic)
         try c.encode(s.jointStartMaxMembers, forKey: .jointStartMaxMembers)
         try c.encode(s.marginalErrors, forKey: .marginalErrors)
+        try c.encode(s.jointFinishMaxMembers, forKey: .jointFinishMaxMembers)
     }
 
     public func validate() throws {
@@ -79,6 +83,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         }
         if s.warmup < 0 || s.draws < 2 { throw InvalidConfigValue(field: "fit.draws", reason: "need warmup >= 0 and draws >= 2") }
         if s.jointStartMaxMembers < 0 { throw InvalidConfigValue(field: "fit.joint_start_max_members", reason: "must be >= 0") }
+        if s.jointFinishMaxMembers < 0 { throw InvalidConfigValue(field: "fit.joint_finish_max_members", reason: "must be >= 0") }
         if !(s.startRhalf > 0) || !(s.startSersic > 0) { throw InvalidConfigValue(field: "fit.start_rhalf", reason: "starting values must be > 0") }
     }
 }
