@@ -47,13 +47,13 @@ public struct ReweightedPopulation: Sendable {
 
     public var lenses: [Lens]
     /// ln A(η); nil leaves the selection term out (the estimate is then biased by selection).
-    public var selection: SelectionTable?
+    public var selection: (any SelectionNormalisation)?
     /// h: the width of the per-lens α_i about α_sps (see the type doc).
     public var alphaKernelWidth: Double
     /// Supplies the pivot mass and the fixed (not inferred) hyperparameters; its four inferred values are ignored.
     public var base: PopulationHyperparameters
 
-    public init(lenses: [Lens], selection: SelectionTable?, alphaKernelWidth: Double,
+    public init(lenses: [Lens], selection: (any SelectionNormalisation)?, alphaKernelWidth: Double,
                 base: PopulationHyperparameters) throws(LensInferenceError) {
         try requirePositive(alphaKernelWidth, "alphaKernelWidth")
         self.lenses = lenses

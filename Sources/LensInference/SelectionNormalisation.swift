@@ -6,9 +6,17 @@ public protocol SelectionNormalisation: Sendable {
     var version: String { get }
     /// ln A(η). Throws `.invalidParameter` naming a hyperparameter outside the table's box.
     func logA(_ eta: PopulationHyperparameters) throws(LensInferenceError) -> Double
+    /// (ln A(η), ∂ ln A / ∂(α_sps, halo slope, halo normalisation, halo scatter)), analytic for both
+    /// implementations (the multilinear grid's piecewise gradient, the interpolant's exact one).
+    func logAWithGradient(_ eta: PopulationHyperparameters) throws(LensInferenceError) -> (value: Double, gradient: [Double])
+    /// The box of η the normalisation covers, (lower, upper) per inferred coordinate: also the support of a
+    /// uniform hyperprior, since A(η) is unknown outside it.
+    var box: (lower: [Double], upper: [Double]) { get }
 }
 
-extension SelectionTable: SelectionNormalisation {}
+extension SelectionTable: SelectionNormalisation {
+    public var box: (lower: [Double], upper: [Double]) { (axes.map { $0.first! }, axes.map { $0.last! }) }
+}
 
 /// ln A(η) interpolated smoothly (`RadialBasisInterpolant`, C²) through Monte Carlo estimates at scattered η
 /// nodes: what `tessera selection build` produces (its file: `SelectionTableFile` in LensingRuns).
@@ -81,6 +89,12 @@ public struct InterpolatedSelection: SelectionNormalisation, Equatable {
         let x = eta.inferred
         try check(x)
         return interpolant.value(x)
+    }
+
+    public var box: (lower: [Double], upper: [Double]) { (lower, upper) }
+
+    public func logAWithGradient(_ eta: PopulationHyperparameters) throws(LensInferenceError) -> (value: Double, gradient: [Double]) {
+        (try logA(eta), try logAGradient(eta))
     }
 
     /// ∂ ln A / ∂(α_sps, halo slope, halo normalisation, halo scatter), analytic (the interpolant's).

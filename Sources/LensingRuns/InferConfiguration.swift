@@ -26,6 +26,7 @@ public struct InferConfiguration: Configuration, Equatable {
     public var selectionDraws = 400
     public var selectionSeed: UInt64 = 7
     public var selectionVersion = ""
+    public var selectionFile = ""
     public var interimLogHaloMass: [Double] = [11.5, 15.0]
     public var interimAlpha: [Double] = [0.6, 2.2]
     public var alphaKernelWidth = 0.05
@@ -47,7 +48,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case trueAlphaSps = "true_alpha_sps", trueHaloSlope = "true_halo_slope"
         case trueHaloNormalisation = "true_halo_normalisation", trueHaloScatter = "true_halo_scatter"
         case selectionAxes = "selection_axes", selectionDraws = "selection_draws", selectionSeed = "selection_seed"
-        case selectionVersion = "selection_version", interimLogHaloMass = "interim_log_halo_mass"
+        case selectionVersion = "selection_version", selectionFile = "selection_file", interimLogHaloMass = "interim_log_halo_mass"
         case interimAlpha = "interim_alpha", alphaKernelWidth = "alpha_kernel_width", lensWarmup = "lens_warmup"
         case lensDraws = "lens_draws", lensMaxTreeDepth = "lens_max_tree_depth", chains, warmup, draws, seed
         case maxAttempts = "max_attempts"
@@ -72,7 +73,8 @@ public struct InferConfiguration: Configuration, Equatable {
         case .selectionAxes: return "Grid of the selection table A(η), four increasing lists: α_sps, halo slope, halo normalisation,\nhalo scatter. It is also the box of the uniform hyperprior. (Built in memory at the start, across ranks,\nand saved as selection.json; a selection-table file will replace this.)"
         case .selectionDraws: return "Monte Carlo draws per selection-table node (common random numbers across nodes)."
         case .selectionSeed: return "Seed of the selection draws."
-        case .selectionVersion: return "Expected selection-table version; empty: the one computed from the selection settings."
+        case .selectionVersion: return "Expected selection-table version; empty: the selection file's, or the one computed from the\nselection settings."
+        case .selectionFile: return "A selection normalisation built by `tessera selection build` (selection.h5) for the same\nmagnification table: A(η) and the hyperprior box come from it, and selection_axes/draws/seed are\nunused. Empty: the grid of selection_axes, built at the start."
         case .interimLogHaloMass: return "Stage-1 interim prior on log M_h [M☉]: uniform on [lo, hi]."
         case .interimAlpha: return "Stage-1 interim prior on each lens's α: uniform on [lo, hi]; must cover the α axis ± 3 h."
         case .alphaKernelWidth: return "h: width of each lens's α about α_sps in the reweighting (see ReweightedPopulation)."
@@ -108,6 +110,7 @@ public struct InferConfiguration: Configuration, Equatable {
         selectionDraws = try c.decodeIfPresent(Int.self, forKey: .selectionDraws) ?? d.selectionDraws
         selectionSeed = try c.decodeIfPresent(UInt64.self, forKey: .selectionSeed) ?? d.selectionSeed
         selectionVersion = try c.decodeIfPresent(String.self, forKey: .selectionVersion) ?? d.selectionVersion
+        selectionFile = try c.decodeIfPresent(String.self, forKey: .selectionFile) ?? d.selectionFile
         interimLogHaloMass = try c.decodeIfPresent([Double].self, forKey: .interimLogHaloMass) ?? d.interimLogHaloMass
         interimAlpha = try c.decodeIfPresent([Double].self, forKey: .interimAlpha) ?? d.interimAlpha
         alphaKernelWidth = try c.decodeIfPresent(Double.self, forKey: .alphaKernelWidth) ?? d.alphaKernelWidth

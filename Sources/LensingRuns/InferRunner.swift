@@ -122,10 +122,19 @@ public enum InferRunner {
                                        chainsFile: context.file(InferenceChainsFile.name), report: InferReport())
     }
 
-    /// The selection table: `selection.json` in the run directory if present (refused if its version differs from
-    /// the configuration's), else built across the ranks and saved there.
+    /// The selection normalisation: the configured `selection_file` (refused if its selection or magnification-table
+    /// version differs from the recorded ones), else `selection.json` in the run directory if present (refused if its
+    /// version differs from the configuration's), else the grid built across the ranks and saved there.
     static func selectionTable(_ c: InferConfiguration, tableVersion: String, microlensing: MicrolensedFlux,
-                               cosmology: Cosmology, context: RunContext, log: (String) -> Void) throws -> SelectionTable {
+                               cosmology: Cosmology, context: RunContext, log: (String) -> Void) throws -> any SelectionNormalisation {
+        if !c.selectionFile.isEmpty {
+            let selection = try SelectionTableFile.load(c.selectionFile, magnificationTableVersion: tableVersion,
+                                                        selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
+            if context.communicator.isRoot {
+                log("infer: selection normalisation \(selection.version) from \(c.selectionFile) (\(selection.nodes.count) nodes)")
+            }
+            return selection
+        }
         let comm = context.communicator
         let path = context.file("selection.json")
         if FileManager.default.fileExists(atPath: path) {

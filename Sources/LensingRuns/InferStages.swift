@@ -72,7 +72,7 @@ public enum InferStages {
     }
 
     /// The stage-2 density's inputs from the stage-1 results.
-    public static func population(_ lenses: [LensSamples], selection: SelectionTable?, c: InferConfiguration) throws -> ReweightedPopulation {
+    public static func population(_ lenses: [LensSamples], selection: (any SelectionNormalisation)?, c: InferConfiguration) throws -> ReweightedPopulation {
         try ReweightedPopulation(
             lenses: lenses.map {
                 ReweightedPopulation.Lens(id: $0.id, logMsps: $0.logMsps, logHaloMass: $0.draws.map { $0[0] },
@@ -82,9 +82,10 @@ public enum InferStages {
             selection: selection, alphaKernelWidth: c.alphaKernelWidth, base: PopulationHyperparameters())
     }
 
-    /// The hyperprior box: the selection grid's range in each inferred coordinate.
-    public static func box(_ c: InferConfiguration) -> [ParameterTransform] {
-        c.selectionAxes.map { .interval(lower: $0.first!, upper: $0.last!) }
+    /// The hyperprior box: the range of the selection normalisation (grid or file) in each inferred coordinate;
+    /// the configured `selection_axes` when the population has no selection term.
+    public static func box(_ population: ReweightedPopulation, c: InferConfiguration) -> (lower: [Double], upper: [Double]) {
+        population.selection?.box ?? (c.selectionAxes.map { $0.first! }, c.selectionAxes.map { $0.last! })
     }
 
     /// One stage-2 chain.
@@ -103,13 +104,14 @@ public enum InferStages {
     /// Stage 2, chain `chain`: NUTS over η in the box's logistic coordinates, from a start drawn uniformly in the
     /// central 80% of the box (dispersed across chains).
     public static func sampleEta(chain: Int, population: ReweightedPopulation, c: InferConfiguration) throws -> EtaChain {
-        let transforms = box(c)
+        let (lower, upper) = box(population, c: c)
+        let transforms = (0..<4).map { ParameterTransform.interval(lower: lower[$0], upper: upper[$0]) }
         let base = ClosureDensity(dimension: 4) { eta in
             do { return try population.logDensityAndGradient(eta) } catch { return (-.infinity, [0, 0, 0, 0]) }
         }
         let density = TransformedDensity(base, transforms: transforms)
         var rng = RandomSource(seed: c.seed, stream: 1_000_000 + UInt64(chain))
-        let start = c.selectionAxes.map { axis in axis.first! + (0.1 + 0.8 * rng.uniform()) * (axis.last! - axis.first!) }
+        let start = (0..<4).map { k in lower[k] + (0.1 + 0.8 * rng.uniform()) * (upper[k] - lower[k]) }
         let nuts = NUTS(maxTreeDepth: 8, targetAcceptance: 0.8, initialStepSize: 0.5)
         let result = try nuts.sample(density, initial: density.unconstrain(start), warmup: c.warmup, draws: c.draws,
                                      seed: c.seed, chain: 1_000_000 + UInt64(chain))

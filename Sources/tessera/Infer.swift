@@ -68,6 +68,13 @@ extension Tessera {
             let found = try InferInputs.tableVersion(of: r.table)
             try InferInputs.checkVersion(file: r.table, what: "table_version", found: found, expected: c.tableVersion)
             r.tableVersion = found
+            if !c.selectionFile.isEmpty {
+                // The file's own version, checked against an expected one and against this table's version.
+                r.selectionFile = RunPaths.absolute(c.selectionFile)
+                r.selectionVersion = try SelectionTableFile.load(r.selectionFile, magnificationTableVersion: found,
+                                                                 selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion).version
+                return r
+            }
             let computed = try InferRunner.selectionVersion(r)
             try InferInputs.checkVersion(file: "selection_axes", what: "selection-table version", found: computed,
                                          expected: c.selectionVersion)

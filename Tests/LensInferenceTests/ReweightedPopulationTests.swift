@@ -98,6 +98,44 @@ final class ReweightedPopulationTests: XCTestCase {
         }
     }
 
+    /// A selection file's smooth A(η) (`InterpolatedSelection`, what `selection_file` loads) enters as −N ln A(η)
+    /// with its analytic gradient, and sets the hyperprior box.
+    func testInterpolatedSelectionEntersAsMinusNLogA() throws {
+        // A(η) falling with α_sps and the scatter, sampled at 40 Halton-like nodes with 1000 draws each.
+        let lower = [0.8, 1.0, 12.6, 0.05], upper = [1.6, 2.0, 13.4, 0.3]
+        var nodes: [[Double]] = [], selected: [Int] = []
+        for i in 0..<40 {
+            let u = [0.5, 1.0 / 3, 0.2, 1.0 / 7].enumerated().map { k, b in (Double(i + 1) * b * [1, 1.618, 2.414, 3.303][k]).truncatingRemainder(dividingBy: 1) }
+            let x = (0..<4).map { lower[$0] + u[$0] * (upper[$0] - lower[$0]) }
+            nodes.append(x)
+            selected.append(Int((1000 * 0.6 * exp(-0.4 * (x[0] - 0.8) - 1.5 * (x[3] - 0.05))).rounded()))
+        }
+        let selection = try InterpolatedSelection(version: "test-1", nodes: nodes, selected: selected, draws: 1000,
+                                                  lower: lower, upper: upper, toleranceFactor: 1)
+        let lenses = [toyLens(samples: 300), toyLens(samples: 200)]
+        let with = try ReweightedPopulation(lenses: lenses, selection: selection, alphaKernelWidth: 0.07, base: PopulationHyperparameters())
+        let without = try ReweightedPopulation(lenses: lenses, selection: nil, alphaKernelWidth: 0.07, base: PopulationHyperparameters())
+        let eta = [1.12, 1.41, 12.97, 0.16]
+        var p = PopulationHyperparameters()
+        p.inferred = eta
+        let lnA = try selection.logA(p)
+        let (v1, g1) = try with.logDensityAndGradient(eta)
+        let (v0, g0) = try without.logDensityAndGradient(eta)
+        XCTAssertEqual(v1, v0 - 2 * lnA, accuracy: 1e-12)
+        let dA = try selection.logAGradient(p)
+        for k in 0..<4 {
+            XCTAssertEqual(g1[k], g0[k] - 2 * dA[k], accuracy: 1e-9)
+            var up = eta, dn = eta
+            up[k] += 1e-6
+            dn[k] -= 1e-6
+            let fd = (try with.logDensityAndGradient(up).value - with.logDensityAndGradient(dn).value) / 2e-6
+            XCTAssertEqual(g1[k], fd, accuracy: 1e-4 * max(1, abs(fd)), "component \(k)")
+        }
+        XCTAssertEqual(with.selection?.box.lower, lower)
+        XCTAssertEqual(with.selection?.box.upper, upper)
+        XCTAssertThrowsError(try with.logDensityAndGradient([1.7, 1.41, 12.97, 0.16]), "outside the file's box")
+    }
+
     func testSelectionGradientIsTheInterpolantsDerivative() throws {
         let table = try selectionTable()
         var eta = PopulationHyperparameters()
