@@ -2,20 +2,30 @@ import Foundation
 import Inference
 import SceneModel
 
-/// The log-likelihood of a patch as an `Inference.LogDensity` over the *constrained* source
-/// parameters (flat priors inside the bounds).
+/// The log-posterior of a patch as an `Inference.LogDensity` over the *constrained* source
+/// parameters: the kernel's log-likelihood plus the priors, which are flat inside the bounds
+/// except for the parameters listed in `logUniform` (a log-uniform prior, p(x) ∝ 1/x, adding
+/// −ln x; used for r_half, see `ParameterBounds.rhalfLogUniform`).
 public struct KernelDensity: LogDensity {
     public let kernel: SceneKernel
+    /// Indices of parameters with a log-uniform prior (all > 0 inside their bounds).
+    public let logUniform: [Int]
     public var dimension: Int { kernel.layout.count }
-    public init(kernel: SceneKernel) { self.kernel = kernel }
+    public init(kernel: SceneKernel, logUniform: [Int] = []) { self.kernel = kernel; self.logUniform = logUniform }
     public func logDensityAndGradient(_ x: [Double]) throws -> (value: Double, gradient: [Double]) {
         let r = try kernel.evaluate(x)
-        return (r.logLikelihood, r.gradient)
+        var value = r.logLikelihood, gradient = r.gradient
+        for i in logUniform {
+            value -= Double.log(x[i])
+            gradient[i] -= 1 / x[i]
+        }
+        return (value, gradient)
     }
 }
 
 /// The posterior of a patch's active sources in the sampler's unconstrained space: the kernel's
-/// likelihood, flat priors within `ParameterBounds`, and the transforms' log-Jacobians.
+/// likelihood, the priors within `ParameterBounds` (flat, except log-uniform in r_half by
+/// default), and the transforms' log-Jacobians.
 ///
 /// Transforms per parameter: fluxes unbounded (identity; a flat prior on flux); ξ, η an interval
 /// of ± `positionHalfWidth` arcsec about the source's *catalog* position; q, pa, n, rhalf
@@ -68,7 +78,9 @@ public struct PatchPosterior: LogDensity {
                 }
             }
         }
-        density = TransformedDensity(KernelDensity(kernel: kernel), transforms: transforms)
+        let logUniform = bounds.rhalfLogUniform
+            ? (0..<layout.sourceCount).compactMap { layout.index(ofSource: $0, .rhalf) } : []
+        density = TransformedDensity(KernelDensity(kernel: kernel, logUniform: logUniform), transforms: transforms)
     }
 
     public func logDensityAndGradient(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {

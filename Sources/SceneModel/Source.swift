@@ -103,6 +103,11 @@ public struct ParameterBounds: Sendable, Codable, Equatable {
     public var pa: ClosedRange<Double> = (-Double.pi / 2)...(Double.pi / 2)
     /// Half-width of the position box around the starting position, arcsec.
     public var positionHalfWidth: Double = 0.5
+    /// Prior on r_half inside `rhalf`: log-uniform (p ∝ 1/r_half, true) or uniform (false). A
+    /// size is a scale parameter; a uniform prior puts most of its mass at the large radii where
+    /// the likelihood is flattest, and, since a larger r_half holds more flux in its wings, pulls
+    /// the fluxes up (issue 16, measured on the own-model mock whose radii are log-uniform).
+    public var rhalfLogUniform: Bool = true
 
     public init() {}
 }

@@ -32,6 +32,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var fluxColumn = "{band}"
     public var rhalfConvention = RHalfConvention.major
     public var passes = ScenePasses()
+    /// Prior on r_half inside `rhalf_range`: "log_uniform" (default) or "uniform".
+    public var rhalfPrior = "log_uniform"
     public init() {}
 
     public typealias Key = CodingKeys
@@ -45,6 +47,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case positionHalfWidth = "position_half_width", seed, maxAttempts = "max_attempts", sersicTable = "sersic_table"
         case fluxColumn = "flux_column", rhalfConvention = "rhalf_convention"
         case passes
+        case rhalfPrior = "rhalf_prior"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -62,7 +65,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .adaptMetric: return "Sampling: re-estimate the mass matrix during warm-up (Stan's windows), or false: keep the starting metric (the source's covariance from its previous pass, else the Laplace covariance) and adapt only the step size."
         case .optimizerIterations: return "L-BFGS iterations per patch (optimize, and first sampling patch of a source)."
         case .activeRadius: return "Sources within this distance (arcsec) of a region's seed source are fitted together."
-        case .fixedRadius: return "Sources within this distance (arcsec) of an active source are held fixed and subtracted."
+        case .fixedRadius: return "Sources within this distance (arcsec) of an active source are held fixed and subtracted; so is every source whose light reaches the active source's roi (distance <= roi + 8 r_half + 0.5 arcsec)."
         case .roi: return "Default radius (arcsec) of the pixels fitted around each source (catalog column roi overrides)."
         case .maxActive: return "Most active sources per region."
         case .sersicRange: return "Bounds on the Sérsic index n."
@@ -77,6 +80,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             + "min/max: fewest and most passes. After a pass a source is converged when every parameter moved by at most maxabs (its unit),\n"
             + "OR at most maxfrac relative to its previous value, OR at most maxerr of its error (positions as arcsec on the sky);\n"
             + "a source is refitted while it or a neighbour within fixed_radius is not converged. Sampling's passes are target_iterations / draws_per_patch."
+        case .rhalfPrior: return "Prior on r_half inside rhalf_range: log_uniform (p ∝ 1/r_half, the default: a size is a scale parameter) or uniform."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -115,6 +119,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             rhalfConvention = v
         }
         passes = try c.decodeIfPresent(ScenePasses.self, forKey: .passes) ?? d.passes
+        rhalfPrior = try c.decodeIfPresent(String.self, forKey: .rhalfPrior) ?? d.rhalfPrior
     }
 
     public func validate() throws {
@@ -139,6 +144,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if positionHalfWidth <= 0 { throw InvalidConfigValue(field: "position_half_width", reason: "must be > 0 arcsec") }
         if maxAttempts < 1 { throw InvalidConfigValue(field: "max_attempts", reason: "must be >= 1") }
         try passes.validate()
+        if !["log_uniform", "uniform"].contains(rhalfPrior) {
+            throw InvalidConfigValue(field: "rhalf_prior", reason: "must be log_uniform or uniform, got '\(rhalfPrior)'")
+        }
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 
@@ -153,6 +161,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         b.q = qRange[0]...qRange[1]
         b.rhalf = rhalfRange[0]...rhalfRange[1]
         b.positionHalfWidth = positionHalfWidth
+        b.rhalfLogUniform = rhalfPrior == "log_uniform"
         return b
     }
 

@@ -104,7 +104,8 @@ public enum SceneFitRunner {
 
         // Rank 0: the scene master's state.
         var scene = try SuperScene(sources: sources, targetIterations: target, activeRadius: c.activeRadius,
-                                   fixedRadius: c.fixedRadius, maxActive: c.maxActive)
+                                   fixedRadius: c.fixedRadius, maxActive: c.maxActive,
+                                   roi: catalog.roi.map { $0 ?? c.roi }, reach: sources.map { SuperScene.lightReach(of: $0) })
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
         // Optimize's passes: per source its passes, last values and convergence (rank 0).

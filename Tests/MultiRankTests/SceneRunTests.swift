@@ -149,17 +149,20 @@ final class SceneRunTests: XCTestCase {
         let c = try coverage(run: run, truth: scene.truth)
         print("one-process sample: flux coverage \(c.flux.inside)/\(c.flux.total), position coverage \(c.position.inside)/\(c.position.total)")
         // Fluxes: the spread of the pulls (median − truth)/σ₆₈ is checked for calibration, and their
-        // median for bias. Measured on this scene (2026-12-06, pa centred per galaxy): median +0.57,
-        // robust width 0.99, 68% coverage 18/40 — the spread is right, the fluxes are high by about
-        // 0.6σ (issue 16, open: the MAP fluxes of this own-model mock are high too, +0.64σ in F150W).
-        // The median bound fails if that bias grows; the coverage bound (nominal 0.68) fails if the
-        // intervals shrink or the bias grows further.
+        // median for bias. Measured on this scene (2026-12-06): before issue 16's fixes median
+        // +0.57, robust width 0.99, 68% coverage 18/40 (fluxes high: neighbours' light on the
+        // fitted pixels left out of the model, and a flat r_half prior); with every neighbour whose
+        // light reaches the region fixed and a log-uniform r_half prior, median −0.07, width 1.35,
+        // coverage 22/40 (over mock seeds 1, 2, 3, 11: median −0.04, width 1.32, 160 pulls). The
+        // median and coverage bounds fail on the old code; the width bound is 1.5 because the
+        // pulls are still ~1.3× too wide (issue 16, open).
         let pulls = try fluxPulls(run: run, truth: scene.truth)
         let median = pulls.sorted()[pulls.count / 2]
         let width = 1.4826 * pulls.map { abs($0 - median) }.sorted()[pulls.count / 2]
-        XCTAssertTrue((0.75...1.35).contains(width), "flux pull width \(width)")
-        XCTAssertLessThan(abs(median), 0.75, "flux pull median \(median)")
-        XCTAssertTrue((0.4...0.85).contains(c.fluxFraction), "flux 68% coverage \(c.fluxFraction)")
+        print("one-process sample: flux pull median \(median), robust width \(width)")
+        XCTAssertTrue((0.75...1.5).contains(width), "flux pull width \(width)")
+        XCTAssertLessThan(abs(median), 0.3, "flux pull median \(median)")
+        XCTAssertTrue((0.5...0.85).contains(c.fluxFraction), "flux 68% coverage \(c.fluxFraction)")
         XCTAssertTrue((0.5...0.85).contains(c.positionFraction), "position 68% coverage \(c.positionFraction)")
     }
 

@@ -10,7 +10,7 @@ import SceneModel
 /// three-component Sérsic table to keep debug builds quick): the optimiser lands within a few
 /// Laplace σ of the truth, and NUTS seeded with that covariance samples around it.
 final class PatchFitterTests: XCTestCase {
-    static func makePosterior(seed: UInt64) throws -> (PatchPosterior, truth: [Double], start: [Double]) {
+    static func makePosterior(seed: UInt64, logUniformRHalf: Bool = true) throws -> (PatchPosterior, truth: [Double], start: [Double]) {
         var rng = RandomSource(seed: seed)
         let mixture = try SersicMixture(radii: [0.3, 1.0, 2.5], nodes: [0.5, 3, 7], amplitudes: [[0.2, 0.6, 0.2], [0.4, 0.4, 0.2], [0.5, 0.3, 0.2]])
         let truth = PatchSource(xi: 0.05, eta: -0.03, flux: [200, 150], q: 0.6, pa: 0.4, sersic: 2, rhalf: 0.3, isPoint: false)
@@ -32,7 +32,9 @@ final class PatchFitterTests: XCTestCase {
                                      sersic: mixture, isPoint: [false])
         var start = truth
         start.flux = [170, 180]; start.xi += 0.08; start.rhalf = 0.4; start.sersic = 3; start.q = 0.8
-        let posterior = try PatchPosterior(kernel: kernel, anchors: [(0.1, 0)], bounds: ParameterBounds())
+        var bounds = ParameterBounds()
+        bounds.rhalfLogUniform = logUniformRHalf
+        let posterior = try PatchPosterior(kernel: kernel, anchors: [(0.1, 0)], bounds: bounds)
         return (posterior, kernel.parameters(of: [truth]), kernel.parameters(of: [start]))
     }
 
