@@ -70,7 +70,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case .trueHaloSlope: return "Mock truth: slope of log M_h against log M*."
         case .trueHaloNormalisation: return "Mock truth: log M_h [M☉] at log M* = 11.5."
         case .trueHaloScatter: return "Mock truth: scatter of log M_h about the relation [dex]."
-        case .selectionAxes: return "Grid of the selection table A(η), four increasing lists: α_sps, halo slope, halo normalisation,\nhalo scatter. It is also the box of the uniform hyperprior. (Built in memory at the start, across ranks,\nand saved as selection.json; a selection-table file will replace this.)"
+        case .selectionAxes: return "Grid of the selection table A(η), four increasing lists: α_sps, halo slope, halo normalisation,\nhalo scatter. It is also the box of the uniform hyperprior. (Built in memory at the start, across ranks,\nand saved as selection.json; unused with selection_file.)"
         case .selectionDraws: return "Monte Carlo draws per selection-table node (common random numbers across nodes)."
         case .selectionSeed: return "Seed of the selection draws."
         case .selectionVersion: return "Expected selection-table version; empty: the selection file's, or the one computed from the\nselection settings."

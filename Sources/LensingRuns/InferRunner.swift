@@ -128,8 +128,10 @@ public enum InferRunner {
     static func selectionTable(_ c: InferConfiguration, tableVersion: String, microlensing: MicrolensedFlux,
                                cosmology: Cosmology, context: RunContext, log: (String) -> Void) throws -> any SelectionNormalisation {
         if !c.selectionFile.isEmpty {
-            let selection = try SelectionTableFile.load(c.selectionFile, magnificationTableVersion: tableVersion,
-                                                        selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
+            let record = try SelectionTableFile.read(c.selectionFile, magnificationTableVersion: tableVersion,
+                                                     selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
+            try checkSelectionRecipe(record, c, path: c.selectionFile)
+            let selection = record.selection
             if context.communicator.isRoot {
                 log("infer: selection normalisation \(selection.version) from \(c.selectionFile) (\(selection.nodes.count) nodes)")
             }
@@ -160,6 +162,26 @@ public enum InferRunner {
                 + String(format: "%.1f s", Date().timeIntervalSince(start)))
         }
         return table
+    }
+
+    /// Refuses a selection file computed for another survey, other fixed hyperparameters or another cosmology than
+    /// this run's mocks and likelihood use: its A(η) would be the selection of a different experiment, and no version
+    /// string would show it.
+    public static func checkSelectionRecipe(_ record: SelectionTableFile.Record, _ c: InferConfiguration, path: String) throws {
+        let built: LensPopulationConfiguration
+        do { built = try JSONDecoder().decode(LensPopulationConfiguration.self, from: Data(record.configurationJSON.utf8)) } catch {
+            throw InferInputError(file: path, message: "its configuration attribute cannot be read (\(error))")
+        }
+        let ours = try InferInputs.cosmology(), theirs = try built.cosmology()
+        var fixed = built.hyperparameters
+        fixed.inferred = PopulationHyperparameters().inferred
+        var differences: [String] = []
+        if built.survey != survey(c) { differences.append("survey settings") }
+        if fixed != PopulationHyperparameters() { differences.append("fixed hyperparameters (M_sps distribution, size relation, pivot)") }
+        if (theirs.H0, theirs.omegaCDM, theirs.omegaBaryon) != (ours.H0, ours.omegaCDM, ours.omegaBaryon) { differences.append("cosmology") }
+        if !differences.isEmpty {
+            throw InferInputError(file: path, message: "selection normalisation built for other \(differences.joined(separator: ", ")) than this run's; rebuild it with matching settings")
+        }
     }
 
     /// The survey settings of mocks and selection: `SurveySettings` defaults with the configured source size.

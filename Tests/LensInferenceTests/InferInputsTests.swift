@@ -48,4 +48,35 @@ final class InferInputsTests: XCTestCase {
         c.interimAlpha = [0.8, 2.2]  // does not cover the α axis (0.8) minus 3h
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("interim_alpha"), "\($0)") }
     }
+
+    /// A selection file made for another survey, other fixed hyperparameters or another cosmology is refused by
+    /// infer, naming what differs; one made with matching settings is taken.
+    func testSelectionFileOfAnotherExperimentIsRefused() throws {
+        let selection = try InterpolatedSelection(version: "1", nodes: [[1.0, 1.2, 12.6, 0.1], [1.4, 1.7, 13.2, 0.2],
+                                                                        [1.2, 1.5, 13.0, 0.15], [1.1, 1.3, 12.8, 0.22],
+                                                                        [1.3, 1.6, 12.7, 0.12], [1.45, 1.25, 13.3, 0.09]],
+                                                  selected: [300, 200, 250, 260, 240, 280], draws: 400,
+                                                  lower: [1.0, 1.2, 12.6, 0.08], upper: [1.5, 1.8, 13.4, 0.25], toleranceFactor: 3)
+        func record(_ edit: (inout LensPopulationConfiguration) -> Void) throws -> SelectionTableFile.Record {
+            var built = LensPopulationConfiguration()
+            edit(&built)
+            let json = String(decoding: try JSONEncoder().encode(built), as: UTF8.self)
+            return SelectionTableFile.Record(selection: selection, rounds: [0], seconds: [1], ranks: [0], magnificationTableVersion: "t",
+                                             magnificationTable: "table.h5", simId: "s", gitCommit: "g", seed: 1, maxPoints: 6,
+                                             stopReason: "converged", configurationJSON: json)
+        }
+        let c = InferConfiguration()
+        XCTAssertNoThrow(try InferRunner.checkSelectionRecipe(try record { _ in }, c, path: "selection.h5"))
+        XCTAssertThrowsError(try InferRunner.checkSelectionRecipe(try record { $0.shearSigma = 0.07 }, c, path: "selection.h5")) {
+            XCTAssertTrue("\($0)".contains("selection.h5") && "\($0)".contains("survey settings"), "\($0)")
+        }
+        XCTAssertThrowsError(try InferRunner.checkSelectionRecipe(try record { $0.h0 = 67 }, c, path: "selection.h5")) {
+            XCTAssertTrue("\($0)".contains("cosmology"), "\($0)")
+        }
+        XCTAssertThrowsError(try InferRunner.checkSelectionRecipe(try record { $0.sizeSlope = 0.8 }, c, path: "selection.h5")) {
+            XCTAssertTrue("\($0)".contains("fixed hyperparameters"), "\($0)")
+        }
+        // The inferred four may differ (they are what the file spans).
+        XCTAssertNoThrow(try InferRunner.checkSelectionRecipe(try record { $0.alphaSps = 1.4 }, c, path: "selection.h5"))
+    }
 }
