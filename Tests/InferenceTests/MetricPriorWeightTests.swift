@@ -22,7 +22,7 @@ final class MetricPriorWeightTests: XCTestCase {
         for weight in [0.0, Double(n)] {
             var nuts = NUTS(maxTreeDepth: 8, targetAcceptance: 0.8, initialStepSize: 0.5)
             nuts.metricPriorWeight = weight
-            let r = try nuts.sample(target, initial: mu, warmup: 150, draws: 400, seed: 11, metric: .dense, initialInverseMetric: sigma)
+            let r = try nuts.sample(target, initial: mu, warmup: 150, draws: 200, seed: 11, metric: .dense, initialInverseMetric: sigma)
             meanSteps.append(Double(r.stats.reduce(0) { $0 + $1.nLeapfrog }) / Double(r.stats.count))
             results.append(r)
         }
