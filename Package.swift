@@ -132,7 +132,7 @@ let package = Package(
         ]),
 
         // MARK: Benchmarks (run with `swift run -c release tessera-bench`).
-        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", "StrongLensing", "LensInference", "Stamps", "StampFitting", .product(name: "SystemPackage", package: "swift-system")],
+        .executableTarget(name: "tessera-bench", dependencies: ["Microlensing", "HaloProfiles", "Astrometry", "SceneModel", "SceneFitting", "SceneRuns", "ImageStores", "LensingRuns", "ClusterRuns", "TesseraSupport", "Inference", "TesseraLinAlg", "ClusterFitting", "StrongLensing", "LensInference", "Stamps", "StampFitting", .product(name: "SystemPackage", package: "swift-system")],
                           path: "Benchmarks/TesseraBench"),
 
         // MARK: Tests.

@@ -13,6 +13,7 @@ import Foundation
 //   swift run -c release tessera-bench lens-solver [FIXTURE_DIR]   (all 1000 lenstronomy fixture lenses)
 //   swift run -c release tessera-bench lens-likelihood [TABLE.h5 [QUADS]]   (per-lens likelihood speed, A(η) draw cost)
 //   swift run -c release tessera-bench mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]]   (see Benchmarks/mof_tile.sh)
+//   swift run -c release tessera-bench scene-sampling SCENE_DIR [CATALOG] [key=value ...]   (ms and pairs per gradient with/without footprints, NUTS evals/iteration; see SceneSamplingBenchmark)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "interpolator":
@@ -45,11 +46,13 @@ case "lens-solver":
 case "lens-likelihood":
     LensLikelihoodBenchmark.run(table: arguments.count > 1 ? arguments[1] : "Tests/LensInferenceTests/Fixtures/microlensing-table.h5",
                                 quads: arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100)
+case "scene-sampling":
+    SceneSamplingBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "mof":
     func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
     MOFTileBenchmark.run(objects: count(1, 2000), seed: UInt64(count(2, 1)), speedObjects: count(3, 200),
                          output: arguments.count > 4 ? arguments[4] : nil)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR] | lens-likelihood [TABLE.h5 [QUADS]] | mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR] | lens-likelihood [TABLE.h5 [QUADS]] | mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]] | scene-sampling SCENE_DIR [CATALOG] [key=value ...]")
     exit(2)
 }

@@ -71,6 +71,14 @@ public struct NUTS: Sendable {
     public var initialBuffer = 75
     public var terminalBuffer = 50
     public var baseWindow = 25
+    /// Weight, in pseudo-draws, of the current metric in each window's new estimate:
+    /// M⁻¹ ← (n Σ̂ + k M⁻¹_current) / (n + k) after Stan's regularisation of Σ̂, with n the
+    /// window's draws. 0 (the default) is Stan's rule, which replaces the metric by the window's
+    /// estimate alone; a dense estimate from fewer draws than dimensions is then singular but for
+    /// Stan's 10⁻³ ridge, which is far from the posterior's scale when parameters are in physical
+    /// units (fluxes in nJy). A starting metric from a Laplace covariance is worth about as many
+    /// draws as dimensions, so k ≈ dimension keeps its information until the windows have more.
+    public var metricPriorWeight = 0.0
     public var gamma = 0.05
     public var kappa = 0.75
     public var t0 = 10.0
@@ -128,9 +136,18 @@ public struct NUTS: Sendable {
                 if windows.inAdaptationWindow { estimator.add(z.q) }
                 if windows.atEndOfWindow {
                     windows.computeNextWindow()
-                    if estimator.count >= 2,
-                       let m = try? EuclideanMetric(kind: metric, inverseMetric: estimator.regularisedCovariance()) {
-                        state.metric = m
+                    if estimator.count >= 2 {
+                        var estimate = estimator.regularisedCovariance()
+                        if metricPriorWeight > 0 {
+                            let n = Double(estimator.count), k = metricPriorWeight
+                            let current = state.metric.inverseMetric
+                            for i in 0..<estimate.rows {
+                                for j in 0..<estimate.columns where metric == .dense || i == j {
+                                    estimate[i, j] = (n * estimate[i, j] + k * current[i, j]) / (n + k)
+                                }
+                            }
+                        }
+                        if let m = try? EuclideanMetric(kind: metric, inverseMetric: estimate) { state.metric = m }
                     }
                     estimator.restart()
                     if adaptStepSize {

@@ -66,7 +66,8 @@ extension Workspace {
     /// 3 (three sums) + 6 (three multiply-add sums) = 14; total 58.
     ///
     /// With `boxes` (4 doubles per sub-block, see `KernelExposure.boxes`) a Gaussian whose centre
-    /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`) is not
+    /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`), or whose
+    /// exponent exceeds its footprint exponent (slot 8) everywhere on the box, is not
     /// evaluated on that sub-block (sub-blocks between two evaluated ones are evaluated too, so
     /// each Gaussian runs over one contiguous range); `active` (≥ `ng` entries) lists the
     /// Gaussians evaluated on the block with their ranges, and the scratch is indexed by
@@ -98,7 +99,7 @@ extension Workspace {
                     by0 = min(by0, bx[4 * k + 2]); by1 = max(by1, bx[4 * k + 3])
                 }
                 for g in 0..<ng {
-                    let p = gp + 8 * g
+                    let p = gp + Workspace.stride * g
                     let mx = p[0], my = p[1], r2 = p[6]
                     var mask: Int32 = 0
                     let always = p[7] != 0
@@ -114,7 +115,7 @@ extension Workspace {
                         // Cheap bound first (round approximation), then the exact minimum over the box.
                         if dx * dx + dy * dy <= r2,
                            minimumExponent(a: -p[2], b: -p[3], c: -p[4], x0: b[0] - mx, x1: b[1] - mx,
-                                           y0: b[2] - my, y1: b[3] - my) <= SceneKernel.cullingExponent {
+                                           y0: b[2] - my, y1: b[3] - my) <= p[8] {
                             mask |= 1 << k
                         }
                     }
@@ -135,7 +136,7 @@ extension Workspace {
             // Pass 1: every active Gaussian on its sub-blocks; keep e, accumulate the model.
             for a in 0..<na {
                 let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
-                let p = gp + 8 * Int(active[a] >> 4)
+                let p = gp + Workspace.stride * Int(active[a] >> 4)
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
                 let fxx = KernelVector(repeating: p[2]), fxy = KernelVector(repeating: p[3])
                 let fyy = KernelVector(repeating: p[4]), norm = KernelVector(repeating: p[5])
@@ -173,7 +174,7 @@ extension Workspace {
             for a in 0..<na {
                 let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
                 let g = Int(active[a] >> 4)
-                let p = gp + 8 * g
+                let p = gp + Workspace.stride * g
                 let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
                 let eg = scratch + a * bs
                 var s0 = KernelVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0

@@ -73,8 +73,10 @@ public enum ExposureRenderer {
                                      data: [Double](repeating: 0, count: n), inverseError: [Double](repeating: 1, count: n),
                                      psf: psf, calibration: calibration,
                                      astrometry: sources.map { wcs.local(ra: $0.ra, dec: $0.dec, plane: plane) })
-        let kernel = try SceneKernel(patch: Patch(bands: bands, plane: plane, exposures: [exposure]), sersic: sersic,
+        var kernel = try SceneKernel(patch: Patch(bands: bands, plane: plane, exposures: [exposure]), sersic: sersic,
                                      isPoint: sources.map(\.isPoint))
+        // No noise is known here (unit inverse errors): cut only at double-precision rounding.
+        kernel.footprintTolerance = 0
         return kernel.modelImages(kernel.parameters(of: sources.map { PatchSource($0, plane: plane) }))[0]
     }
 }

@@ -61,6 +61,26 @@ public struct KernelResult: Sendable {
 /// skip decisions are piecewise constant in the parameters, so the gradient (sums over evaluated
 /// pixels only, same structure as without culling) is the exact gradient of the culled model,
 /// which differs from the un-culled gradient by terms of that same relative size.
+///
+/// **Footprints.** With `footprintTolerance` τ > 0 (the default, 0.01), each Gaussian's cut-off
+/// exponent is set by the noise instead of by double-precision rounding: a Gaussian of peak
+/// value N (counts per pixel) and image-plane covariance C on an exposure whose smallest pixel
+/// noise is 1/w_max is kept where its exponent is at most
+///   E_g = ln( w_max |N| √(2π √det C) / ε ),   ε = τ / (Gaussians of the patch, all exposures),
+/// capped at `cullingExponent` (a Gaussian with E_g < 0 is dropped everywhere). Why this bounds
+/// the error: the pixels a Gaussian is skipped on all have exponent > E_g, and the ellipse
+/// {½ dᵀC⁻¹d ≤ t} has area 2πt√det C, so the noise-weighted norm of what is dropped is
+///   ‖w·δ_g‖₂² ≤ 2 · w_max² N² ∫_{E_g}^∞ e^{−2t} 2π√det C dt = 2π√det C · w_max² N² e^{−2E_g} = ε²
+/// (the factor 2 covers summing over a pixel grid instead of integrating, for Gaussians as
+/// narrow as the pixel-top-hat floor I/12 allows). By the triangle inequality the whole patch's
+/// model error obeys ‖w·δ‖₂ ≤ τ. For a linear(ised) fit that moves any parameter's estimate by at
+/// most τ of its own standard error (the whitened model derivative along any parameter direction
+/// has unit norm per standard error; Cauchy–Schwarz), and the likelihood changes by at most
+/// τ·‖w·r‖₂ + τ²/2, r the residual. `FootprintTests` checks the bound on a blended patch and that
+/// it fails for a footprint sized for 100τ. Footprints depend on the amplitude and shape, so,
+/// like culling, they make the model piecewise smooth: the gradient is exact on each piece; the
+/// steps between pieces are below the budget above. τ = 0 restores the exact cut at
+/// `cullingExponent` (the benchmarks' "before").
 public struct SceneKernel: Sendable {
     /// Pixels per block: a multiple of the vector width; the scratch buffer is
     /// (Gaussians of one exposure) × blockSize doubles.
@@ -80,6 +100,11 @@ public struct SceneKernel: Sendable {
     /// A Gaussian is skipped on a sub-block when its exponent ½ dᵀ C⁻¹ d is provably above this on
     /// every pixel of the block: exp(−37) ≈ 8.5e−17, below double-precision rounding of the peak.
     public static let cullingExponent = 37.0
+
+    /// Budget τ of the noise-weighted model error ‖w·(m_footprints − m)‖₂ of the whole patch
+    /// (see "Footprints" above): 0.01 moves no parameter by more than 1% of its standard error.
+    /// 0 turns footprints off (only the `cullingExponent` cut remains). Used only with `culling`.
+    public var footprintTolerance = 0.01
 
     /// Floating-point operations per Gaussian-pixel evaluation with gradient in the inner loop
     /// (a multiply-add counts 2; integer bit operations and blends not counted), from the
@@ -175,6 +200,7 @@ public struct SceneKernel: Sendable {
                                       weight: pad(order.map { ex.inverseError[$0] }, 0),
                                       order: order, boxes: boxes,
                                       bounds: n == 0 ? [0, 0, 0, 0] : [xs.min()!, xs.max()!, ys.min()!, ys.max()!],
+                                      maxWeight: ex.inverseError.max() ?? 0,
                                       psf: ex.psf.components, calibration: ex.calibration,
                                       astrometry: ex.astrometry, gaussianCount: gaussians))
         }
@@ -252,7 +278,7 @@ public struct SceneKernel: Sendable {
         var chi2 = 0.0
         var evaluations = 0
         for ex in exposures {
-            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
+            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, footprintBudget: footprintBudget)
             chi2 += work.render(ex, gradient: true, culling: culling, model: nil, evaluations: &evaluations)
             work.chainRule(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, into: &gradient)
         }
@@ -266,7 +292,7 @@ public struct SceneKernel: Sendable {
         let amps = sersicAmplitudes(parameters)
         var work = Workspace(gaussians: maxGaussians)
         return exposures.map { ex in
-            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps)
+            work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, footprintBudget: footprintBudget)
             var model = [Double](repeating: 0, count: ex.blockCount * Self.blockSize)
             var evaluations = 0
             work.renderModel(ex, culling: culling, into: &model, evaluations: &evaluations)
@@ -274,6 +300,12 @@ public struct SceneKernel: Sendable {
             for (i, j) in ex.order.enumerated() { out[j] = model[i] }
             return out
         }
+    }
+
+    /// ε, each Gaussian's share of `footprintTolerance` (0: footprints off).
+    var footprintBudget: Double {
+        let total = exposures.reduce(0) { $0 + $1.gaussianCount }
+        return footprintTolerance > 0 && total > 0 ? footprintTolerance / Double(total) : 0
     }
 
     func check(_ parameters: [Double]) throws {
@@ -317,6 +349,9 @@ struct KernelExposure: Sendable {
     var boxes: [Double]
     /// x min, x max, y min, y max of all the exposure's pixel centres.
     var bounds: [Double]
+    /// The largest inverse error (1/σ, 1/counts) of the exposure's pixels: footprints are sized
+    /// against the exposure's smallest noise.
+    var maxWeight: Double
     var psf: [GaussianComponent]
     var calibration: Double
     var astrometry: [LocalAstrometry]
@@ -354,11 +389,13 @@ struct SourceGeometry {
 /// Per-call buffers: Gaussian parameters, gradient sums, the block scratch. Allocated once per
 /// `evaluate` call and reused across exposures; nothing is allocated inside the pixel loops.
 struct Workspace {
-    /// 8 doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance);
-    /// norm N = A/(2π√det C); the culling radius² 2·cullingExponent·λ_max(C) (pixels²: beyond it
-    /// from the centre the exponent exceeds `cullingExponent`); 1 if the whole exposure is within
-    /// that radius (never culled there), else 0.
+    /// `stride` doubles per Gaussian: centre x, y; −½F_xx, −F_xy, −½F_yy (F = inverse covariance);
+    /// norm N = A/(2π√det C); the culling radius² 2·E_g·λ_max(C) (pixels²: beyond it from the
+    /// centre the exponent exceeds E_g; −1 for a Gaussian dropped everywhere); 1 if the whole
+    /// exposure is within that radius (never culled there), else 0; the cut-off exponent E_g
+    /// (`cullingExponent`, or the footprint's, see `SceneKernel`).
     var gaussians: [Double]
+    static let stride = 9
     /// The Gaussians evaluated on the current block: index << 4 | first sub-block << 2 | last sub-block.
     var active: [Int32]
     /// 6 sums per Gaussian: Σ r e, Σ r e dx, Σ r e dy, Σ r e dx², Σ r e dx dy, Σ r e dy², each
@@ -372,7 +409,7 @@ struct Workspace {
     var count = 0
 
     init(gaussians n: Int) {
-        gaussians = [Double](repeating: 0, count: 8 * max(n, 1))
+        gaussians = [Double](repeating: 0, count: Self.stride * max(n, 1))
         active = [Int32](repeating: 0, count: max(n, 1))
         sums = [Double](repeating: 0, count: 6 * KernelVector.scalarCount * max(n, 1))
         scratch = [Double](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
@@ -383,8 +420,9 @@ struct Workspace {
     static let pixelVariance = 1.0 / 12.0
 
     /// Image-plane Gaussians of every active source on exposure `ex`, in source, Sérsic component, PSF component order.
+    /// `footprintBudget` is ε of `SceneKernel`'s footprints (0: cut every Gaussian at `cullingExponent`).
     mutating func fill(_ ex: KernelExposure, parameters p: [Double], layout: ParameterLayout, sersic: SersicMixture,
-                       amplitudes: (values: [Double], dn: [Double])) {
+                       amplitudes: (values: [Double], dn: [Double]), footprintBudget: Double = 0) {
         let nb = layout.bandCount, nk = sersic.componentCount
         var g = 0
         for s in 0..<layout.sourceCount {
@@ -402,7 +440,7 @@ struct Workspace {
                     let cxy = s2 * geo.pxy + c.cxy
                     let cyy = s2 * geo.pyy + c.cyy + Self.pixelVariance
                     let det = cxx * cyy - cxy * cxy
-                    let base = 8 * g
+                    let base = Self.stride * g
                     gaussians[base] = geo.px + c.x
                     gaussians[base + 1] = geo.py + c.y
                     gaussians[base + 2] = -0.5 * cyy / det
@@ -411,13 +449,21 @@ struct Workspace {
                     gaussians[base + 5] = counts * ak * c.amplitude / (2 * Double.pi * det.squareRoot())
                     let half = 0.5 * (cxx - cyy)
                     let lambdaMax = 0.5 * (cxx + cyy) + (half * half + cxy * cxy).squareRoot()
-                    let r2 = 2 * SceneKernel.cullingExponent * lambdaMax
+                    var cut = SceneKernel.cullingExponent
+                    if footprintBudget > 0 {
+                        // E_g = ln(w_max |N| √(2π√det C) / ε); see "Footprints" on SceneKernel.
+                        let scale = ex.maxWeight * abs(gaussians[base + 5]) * (2 * Double.pi * det.squareRoot()).squareRoot()
+                        cut = min(cut, Foundation.log(scale / footprintBudget))
+                        if !(cut >= 0) { cut = -1 }  // below the budget everywhere (also N = 0): dropped
+                    }
+                    gaussians[base + 8] = cut
+                    let r2 = cut < 0 ? -1 : 2 * cut * lambdaMax
                     gaussians[base + 6] = r2
                     // 1 when every pixel of the exposure is within the culling radius: the Gaussian
                     // is then evaluated on every block without per-block tests.
                     let fx = max(abs(ex.bounds[0] - gaussians[base]), abs(ex.bounds[1] - gaussians[base]))
                     let fy = max(abs(ex.bounds[2] - gaussians[base + 1]), abs(ex.bounds[3] - gaussians[base + 1]))
-                    gaussians[base + 7] = fx * fx + fy * fy <= r2 ? 1 : 0
+                    gaussians[base + 7] = cut >= 0 && fx * fx + fy * fy <= r2 ? 1 : 0
                     g += 1
                 }
             }

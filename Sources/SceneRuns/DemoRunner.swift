@@ -37,6 +37,12 @@ public enum DemoRunner {
         c.drawsPerPatch = 250
         c.warmup = 75
         c.maxTreeDepth = 6
+        // Keep the Laplace (optimize) covariance as the metric and adapt the step size only: a
+        // 75-iteration warm-up has one window of 57 draws, too few for a dense estimate (issue 16,
+        // measured 2026-12-06 at load 13–15: 7.9 gradients per iteration against 9.7 when
+        // adapting, no divergences; two runs gave max R̂ 1.046 and 1.105, min ESS 31 and 8,
+        // against 1.054 and 11 for one adapting run: a few hard patches still limit R̂ and ESS).
+        c.adaptMetric = false
         // Two or three optimize passes (ngmixer's loop) within the demo's time.
         c.passes.min = 2
         c.passes.max = 3

@@ -1,0 +1,173 @@
+import Foundation
+import ImageStores
+import Inference
+import SceneFitting
+import SceneModel
+import SceneRuns
+
+/// Cost per gradient and NUTS efficiency of scene sampling on a real scene directory (issue 16,
+/// part 5): the crowded GalSim scene of `Benchmarks/galsim_validation.py` (30 sources, 2 bands × 3
+/// exposures of 200² at 0.03″) or the committed fixture `Tests/Fixtures/galsim/crowded`, after
+/// `tessera fit-psf` and `tessera preprocess` made its `psf.h5` and `pixels.h5`.
+///
+/// Patches are formed as the scene runner does: a seed source and its unassigned neighbours
+/// within `activeRadius` (at most `maxActive`) are active, sources within `fixedRadius` of an
+/// active one are fixed (subtracted at their catalog values). Each patch is optimised (L-BFGS +
+/// Laplace covariance, `PatchFitter` optimize mode), then, for the first `samplePatches` patches,
+/// sampled by NUTS from the optimum with the Laplace covariance as the starting metric, exactly
+/// as `tessera sample` seeds a patch from an optimize catalog.
+///
+/// Reports, per patch and in total:
+/// - ms per ln L + gradient call and Gaussian × pixel pairs evaluated per call, with footprints
+///   (`SceneKernel.footprintTolerance` = 0.01, the default) and without (τ = 0: only the exact
+///   cut at exp(−37)), timed alternately in the same run so load affects both alike;
+/// - gradient evaluations (leapfrog steps) per NUTS iteration, median and mean, for warm-up and
+///   kept draws, the step size and the fraction of divergent draws, for each sampler variant asked.
+///
+/// Usage: tessera-bench scene-sampling SCENE_DIR [CATALOG] [key=value ...] with keys
+/// warmup (150), draws (100), patches (4: sample the first 4), select (a list such as 0,6,9: only
+/// these patches, all sampled), depth (8), variants (adapt,shrink,laplace), repeat (20).
+/// Variants: `adapt` = Stan's windowed dense adaptation from the Laplace metric (each window's
+/// estimate replaces the metric); `shrink` = the same windows, each estimate averaged with the
+/// current metric weighted as many draws as the patch has parameters (`NUTS.metricPriorWeight`,
+/// the `FitSettings` default); `laplace` = the Laplace metric kept, step size adapted only.
+enum SceneSamplingBenchmark {
+    static func run(arguments: [String]) {
+        guard let dir = arguments.first else {
+            print("usage: tessera-bench scene-sampling SCENE_DIR [CATALOG] [warmup=150] [draws=100] [patches=4] [depth=8] [variants=adapt,shrink,laplace] [repeat=20]")
+            exit(2)
+        }
+        var options: [String: String] = [:]
+        var catalogPath = "\(dir)/initial.fits"
+        for a in arguments.dropFirst() {
+            if let eq = a.firstIndex(of: "=") { options[String(a[..<eq])] = String(a[a.index(after: eq)...]) } else { catalogPath = a }
+        }
+        func int(_ k: String, _ d: Int) -> Int { options[k].flatMap(Int.init) ?? d }
+        let warmup = int("warmup", 150), draws = int("draws", 100), samplePatches = int("patches", 4)
+        let depth = int("depth", 8), repeats = int("repeat", 20)
+        let selected = options["select"].map { $0.split(separator: ",").compactMap { Int($0) } }
+        let variants = (options["variants"] ?? "adapt,shrink,laplace").split(separator: ",").map(String.init)
+        do {
+            try run(dir: dir, catalogPath: catalogPath, warmup: warmup, draws: draws, samplePatches: samplePatches,
+                    depth: depth, variants: variants, repeats: repeats, selected: selected)
+        } catch {
+            print("scene-sampling benchmark failed: \(error)")
+            exit(1)
+        }
+    }
+
+    static let activeRadius = 0.5, fixedRadius = 1.5, maxActive = 4, roi = 1.0
+
+    static func separation(_ a: Source, _ b: Source) -> Double {
+        let dra = (a.ra - b.ra) * cos(a.dec * .pi / 180), ddec = a.dec - b.dec
+        return (dra * dra + ddec * ddec).squareRoot() * 3600
+    }
+
+    /// Greedy patches: (active indices, fixed indices).
+    static func patches(_ sources: [Source]) -> [([Int], [Int])] {
+        var assigned = Set<Int>()
+        var out: [([Int], [Int])] = []
+        for s in sources.indices where !assigned.contains(s) {
+            var active = [s]
+            let near = sources.indices.filter { !assigned.contains($0) && $0 != s && separation(sources[s], sources[$0]) <= activeRadius }
+                .sorted { separation(sources[s], sources[$0]) < separation(sources[s], sources[$1]) }
+            active += near.prefix(maxActive - 1)
+            active.forEach { assigned.insert($0) }
+            let fixed = sources.indices.filter { f in !active.contains(f) && active.contains { separation(sources[$0], sources[f]) <= fixedRadius } }
+            out.append((active, fixed))
+        }
+        return out
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return .nan }
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+    }
+
+    static func run(dir: String, catalogPath: String, warmup: Int, draws: Int, samplePatches: Int, depth: Int,
+                    variants: [String], repeats: Int, selected: [Int]? = nil) throws {
+        let psfs = try PSFStore(contentsOf: URL(fileURLWithPath: "\(dir)/psf.h5"))
+        let store = try PixelStore(path: "\(dir)/pixels.h5")
+        let bands = Array(Set(store.exposures.map(\.band))).sorted()
+        let catalog = try SceneCatalog.read(catalogPath, bands: bands)
+        let sersic = try SersicMixture.bundled()
+        let builder = try PatchBuilder(store: store, psfs: psfs, bands: bands, sersic: sersic, defaultROI: roi)
+        var bounds = ParameterBounds()
+        bounds.sersic = 0.5...6.0
+        bounds.rhalf = 0.02...1.5
+        let sources = catalog.sources
+        let groups = patches(sources)
+        print("scene-sampling: \(dir), catalog \(catalogPath): \(sources.count) sources, \(groups.count) patches (active radius \(activeRadius)″, ≤ \(maxActive) active, fixed radius \(fixedRadius)″, roi \(roi)″), bands \(bands)")
+        print("  kernel \(SceneKernel.codeGeneration); footprints τ = 0.01 against τ = 0 (exact cut at exp(−\(SceneKernel.cullingExponent)))")
+        var msOn: [Double] = [], msOff: [Double] = [], pairsOn: [Double] = [], pairsOff: [Double] = [], pixelsAll: [Double] = []
+        var perVariant: [String: (warm: [Double], kept: [Double], div: Int, n: Int, seconds: Double)] = [:]
+        for (p, (active, fixed)) in groups.enumerated() where selected.map({ $0.contains(p) }) ?? true {
+            let patch = try builder.build(active: active.map { sources[$0] }, roi: active.map { _ in nil },
+                                          fixed: fixed.map { sources[$0] }, anchors: active.map { sources[$0] })
+            let layout = patch.kernel.layout
+            let start = patch.kernel.parameters(of: patch.start)
+            let paCentres = (0..<layout.sourceCount).map { s in layout.index(ofSource: s, .pa).map { start[$0] } }
+            let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres)
+            var settings = FitSettings()
+            settings.mode = .optimize
+            let opt = try PatchFitter.fit(posterior: posterior, start: start, covariances: Array(repeating: nil, count: layout.sourceCount),
+                                          settings: settings, seed: 1, stream: UInt64(p))
+            // Cost per gradient at the optimum, footprints on and off, timed alternately.
+            var on = patch.kernel, off = patch.kernel
+            on.footprintTolerance = 0.01
+            off.footprintTolerance = 0
+            let pOn = try on.evaluate(opt.final).gaussianPixelEvaluations, pOff = try off.evaluate(opt.final).gaussianPixelEvaluations
+            var bestOn = Double.infinity, bestOff = Double.infinity
+            for _ in 0..<repeats {
+                for (k, best) in [(on, 0), (off, 1)] {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try k.evaluate(opt.final)
+                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-6
+                    if best == 0 { bestOn = min(bestOn, dt) } else { bestOff = min(bestOff, dt) }
+                }
+            }
+            msOn.append(bestOn); msOff.append(bestOff); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
+            pixelsAll.append(Double(patch.pixelCount))
+            var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
+                              p, active.count, fixed.count, patch.pixelCount, layout.count, bestOn, bestOff, bestOff / bestOn,
+                              Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
+            if selected.map({ $0.contains(p) }) ?? (p < samplePatches) {
+                for v in variants {
+                    var s = FitSettings()
+                    s.mode = .sample
+                    s.warmup = warmup
+                    s.draws = draws
+                    s.maxTreeDepth = depth
+                    s.adaptMetric = v != "laplace"
+                    s.metricPriorWeight = v == "adapt" ? 0 : nil
+                    let t0 = Date()
+                    let fit = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances.map { Optional($0) },
+                                                  settings: s, seed: 7, stream: UInt64(p))
+                    let dt = Date().timeIntervalSince(t0)
+                    guard let st = fit.stats else { continue }
+                    var acc = perVariant[v] ?? ([], [], 0, 0, 0)
+                    acc.warm += st.warmupLeapfrog.map(Double.init); acc.kept += st.nLeapfrog.map(Double.init)
+                    acc.div += st.divergences; acc.n += st.nLeapfrog.count; acc.seconds += dt
+                    perVariant[v] = acc
+                    line += String(format: "\n      %@: evals/iter median %.0f (warm-up %.0f), mean %.1f; step %.3f; divergent %d/%d; %.1f s",
+                                   v, median(st.nLeapfrog.map(Double.init)), median(st.warmupLeapfrog.map(Double.init)),
+                                   Double(st.nLeapfrog.reduce(0, +)) / Double(max(st.nLeapfrog.count, 1)), st.stepSize,
+                                   st.divergences, st.nLeapfrog.count, dt)
+                }
+            }
+            print(line)
+        }
+        let sum = { (v: [Double]) in v.reduce(0, +) }
+        print(String(format: "total per sweep (one gradient in every patch): %.1f ms with footprints, %.1f ms without (%.2fx); pairs %.4g vs %.4g (%.2fx); %.0f pixels",
+                     sum(msOn), sum(msOff), sum(msOff) / sum(msOn), sum(pairsOn), sum(pairsOff), sum(pairsOff) / sum(pairsOn), sum(pixelsAll)))
+        print(String(format: "per patch: median ms/gradient %.2f with footprints, %.2f without; median pairs/gradient %.3g vs %.3g",
+                     median(msOn), median(msOff), median(pairsOn), median(pairsOff)))
+        for v in variants {
+            guard let a = perVariant[v] else { continue }
+            print(String(format: "NUTS %@ (%d patches, warm-up %d, draws %d, max depth %d): evals/iteration median %.0f, mean %.1f (warm-up median %.0f); divergent %d/%d = %.2f%%; %.1f s",
+                         v, selected?.count ?? min(samplePatches, groups.count), warmup, draws, depth, median(a.kept), sum(a.kept) / Double(max(a.kept.count, 1)),
+                         median(a.warm), a.div, a.n, 100 * Double(a.div) / Double(max(a.n, 1)), a.seconds))
+        }
+    }
+}
