@@ -78,9 +78,15 @@ public struct SelectionTable: Codable, Sendable, Equatable {
 
     /// ln A(η) by multilinear interpolation; throws `.invalidParameter` naming the hyperparameter outside the grid.
     public func logA(_ eta: PopulationHyperparameters) throws(LensInferenceError) -> Double {
+        let c = try cell(eta.inferred)
+        return cornerSum(lo: c.lo) { k, up in up == 1 ? c.t[k] : 1 - c.t[k] }
+    }
+
+    /// The grid cell holding x: per axis the lower node's index, the fractional position t in the cell and the
+    /// cell's width (t = 0, width 1 on a singleton axis). On a face the cell to the right is used.
+    func cell(_ x: [Double]) throws(LensInferenceError) -> (lo: [Int], t: [Double], width: [Double]) {
         let names = ["alphaSPS", "haloSlope", "haloNormalisation", "haloScatter"]
-        let x = eta.inferred
-        var lo = [Int](repeating: 0, count: 4), t = [Double](repeating: 0, count: 4)
+        var lo = [Int](repeating: 0, count: 4), t = [Double](repeating: 0, count: 4), width = [Double](repeating: 1, count: 4)
         for k in 0..<4 {
             let ax = axes[k]
             guard x[k] >= ax[0], x[k] <= ax[ax.count - 1] else {
@@ -90,8 +96,16 @@ public struct SelectionTable: Codable, Sendable, Equatable {
             var i = 0
             while i < ax.count - 2 && ax[i + 1] <= x[k] { i += 1 }
             lo[k] = i
-            t[k] = (x[k] - ax[i]) / (ax[i + 1] - ax[i])
+            width[k] = ax[i + 1] - ax[i]
+            t[k] = (x[k] - ax[i]) / width[k]
         }
+        return (lo, t, width)
+    }
+
+    /// Σ over the 16 corners of the cell at `lo` of Π_k weight(k, up) · ln A(corner), up ∈ {0, 1} per axis
+    /// (corners beyond a singleton axis do not exist). The multilinear value and its derivatives differ only in
+    /// the weights.
+    func cornerSum(lo: [Int], _ weight: (Int, Int) -> Double) -> Double {
         let n = axes.map(\.count)
         var sum = 0.0
         for corner in 0..<16 {
@@ -99,7 +113,7 @@ public struct SelectionTable: Codable, Sendable, Equatable {
             for k in 0..<4 {
                 let up = (corner >> k) & 1
                 if n[k] == 1 && up == 1 { w = 0; break }
-                w *= up == 1 ? t[k] : 1 - t[k]
+                w *= weight(k, up)
                 index = index * n[k] + lo[k] + up
             }
             if w != 0 { sum += w * logA[index] }
