@@ -19,7 +19,7 @@ import SceneRuns
 ///
 /// Reports, per patch and in total:
 /// - ms per ln L + gradient call and Gaussian × pixel pairs evaluated per call, with footprints
-///   (`SceneKernel.footprintTolerance` = 0.01, the default) and without (τ = 0: only the exact
+///   (`SceneKernel.footprintTolerance` = 0.01; the default is 0, off) and without (τ = 0: only the exact
 ///   cut at exp(−37)), timed alternately in the same run so load affects both alike;
 /// - gradient evaluations (leapfrog steps) per NUTS iteration, median and mean, for warm-up and
 ///   kept draws, the step size and the fraction of divergent draws, for each sampler variant asked.
