@@ -43,8 +43,9 @@ extension Tessera {
                     ?? FilePath(resolved.outputRoot).appending(resolved.simId).appending(resolved.runId).string
                 let context = try RunContext.start(
                     command: "infer", configuration: resolved, output: directory, seed: resolved.seed,
-                    inputs: options.inputs([file, resolved.table] + (resolved.catalog.isEmpty ? [] : [resolved.catalog])),
-                    sharedInputs: [resolved.table], tableVersion: resolved.tableVersion, simId: resolved.simId,
+                    inputs: options.inputs([file, resolved.table] + (resolved.catalog.isEmpty ? [] : [resolved.catalog])
+                                           + (resolved.selectionFile.isEmpty ? [] : [resolved.selectionFile])),
+                    sharedInputs: [resolved.table] + (resolved.selectionFile.isEmpty ? [] : [resolved.selectionFile]), tableVersion: resolved.tableVersion, simId: resolved.simId,
                     selectionTableVersion: resolved.selectionVersion, libraries: LibraryInfo.versions(), communicator: comm,
                     resume: options.resume != nil, resumable: true)
                 try context.finishing {
@@ -70,9 +71,12 @@ extension Tessera {
             r.tableVersion = found
             if !c.selectionFile.isEmpty {
                 // The file's own version, checked against an expected one and against this table's version.
+                // Checked here, on rank 0 before the run directory exists, so a mismatched file writes nothing.
                 r.selectionFile = RunPaths.absolute(c.selectionFile)
-                r.selectionVersion = try SelectionTableFile.load(r.selectionFile, magnificationTableVersion: found,
-                                                                 selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion).version
+                let record = try SelectionTableFile.read(r.selectionFile, magnificationTableVersion: found,
+                                                         selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
+                try InferRunner.checkSelectionRecipe(record, r, path: r.selectionFile)
+                r.selectionVersion = record.selection.version
                 return r
             }
             let computed = try InferRunner.selectionVersion(r)
