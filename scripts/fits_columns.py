@@ -4,27 +4,7 @@
 machine without astropy or fitsio: reads the 2880-byte blocks and the TFORMs D, E, K, J, I, L."""
 import struct, sys
 
-def first_table(path):
-    data = open(path, "rb").read()
-    pos = 0
-    while pos < len(data):
-        cards, end = {}, False
-        while not end:
-            block = data[pos:pos + 2880]; pos += 2880
-            for i in range(0, 2880, 80):
-                card = block[i:i + 80].decode("ascii")
-                if card[:8].strip() == "END":
-                    end = True; break
-                if card[8:10] == "= ":
-                    cards[card[:8].strip()] = card[10:].split("/")[0].strip().strip("'").strip()
-        naxis = int(cards.get("NAXIS", 0))
-        size = 1 if naxis else 0
-        for k in range(1, naxis + 1): size *= int(cards[f"NAXIS{k}"])
-        size = abs(int(cards.get("BITPIX", 8))) // 8 * (size + int(cards.get("PCOUNT", 0))) if naxis else 0
-        if cards.get("XTENSION") == "BINTABLE":
-            return cards, data[pos:pos + size]
-        pos += (size + 2879) // 2880 * 2880
-    sys.exit(f"{path}: no binary table")
+from fits_table_bytes import first_table  # the same stdlib FITS block parser
 
 FORMATS = {"D": (">d", 8), "E": (">f", 4), "K": (">q", 8), "J": (">i", 4), "I": (">h", 2), "L": (">c", 1), "B": (">B", 1)}
 cards, data = first_table(sys.argv[1])

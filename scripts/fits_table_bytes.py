@@ -26,11 +26,17 @@ def hdus(path):
         pos += (size + 2879) // 2880 * 2880
     return out
 
-a, b = hdus(sys.argv[1]), hdus(sys.argv[2])
-ta = [h for h in a if h[0].get("XTENSION") == "BINTABLE"][0]
-tb = [h for h in b if h[0].get("XTENSION") == "BINTABLE"][0]
-cols = lambda c: {k: v for k, v in c.items() if k.startswith(("TTYPE", "TFORM", "TUNIT", "NAXIS", "TFIELDS"))}
-same = ta[1] == tb[1] and cols(ta[0]) == cols(tb[0])
-if not same:
-    print(f"tables differ: {len(ta[1])} vs {len(tb[1])} data bytes", file=sys.stderr)
-sys.exit(0 if same else 1)
+def first_table(path):
+    """(header cards, data bytes) of the first binary table HDU of `path`."""
+    for cards, data in hdus(path):
+        if cards.get("XTENSION") == "BINTABLE":
+            return cards, data
+    sys.exit(f"{path}: no binary table")
+
+if __name__ == "__main__":
+    ta, tb = first_table(sys.argv[1]), first_table(sys.argv[2])
+    cols = lambda c: {k: v for k, v in c.items() if k.startswith(("TTYPE", "TFORM", "TUNIT", "NAXIS", "TFIELDS"))}
+    same = ta[1] == tb[1] and cols(ta[0]) == cols(tb[0])
+    if not same:
+        print(f"tables differ: {len(ta[1])} vs {len(tb[1])} data bytes", file=sys.stderr)
+    sys.exit(0 if same else 1)
