@@ -128,10 +128,10 @@ public enum InferRunner {
     static func selectionTable(_ c: InferConfiguration, tableVersion: String, microlensing: MicrolensedFlux,
                                cosmology: Cosmology, context: RunContext, log: (String) -> Void) throws -> any SelectionNormalisation {
         if !c.selectionFile.isEmpty {
-            let record = try SelectionTableFile.read(c.selectionFile, magnificationTableVersion: tableVersion,
-                                                     selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
-            try checkSelectionRecipe(record, c, path: c.selectionFile)
-            let selection = record.selection
+            // Its recipe was checked when the configuration was resolved (`checkSelectionRecipe`, before the run
+            // directory exists); the load checks the versions the resolution recorded.
+            let selection = try SelectionTableFile.load(c.selectionFile, magnificationTableVersion: tableVersion,
+                                                        selectionVersion: c.selectionVersion.isEmpty ? nil : c.selectionVersion)
             if context.communicator.isRoot {
                 log("infer: selection normalisation \(selection.version) from \(c.selectionFile) (\(selection.nodes.count) nodes)")
             }
@@ -164,6 +164,7 @@ public enum InferRunner {
         return table
     }
 
+    /// Part of resolving an infer configuration with a `selection_file` (rank 0, before the run starts).
     /// Refuses a selection file computed for another survey, other fixed hyperparameters or another cosmology than
     /// this run's mocks and likelihood use: its A(η) would be the selection of a different experiment, and no version
     /// string would show it.
