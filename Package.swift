@@ -22,6 +22,12 @@ let sceneModelSettings: [SwiftSetting] = {
     return []
 }()
 
+// Debug builds (what `swift test` runs) optimise the numeric science targets: their pixel, ray
+// and sampler loops run many times slower unoptimised, and they set the test suite's time on 2
+// cores. Release builds are unaffected; TESSERA_DEBUG_ONONE=1 leaves them unoptimised (debugger).
+let optimisedInDebug: [SwiftSetting] = ProcessInfo.processInfo.environment["TESSERA_DEBUG_ONONE"] == nil
+    ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
+
 let package = Package(
     name: "Tessera",
     products: [
@@ -71,16 +77,16 @@ let package = Package(
 
         // MARK: Science: pure computation, no MPI, no files.
         .target(name: "Astrometry", dependencies: ["TesseraSupport"]),
-        .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "HaloProfiles", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "Microlensing", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimisedInDebug),
+        .target(name: "HaloProfiles", dependencies: ["TesseraSupport", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimisedInDebug),
+        .target(name: "Inference", dependencies: ["TesseraSupport", "TesseraLinAlg", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimisedInDebug),
         .target(name: "SceneModel", dependencies: ["Astrometry", "TesseraSupport"],
-                resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings),
-        .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"]),
-        .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"]),
-        .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"]),
-        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "Inference", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")]),
+                resources: [.copy("Resources/sersic_mixture.json")], swiftSettings: sceneModelSettings + optimisedInDebug),
+        .target(name: "SceneFitting", dependencies: ["Astrometry", "SceneModel", "Inference", "TesseraLinAlg", "TesseraSupport"], swiftSettings: optimisedInDebug),
+        .target(name: "ClusterFitting", dependencies: ["HaloProfiles", "Inference", "TesseraLinAlg", "TesseraSupport"], swiftSettings: optimisedInDebug),
+        .target(name: "StrongLensing", dependencies: ["HaloProfiles", "ClusterFitting", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimisedInDebug),
+        .target(name: "Stamps", dependencies: ["SceneModel", "TesseraSupport"], swiftSettings: optimisedInDebug),
+        .target(name: "LensInference", dependencies: ["StrongLensing", "Microlensing", "HaloProfiles", "Inference", "TesseraSupport", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimisedInDebug),
 
         // MARK: Runners: whole jobs wiring science to files and ranks, one target per domain over a
         // small shared run kit. Runner targets never import each other.
@@ -92,7 +98,7 @@ let package = Package(
         // The scene inputs (pixel store, PSF store) and their per-object stamp view: shared by the
         // scene runner and the batch runner, which never import each other.
         .target(name: "ImageStores", dependencies: ["Astrometry", "SceneModel", "Stamps", "TesseraFITS", "TesseraHDF5", "TesseraSupport"]),
-        .target(name: "StampFitting", dependencies: ["Stamps", "SceneModel", "SceneFitting", "Inference", "Astrometry"]),
+        .target(name: "StampFitting", dependencies: ["Stamps", "SceneModel", "SceneFitting", "Inference", "Astrometry"], swiftSettings: optimisedInDebug),
         .target(name: "SceneRuns", dependencies: [
             "RunKit", "TesseraSupport", "TesseraMPI", "TesseraHDF5", "TesseraFITS", "TesseraRun", "WorkQueue",
             "Astrometry", "SceneModel", "SceneFitting", "Inference", "ImageStores",
