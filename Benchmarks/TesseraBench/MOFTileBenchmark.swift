@@ -15,7 +15,7 @@ import Stamps
 /// the fits are serial here) for isolated ML on 48² stamps and for MOF on the tile.
 /// Per-object rows go to OUT.csv when an output path is given. Environment overrides for
 /// comparisons: MOF_JOINT_MAX (`jointStartMaxMembers`; 0 = stamp-sum starts), MOF_FINISH_MAX
-/// (`jointFinishMaxMembers`; 0 = keep the pass values), MOF_MAXERR (`maxErr`), MOF_MARGINAL (0 = errors conditional on
+/// (`jointFinishMaxMembers`; 0 = keep the pass values), MOF_MAXERR (`maxErr`), MOF_EXTRAPOLATE (0 = plain passes, no `PassExtrapolation`), MOF_MARGINAL (0 = errors conditional on
 /// the neighbours), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
 /// versions) and MOCK_BLENDED (the tile's blended fraction, for quick runs on blends only).
 enum MOFTileBenchmark {
@@ -50,6 +50,7 @@ enum MOFTileBenchmark {
         if let joint = ProcessInfo.processInfo.environment["MOF_JOINT_MAX"].flatMap(Int.init) { settings.jointStartMaxMembers = joint }
         if let finish = ProcessInfo.processInfo.environment["MOF_FINISH_MAX"].flatMap(Int.init) { settings.jointFinishMaxMembers = finish }
         if let maxErr = ProcessInfo.processInfo.environment["MOF_MAXERR"].flatMap(Double.init) { settings.maxErr = maxErr }
+        if let extrapolate = ProcessInfo.processInfo.environment["MOF_EXTRAPOLATE"] { settings.extrapolatePasses = extrapolate != "0" }
         func members(_ group: [Int]) -> [GroupMember] {
             group.map { i in
                 let o = tile.objects[i]

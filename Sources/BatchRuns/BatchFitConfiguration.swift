@@ -13,7 +13,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case maxAbs = "max_abs", maxFrac = "max_frac", maxErr = "max_err", warmup, draws
         case startRhalf = "start_rhalf", startSersic = "start_sersic"
         case jointStartMaxMembers = "joint_start_max_members", marginalErrors = "marginal_errors"
-        case jointFinishMaxMembers = "joint_finish_max_members"
+        case jointFinishMaxMembers = "joint_finish_max_members", extrapolatePasses = "extrapolate_passes"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -31,6 +31,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         case .startSersic: return "Starting Sérsic index."
         case .jointStartMaxMembers: return "MOF: groups of at most this many members start from a joint fit (fluxes solved together, then all members fitted at once); 0 = never."
         case .jointFinishMaxMembers: return "MOF: after the passes, members of groups of at most this many are refitted with their neighbours free (on their own stamps, from the MOF state), and that fit's values and errors are reported; 0 = never."
+        case .extrapolatePasses: return "MOF: after every three whole passes of a group, jump towards the passes' fixed point (squared extrapolation, SQUAREM); the next pass checks the jump. false = plain passes (ngmixer)."
         case .marginalErrors: return "MOF: each member's errors from a joint Laplace covariance with its neighbours free (true) or held at their latest models (false)."
         }
     }
@@ -52,6 +53,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         s.jointStartMaxMembers = try c.decodeIfPresent(Int.self, forKey: .jointStartMaxMembers) ?? s.jointStartMaxMembers
         s.marginalErrors = try c.decodeIfPresent(Bool.self, forKey: .marginalErrors) ?? s.marginalErrors
         s.jointFinishMaxMembers = try c.decodeIfPresent(Int.self, forKey: .jointFinishMaxMembers) ?? s.jointFinishMaxMembers
+        s.extrapolatePasses = try c.decodeIfPresent(Bool.self, forKey: .extrapolatePasses) ?? s.extrapolatePasses
         settings = s
     }
 
@@ -72,6 +74,7 @@ public struct BatchFitConfiguration: Configuration, Equatable {
         try c.encode(s.jointStartMaxMembers, forKey: .jointStartMaxMembers)
         try c.encode(s.marginalErrors, forKey: .marginalErrors)
         try c.encode(s.jointFinishMaxMembers, forKey: .jointFinishMaxMembers)
+        try c.encode(s.extrapolatePasses, forKey: .extrapolatePasses)
     }
 
     public func validate() throws {

@@ -120,6 +120,14 @@ public struct PassTracker: Codable, Sendable, Equatable {
     /// Leaves `object` out from now on.
     public mutating func exclude(_ object: Int) { excluded.insert(object) }
 
+    /// Moves `object` to `values` between passes without counting a pass (a `PassExtrapolation`
+    /// jump): its next pass is compared with these values, and it is not converged until then.
+    public mutating func moved(_ object: Int, to values: [Double]) {
+        self.values[object] = values
+        converged[object] = false
+        lastChange[object] = nil
+    }
+
     /// Records one more pass of `object` with its new values and standard errors; returns the
     /// change from its previous pass (nil for its first).
     @discardableResult

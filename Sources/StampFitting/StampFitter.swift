@@ -41,6 +41,10 @@ public struct StampFitSettings: Codable, Sendable, Equatable {
     /// and errors come from a joint refinement of the whole group on that member's stamps,
     /// started from the MOF state (0: keep the pass values). See `StampFitter.jointFinish`.
     public var jointFinishMaxMembers = 4
+    /// MOF passes accelerated by squared extrapolation (`PassExtrapolation`): after every three
+    /// whole passes of a group, its members jump towards the passes' fixed point, and the next
+    /// pass checks the jump (false: plain passes, as ngmixer).
+    public var extrapolatePasses = true
     /// MOF errors with the neighbours free (see `StampFitter.marginalErrors`) instead of with
     /// them held at their latest models.
     public var marginalErrors = true
@@ -195,6 +199,8 @@ public enum StampFitter {
                 let local = Dictionary(uniqueKeysWithValues: fitted.enumerated().map { ($1, $0) })
                 var tracker = PassTracker(rule: try settings.rule,
                                           neighbours: fitted.map { m in fitted.filter { $0 != m }.map { local[$0]! } })
+                var jumps = GroupExtrapolation()
+                let anchors = fitted.map { plane.offsets(ra: prepared[$0]!.member.object.ra, dec: prepared[$0]!.member.object.dec) }
                 while !tracker.isFinished {
                     for (k, m) in fitted.enumerated() where tracker.needsPass(k) {
                         fitOne(m, sample: false, stream: UInt64(m))
@@ -205,6 +211,21 @@ public enum StampFitter {
                         }
                         let (values, errors) = convergenceVector(s, errors: results[m].errors, plane: plane)
                         try tracker.record(k, values: values, errors: errors)
+                    }
+                    // A jump needs a pass after it to be checked: only while the loop goes on,
+                    // with every member fitted in every pass.
+                    guard settings.extrapolatePasses, tracker.excluded.isEmpty, !tracker.isFinished,
+                          Set(tracker.passes).count == 1 else { jumps = GroupExtrapolation(); continue }
+                    let coordinates = fitted.map { ExtrapolationCoordinates(results[$0].source!, errors: results[$0].errors, plane: plane) }
+                    let largest = fitted.indices.map { tracker.lastChange[$0] ?? .infinity }.max() ?? .infinity
+                    guard let points = jumps.afterPass(coordinates, largestChange: largest, isAcceptable: { x, j in
+                        ExtrapolationCoordinates.isInside(x, anchor: anchors[j], bounds: settings.bounds)
+                    }) else { continue }
+                    for (j, m) in fitted.enumerated() {
+                        let s = ExtrapolationCoordinates.source(points[j], like: results[m].source!, plane: plane)
+                        current[m] = s
+                        results[m].source = s
+                        tracker.moved(j, to: convergenceVector(s, errors: results[m].errors, plane: plane).0)
                     }
                 }
                 if fitted.count <= settings.jointFinishMaxMembers {
@@ -235,6 +256,95 @@ public enum StampFitter {
         let values = [o.xi, o.eta, s.flux[0], s.q, s.pa, s.sersic, s.rhalf]
         let errs = ["ra", "dec", "flux", "q", "pa", "sersic", "rhalf"].map { errors[$0] ?? .nan }
         return (values, errs)
+    }
+
+    /// A MOF group's squared-extrapolation state between passes (`PassExtrapolation`): the whole-pass
+    /// states since its last jump, and a check of each jump by the pass after it.
+    ///
+    /// A jump is judged by the pass after it: when that pass moves some parameter by more σ than
+    /// the pass before the jump did (the passes are not behaving like a linear map there —
+    /// measured on triplets whose members trade flux and size), the longest jump allowed is
+    /// halved. Going back to the state before the jump instead, SQUAREM's usual safeguard with
+    /// the residual as merit, was measured worse on the mock tile (83% of groups converged within
+    /// 15 passes against 95–97%): the residual of one pass is too noisy a merit.
+    struct GroupExtrapolation {
+        var states: [[Double]] = []
+        /// The largest |α| a jump may use.
+        var maxStep = 20.0
+        /// The group's largest change (σ) in the pass before the latest jump, until the pass after
+        /// the jump has been seen.
+        var changeBeforeJump: Double?
+
+        /// After a whole pass of the group: each member's coordinates, and the largest change (σ) of
+        /// any member in that pass. Returns each member's point to jump to, or nil.
+        mutating func afterPass(_ coordinates: [ExtrapolationCoordinates], largestChange: Double,
+                                isAcceptable: ([Double], Int) -> Bool) -> [[Double]]? {
+            if let before = changeBeforeJump {
+                if largestChange > before { maxStep = max(1, maxStep / 2) }
+                changeBeforeJump = nil
+            }
+            let width = ExtrapolationCoordinates.width
+            states.append(coordinates.flatMap(\.values))
+            guard states.count == 3 else { return nil }
+            guard let jump = PassExtrapolation.squared(states[0], states[1], states[2], scale: coordinates.flatMap(\.scales),
+                                                       maxStep: maxStep, isAcceptable: { x in
+                                                           coordinates.indices.allSatisfy { j in isAcceptable(Array(x[(j * width)..<((j + 1) * width)]), j) }
+                                                       })
+            else {
+                states.removeFirst()
+                return nil
+            }
+            states = []
+            changeBeforeJump = largestChange
+            return coordinates.indices.map { j in Array(jump[(j * width)..<((j + 1) * width)]) }
+        }
+    }
+
+    /// A member's parameters as `PassExtrapolation` extrapolates them: [ξ, η (arcsec), flux,
+    /// e₁, e₂, n, r_half (arcsec)], with the shape as the ellipticity ε = (1 − q)/(1 + q) at
+    /// angle 2·pa (smooth through q = 1 and across the π-periodic wrap of pa, where q and pa are
+    /// not), and the standard error of each.
+    struct ExtrapolationCoordinates {
+        static let width = 7
+        var values: [Double]
+        var scales: [Double]
+
+        init(_ s: Source, errors: [String: Double], plane: TangentPlane) {
+            let o = plane.offsets(ra: s.ra, dec: s.dec)
+            let e = (1 - s.q) / (1 + s.q)
+            values = [o.xi, o.eta, s.flux[0], e * cos(2 * s.pa), e * sin(2 * s.pa), s.sersic, s.rhalf]
+            func err(_ name: String) -> Double { errors[name] ?? .nan }
+            // σ_ε from σ_q (dε/dq = −2/(1 + q)²) and the tangential 2ε·σ_pa, in quadrature.
+            let shape = hypot(2 * err("q") / ((1 + s.q) * (1 + s.q)), 2 * e * err("pa"))
+            scales = [err("ra"), err("dec"), err("flux"), shape, shape, err("sersic"), err("rhalf")]
+        }
+
+        /// Whether a point is strictly inside the fitter's domain: positive flux, q, n and r_half
+        /// within `bounds`, and the position within the box about the catalogue anchor.
+        static func isInside(_ x: [Double], anchor: (xi: Double, eta: Double), bounds: ParameterBounds) -> Bool {
+            let e = (x[3] * x[3] + x[4] * x[4]).squareRoot()
+            let q = (1 - e) / (1 + e)
+            let box = 0.99 * bounds.positionHalfWidth
+            return x[2] > 0 && e < 1 && q > bounds.q.lowerBound
+                && x[5] > bounds.sersic.lowerBound && x[5] < bounds.sersic.upperBound
+                && x[6] > bounds.rhalf.lowerBound && x[6] < bounds.rhalf.upperBound
+                && abs(x[0] - anchor.xi) < box && abs(x[1] - anchor.eta) < box
+        }
+
+        /// The source at point `x`, with `like`'s id and kind.
+        static func source(_ x: [Double], like: Source, plane: TangentPlane) -> Source {
+            let sky = plane.sky(xi: x[0], eta: x[1])
+            let e = (x[3] * x[3] + x[4] * x[4]).squareRoot()
+            var s = like
+            s.ra = sky.ra
+            s.dec = sky.dec
+            s.flux = [x[2]]
+            s.q = (1 - e) / (1 + e)
+            s.pa = e > 0 ? atan2(x[4], x[3]) / 2 : like.pa
+            s.sersic = x[5]
+            s.rhalf = x[6]
+            return s
+        }
     }
 
     struct MemberFit {

@@ -130,4 +130,63 @@ final class PassConvergenceTests: XCTestCase {
         for i in 0..<n { XCTAssertEqual(x[i], exact[i], accuracy: 0.01 * sigma * 10) }
         XCTAssertLessThanOrEqual(t.largestChange, 0.01)
     }
+
+    /// Squared extrapolation of a linear pass map with one rate λ lands on its fixed point exactly
+    /// (α = −1/(1 − λ)); a map that does not contract, or states that did not move, give no jump.
+    func testSquaredExtrapolationIsExactForOneRate() throws {
+        let lambda = 0.84, b = [3.0, -1.0], fixed = b.map { $0 / (1 - lambda) }
+        func f(_ x: [Double]) -> [Double] { zip(x, b).map { lambda * $0 + $1 } }
+        let x0 = [0.0, 0.0], x1 = f(x0), x2 = f(x1)
+        let jump = try XCTUnwrap(PassExtrapolation.squared(x0, x1, x2, scale: [1, 1]) { _ in true })
+        for i in 0..<2 { XCTAssertEqual(jump[i], fixed[i], accuracy: 1e-9) }
+        // λ = 1.2: expanding, no jump; no movement, no jump.
+        let g = { (x: [Double]) in x.map { 1.2 * $0 + 1 } }
+        XCTAssertNil(PassExtrapolation.squared([0], g([0]), g(g([0])), scale: [1]) { _ in true })
+        XCTAssertNil(PassExtrapolation.squared([1, 1], [1, 1], [1, 1], scale: [1, 1]) { _ in true })
+        // A domain that excludes the fixed point (x < 10): the jump is pulled back inside, beyond x2.
+        let inside = try XCTUnwrap(PassExtrapolation.squared([0], [1], [1.84], scale: [1]) { $0[0] < 10 })
+        XCTAssertTrue(inside[0] > 1.84 && inside[0] < 10, "\(inside)")
+        // |α| is capped: λ = 0.99 would need α = −100; with maxStep 20 the jump stops short.
+        let slow = try XCTUnwrap(PassExtrapolation.squared([0], [1], [1.99], scale: [1], maxStep: 20) { _ in true })
+        XCTAssertLessThan(slow[0], 100 * 0.99)
+    }
+
+    /// A close blend as a linear model: two fluxes sharing light with overlap c = 0.9, fitted in
+    /// Gauss–Seidel passes (each flux with the other held), x₀ = b₀ − c·x₁, x₁ = b₁ − c·x₀, whose
+    /// error shrinks by c² = 0.81 per pass. Plain passes need more than 15 to meet a 0.05σ rule; with a jump
+    /// after every three whole passes (`PassTracker.moved`, so the next pass is compared with the
+    /// jump) the same rule holds within 8, at the exact joint solution.
+    func testExtrapolatedPassesConvergeFasterToTheJointSolution() throws {
+        let c = 0.9, b = [100.0, 40.0], sigma = 1.0
+        let exact = [(b[0] - c * b[1]) / (1 - c * c), (b[1] - c * b[0]) / (1 - c * c)]
+        func run(extrapolate: Bool) throws -> (passes: Int, x: [Double], converged: Bool) {
+            var t = PassTracker(rule: try rule(min: 2, max: 40, abs: [0], frac: [0], err: 0.05), neighbours: [[1], [0]])
+            var x = [0.0, 0.0]
+            var states: [[Double]] = []
+            while !t.isFinished {
+                x[0] = b[0] - c * x[1]
+                try t.record(0, values: [x[0]], errors: [sigma])
+                x[1] = b[1] - c * x[0]
+                try t.record(1, values: [x[1]], errors: [sigma])
+                guard extrapolate, !t.isFinished else { continue }
+                states.append(x)
+                guard states.count == 3 else { continue }
+                if let jump = PassExtrapolation.squared(states[0], states[1], states[2], scale: [sigma, sigma], isAcceptable: { _ in true }) {
+                    x = jump
+                    t.moved(0, to: [x[0]])
+                    t.moved(1, to: [x[1]])
+                    XCTAssertFalse(t.converged[0] || t.converged[1], "a jump is not a converged pass")
+                    states = []
+                } else {
+                    states.removeFirst()
+                }
+            }
+            return (t.passes.max()!, x, t.convergedCount == 2)
+        }
+        let plain = try run(extrapolate: false), fast = try run(extrapolate: true)
+        XCTAssertTrue(plain.converged && fast.converged)
+        XCTAssertGreaterThan(plain.passes, 15)
+        XCTAssertLessThanOrEqual(fast.passes, 8, "plain \(plain.passes), extrapolated \(fast.passes)")
+        for i in 0..<2 { XCTAssertEqual(fast.x[i], exact[i], accuracy: 0.05 * sigma) }
+    }
 }
