@@ -14,7 +14,7 @@ llvmlite 0.50.0, fitsio 1.4.2 and galsim 2.8.5 (ngmix imports galsim when it is 
 What is fitted, per object (cutout 0, the coadd, is skipped: like Tessera's max_likelihood
 fitter with use_coadd false, only the single epochs are fitted):
   - each epoch's PSF image: a 3-Gaussian mixture, by default coelliptic and fitted by
-    Levenberg-Marquardt (ngmix.fitting.CoellipFitter(3), CoellipPSFGuesser starts, two tries;
+    Levenberg-Marquardt (ngmix.fitting.CoellipFitter(3), CoellipPSFGuesser starts, four tries;
     the PSF image weighted with a nominal noise of max/1000, as ngmix.medsreaders does);
     --psf em fits a general 3-Gaussian mixture by EM instead (ngmix.em.EMFitter, its default
     tolerance 1e-5 and at most 500 iterations; GMixPSFGuesser starts), the algorithm Tessera uses
@@ -139,7 +139,9 @@ def make_bootstrapper(model, psf, rng, scale, finite_difference):
     else:
         psf_fitter = ngmix.fitting.CoellipFitter(ngauss=3)
         psf_guesser = ngmix.guessers.CoellipPSFGuesser(rng=rng, ngauss=3)
-    psf_runner = ngmix.runners.PSFRunner(fitter=psf_fitter, guesser=psf_guesser, ntry=2)
+    # Four tries: with two, 2 of the 600 coelliptic PSF fits of the 200-object tile failed
+    # (singular LM matrix from an unlucky random start); a failed epoch would be dropped.
+    psf_runner = ngmix.runners.PSFRunner(fitter=psf_fitter, guesser=psf_guesser, ntry=4)
     kw = {"analytic_jacobian": False} if finite_difference else {}
     if model == "exp":
         fitter = ngmix.fitting.Fitter(model="exp", **kw)
@@ -153,7 +155,11 @@ def make_bootstrapper(model, psf, rng, scale, finite_difference):
 
 
 def fit(boot, obj):
-    return boot.go(make_obslist(obj))
+    """The fit result and the number of epochs whose PSF fit failed (ngmix's Bootstrapper then
+    fits the object without them)."""
+    obslist = make_obslist(obj)
+    res = boot.go(obslist)
+    return res, sum(not obs.psf.has_gmix() for obs in obslist)
 
 
 def robust(x):
@@ -220,10 +226,11 @@ def main():
         fit(warm, obj)
 
     boot = make_bootstrapper(a.model, a.psf, np.random.RandomState(a.seed), scale, a.finite_difference)
-    rows, seconds, cpu = [], 0.0, 0.0
+    rows, seconds, cpu, psf_failed = [], 0.0, 0.0, 0
     for obj in objects:
         t0, c0 = time.perf_counter(), time.process_time()
-        res = fit(boot, obj)
+        res, failed = fit(boot, obj)
+        psf_failed += failed
         seconds += time.perf_counter() - t0
         cpu += time.process_time() - c0
         npar = len(res["pars"]) if res.get("pars") is not None else 0
@@ -236,8 +243,9 @@ def main():
     print("ngmix %s, PSF %s3 (%s LM Jacobian), %d objects, %d epochs each, warm-up %d objects untimed"
           % (a.model, a.psf, "finite-difference" if a.finite_difference else "analytic", n,
              len(objects[0]["epochs"]), a.warmup))
-    print("  ngmix   %s (failed fits: %d; mean LM function evaluations: %.1f)"
-          % (pull_summary([(r[1], r[2], r[3]) for r in ok]), n - len(ok), float(np.mean([r[5] for r in ok]))))
+    print("  ngmix   %s (failed fits: %d; epochs dropped for a failed PSF fit: %d; mean LM function evaluations: %.1f)"
+          % (pull_summary([(r[1], r[2], r[3]) for r in ok]), n - len(ok), psf_failed,
+             float(np.mean([r[5] for r in ok]))))
     print("ngmix objects/s/core: %.2f  (%.2f s wall, %.2f s CPU for %d objects)" % (n / seconds, seconds, cpu, n))
     if a.out:
         with open(a.out, "w") as fh:
