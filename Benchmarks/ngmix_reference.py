@@ -35,7 +35,7 @@ fitter with use_coadd false, only the single epochs are fitted):
   (fracdev ~ N(0.5, 0.1), flat T and flux, GPriorBA(0.1) on g, centre N(0, pixel scale)), so
   that fit is maximum a posteriori, not maximum likelihood.
   --finite-difference uses ngmix's finite-difference LM Jacobian (what the released ngmix
-  v2.4.1 does) instead of the analytic one.
+  v2.4.1 does) instead of the analytic one (bdf always uses finite differences).
 
 Timed (time.perf_counter around each object, summed; one thread: NUMBA_NUM_THREADS=1 etc. are
 set by the wrapper, which also pins the process to one core): building the ngmix Observations
@@ -162,6 +162,11 @@ def fit(boot, obj):
     return res, sum(not obs.psf.has_gmix() for obs in obslist)
 
 
+def analytic_model(model):
+    """Whether ngmix has an analytic LM Jacobian for the model (gauss, exp, dev; bdf has not)."""
+    return model in getattr(ngmix.fitting.results, "SIMPLE_ANALYTIC_MODELS", ())
+
+
 def robust(x):
     x = np.asarray(x)
     med = float(np.median(x))
@@ -241,7 +246,7 @@ def main():
     ok = [r for r in rows if r[4] == 0]
     n = len(objects)
     print("ngmix %s, PSF %s3 (%s LM Jacobian), %d objects, %d epochs each, warm-up %d objects untimed"
-          % (a.model, a.psf, "finite-difference" if a.finite_difference else "analytic", n,
+          % (a.model, a.psf, "finite-difference" if a.finite_difference or not analytic_model(a.model) else "analytic", n,
              len(objects[0]["epochs"]), a.warmup))
     print("  ngmix   %s (failed fits: %d; epochs dropped for a failed PSF fit: %d; mean LM function evaluations: %.1f)"
           % (pull_summary([(r[1], r[2], r[3]) for r in ok]), n - len(ok), psf_failed,
