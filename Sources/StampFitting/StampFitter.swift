@@ -54,7 +54,17 @@ public struct StampFitSettings: Codable, Sendable, Equatable {
     /// Starting half-light radius (arcsec) and Sérsic index.
     public var startRhalf = 0.4
     public var startSersic = 1.5
-    public var bounds = ParameterBounds()
+    /// Parameter bounds: the scene fitter's, with r_half up to 4″ and q down to 0.1. r_half is
+    /// along the major axis, so an elongated galaxy's exceeds its circularised radius by 1/√q: the
+    /// mock tile's reach 1.9″ (0.8″ round at q = 0.18), past the scene default of 1.5″, and a fit
+    /// held at that bound came out 2–6% low in flux with pulls of −7 to −15 (the ngmix reference
+    /// run and the 200-object MOF tiles, issue 13).
+    public var bounds: ParameterBounds = {
+        var b = ParameterBounds()
+        b.rhalf = 0.03...4
+        b.q = 0.1...1
+        return b
+    }()
     public init() {}
 
     var rule: PassConvergence {
