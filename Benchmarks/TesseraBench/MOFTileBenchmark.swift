@@ -16,7 +16,8 @@ import Stamps
 /// Per-object rows go to OUT.csv when an output path is given. Environment overrides for
 /// comparisons: MOF_JOINT_MAX (`jointStartMaxMembers`; 0 = stamp-sum starts), MOF_FINISH_MAX
 /// (`jointFinishMaxMembers`; 0 = keep the pass values), MOF_MAXERR (`maxErr`), MOF_EXTRAPOLATE (0 = plain passes, no `PassExtrapolation`), MOF_MARGINAL (0 = errors conditional on
-/// the neighbours), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
+/// the neighbours), MOF_ONLY_SIZES (comma-separated group sizes to fit, e.g. "3" for the triplets
+/// alone; the other objects are left out of every figure and of OUT.csv), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
 /// versions) and MOCK_BLENDED (the tile's blended fraction, for quick runs on blends only).
 enum MOFTileBenchmark {
     static func run(objects: Int, seed: UInt64, speedObjects: Int, output: String?) {
@@ -31,6 +32,8 @@ enum MOFTileBenchmark {
     struct Row {
         var truth: MockTileObject
         var groupSize: Int
+        /// The FoF group's index.
+        var group: Int
         var ml: ObjectFit
         var mof: ObjectFit
     }
@@ -51,6 +54,7 @@ enum MOFTileBenchmark {
         if let finish = ProcessInfo.processInfo.environment["MOF_FINISH_MAX"].flatMap(Int.init) { settings.jointFinishMaxMembers = finish }
         if let maxErr = ProcessInfo.processInfo.environment["MOF_MAXERR"].flatMap(Double.init) { settings.maxErr = maxErr }
         if let extrapolate = ProcessInfo.processInfo.environment["MOF_EXTRAPOLATE"] { settings.extrapolatePasses = extrapolate != "0" }
+        let onlySizes = ProcessInfo.processInfo.environment["MOF_ONLY_SIZES"].map { Set($0.split(separator: ",").compactMap { Int($0) }) }
         func members(_ group: [Int]) -> [GroupMember] {
             group.map { i in
                 let o = tile.objects[i]
@@ -68,7 +72,7 @@ enum MOFTileBenchmark {
         var mofSeconds = 0.0, mlSeconds = 0.0
         var groupPasses: [Int] = []
         var groupsConverged = 0, multiGroups = 0
-        for (g, group) in fof.members.enumerated() {
+        for (g, group) in fof.members.enumerated() where onlySizes?.contains(group.count) ?? true {
             let m = members(group)
             var t = Date()
             for f in try StampFitter.fit(group: m, kind: .mof, settings: settings, sersic: sersic, seed: UInt64(g)) { mof[f.index] = f }
@@ -83,8 +87,9 @@ enum MOFTileBenchmark {
                 if fits.allSatisfy({ $0.converged && $0.flags & StampFitFlags.notConverged == 0 }) { groupsConverged += 1 }
             }
         }
-        let rows = (0..<objects).map { i in
-            Row(truth: tile.objects[i], groupSize: fof.members[fof.groupOf[i]].count, ml: ml[i]!, mof: mof[i]!)
+        let rows = (0..<objects).compactMap { i -> Row? in
+            guard let ml = ml[i], let mof = mof[i] else { return nil }
+            return Row(truth: tile.objects[i], groupSize: fof.members[fof.groupOf[i]].count, group: fof.groupOf[i], ml: ml, mof: mof)
         }
         for (label, blended) in [("blended", true), ("isolated", false)] {
             let sel = rows.filter { ($0.groupSize > 1) == blended }
@@ -114,7 +119,7 @@ enum MOFTileBenchmark {
                      mofSeconds, objects, Double(objects) / mofSeconds, Double(objects) / mlSeconds))
 
         if let output {
-            var text = "id,group_size,truth_flux,truth_rhalf,ml_flux,ml_flux_err,ml_flags,mof_flux,mof_flux_err,mof_passes,mof_converged,mof_flags,mof_sersic,mof_rhalf,ml_sersic,ml_rhalf,mof_chi2,ml_chi2,pixels,truth_g1,truth_g2\n"
+            var text = "id,group_size,truth_flux,truth_rhalf,ml_flux,ml_flux_err,ml_flags,mof_flux,mof_flux_err,mof_passes,mof_converged,mof_flags,mof_sersic,mof_rhalf,ml_sersic,ml_rhalf,mof_chi2,ml_chi2,pixels,truth_g1,truth_g2,truth_u,truth_v,group\n"
             for r in rows {
                 func v(_ x: Double?) -> String { x.map { String($0) } ?? "nan" }
                 text += [String(r.truth.id), String(r.groupSize), v(r.truth.flux), v(r.truth.halfLightRadius),
@@ -122,7 +127,7 @@ enum MOFTileBenchmark {
                          v(r.mof.source?.flux[0]), v(r.mof.errors["flux"]), String(r.mof.passes), r.mof.converged ? "1" : "0",
                          String(r.mof.flags), v(r.mof.source?.sersic), v(r.mof.source?.rhalf),
                          v(r.ml.source?.sersic), v(r.ml.source?.rhalf), v(r.mof.chi2), v(r.ml.chi2), String(r.mof.pixels),
-                         v(r.truth.g1), v(r.truth.g2)].joined(separator: ",") + "\n"
+                         v(r.truth.g1), v(r.truth.g2), v(r.truth.u), v(r.truth.v), String(r.group)].joined(separator: ",") + "\n"
             }
             try text.write(toFile: output, atomically: true, encoding: .utf8)
             print("  per-object rows → \(output)")

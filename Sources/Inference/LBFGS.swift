@@ -62,6 +62,29 @@ public struct LBFGS: Sendable {
         self.gradientTolerance = gradientTolerance
     }
 
+    /// Find the mode of `density` in the scaled coordinates z = x / `scales` (elementwise), e.g.
+    /// the `curvatureScales` at the start; the result is in x, with `gradient` ∂ log p / ∂x and
+    /// the gradient tolerance applied to ∂ log p / ∂z.
+    ///
+    /// Why: the two-loop recursion starts from a multiple of the identity, so parameters whose
+    /// posterior widths differ by orders of magnitude (a flux of 2000 ± 45 counts beside
+    /// logit-transformed positions and shapes of width ~0.05) leave L-BFGS crawling along the
+    /// wide directions. A three-galaxy blend (21 parameters) hit 300 iterations with ‖∇‖∞ ≈ 5–20
+    /// every time unscaled; in units of each parameter's own width the same fits converge.
+    public func maximize<D: LogDensity>(_ density: D, initial: [Double], scales: [Double]) throws -> OptimizationResult {
+        guard scales.count == density.dimension else {
+            throw InferenceError.dimensionMismatch(expected: density.dimension, got: scales.count)
+        }
+        let scaled = ClosureDensity(dimension: density.dimension) { z in
+            let (v, g) = try density.logDensityAndGradient(zip(z, scales).map { $0 * $1 })
+            return (v, zip(g, scales).map { $0 * $1 })
+        }
+        var r = try maximize(scaled, initial: zip(initial, scales).map { $0 / $1 })
+        r.x = zip(r.x, scales).map { $0 * $1 }
+        r.gradient = zip(r.gradient, scales).map { $0 / $1 }
+        return r
+    }
+
     /// Find the mode of `density` (minimum of −log p) starting from `initial`.
     public func maximize<D: LogDensity>(_ density: D, initial: [Double]) throws -> OptimizationResult {
         let n = density.dimension
@@ -231,6 +254,26 @@ public func finiteDifferenceHessian<D: LogDensity>(_ density: D, at x: [Double],
     }
     for i in 0..<n { for j in 0..<i { let s = 0.5 * (h[i, j] + h[j, i]); h[i, j] = s; h[j, i] = s } }
     return h
+}
+
+/// Per-coordinate widths sᵢ = 1/√(−Hᵢᵢ) of log p at `x`, the diagonal of the Hessian by
+/// forward differences of the exact gradient (n gradient evaluations beside the one at `x`;
+/// hᵢ = `relativeStep`·max(1, |xᵢ|)), for `LBFGS.maximize(_:initial:scales:)`.
+///
+/// A coordinate whose curvature at `x` is not negative and finite (log p convex or flat along
+/// it there, far from a mode) keeps the scale 1 of the unscaled problem: the scales only
+/// precondition the optimiser, they are never reported as errors.
+public func curvatureScales<D: LogDensity>(_ density: D, at x: [Double], relativeStep: Double = 1e-5) throws -> [Double] {
+    let n = density.dimension
+    guard x.count == n else { throw InferenceError.dimensionMismatch(expected: n, got: x.count) }
+    let g0 = try density.logDensityAndGradient(x).gradient
+    return try (0..<n).map { i in
+        let step = relativeStep * Swift.max(1, Swift.abs(x[i]))
+        var xp = x
+        xp[i] += step
+        let curvature = -(try density.logDensityAndGradient(xp).gradient[i] - g0[i]) / step
+        return curvature > 0 && curvature.isFinite ? 1 / curvature.squareRoot() : 1
+    }
 }
 
 /// The Laplace-approximation covariance (−H)⁻¹ at a mode `x` of log p, from

@@ -71,6 +71,9 @@ public struct PatchFitResult: Codable, Sendable {
 /// holds (or, for sources fitted for the first time, with the Laplace covariance after a short
 /// optimisation, as forcepho seeds its mass matrix).
 public enum PatchFitter {
+    /// L-BFGS iterations between re-measurements of the parameter widths that scale it.
+    public static let optimizerRestartIterations = 100
+
     public static func fit(posterior: PatchPosterior, start: [Double], covariances known: [[Double]?],
                            settings: FitSettings, seed: UInt64, stream: UInt64) throws -> PatchFitResult {
         let layout = posterior.kernel.layout
@@ -86,10 +89,23 @@ public enum PatchFitter {
         var laplaceRegularised = false
         if needOptimum {
             var lbfgs = LBFGS()
-            lbfgs.maxIterations = settings.optimizerIterations
             lbfgs.gradientTolerance = 1e-6
-            let opt = try lbfgs.maximize(posterior, initial: y)
-            evaluations += opt.evaluations
+            // Preconditioned by each parameter's width (see `LBFGS.maximize(_:initial:scales:)`),
+            // measured at the start and again at the point reached after every
+            // `optimizerRestartIterations` iterations without convergence: widths measured far
+            // from the mode (where some curvatures are not even negative) can be poor ones.
+            var remaining = settings.optimizerIterations
+            var opt: OptimizationResult
+            repeat {
+                // (No iterations, as for a Laplace covariance at given values: no scales needed.)
+                let scales = remaining > 0 ? try curvatureScales(posterior, at: y) : Array(repeating: 1, count: layout.count)
+                if remaining > 0 { evaluations += layout.count + 1 }
+                lbfgs.maxIterations = Swift.min(remaining, Self.optimizerRestartIterations)
+                opt = try lbfgs.maximize(posterior, initial: y, scales: scales)
+                evaluations += opt.evaluations
+                remaining -= opt.iterations
+                y = opt.x
+            } while opt.status == .maxIterationsReached && remaining > 0
             y = opt.x
             converged = opt.converged
             // Never a constant in place of an error: a non-positive-definite −H is regularised

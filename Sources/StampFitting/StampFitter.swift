@@ -411,7 +411,7 @@ public enum StampFitter {
         guard group.count > 1, let j = group.firstIndex(of: m),
               let summary = try? jointFit(prepared[m]!, members: group.map { prepared[$0]! },
                                           starts: group.map { results[$0].source! }, plane: plane, settings: settings,
-                                          sersic: sersic, optimize: false, seed: seed, stream: UInt64(m))
+                                          sersic: sersic, optimize: false, seed: seed, stream: UInt64(m)).summary
         else { return errors }
         for (name, marginal) in summary.uncertainties[j] {
             if let conditional = errors[name], marginal.isFinite, marginal >= conditional { errors[name] = marginal }
@@ -434,19 +434,22 @@ public enum StampFitter {
         let group = fitted.filter { results[$0].source != nil }
         guard group.count > 1 else { return }
         let state = group.map { results[$0].source! }
-        var finished: [(Int, Source, [String: Double])] = []
+        var finished: [(Int, Source, [String: Double], Bool)] = []
         for (j, m) in group.enumerated() {
-            guard let summary = try? jointFit(prepared[m]!, members: group.map { prepared[$0]! }, starts: state, plane: plane,
-                                              settings: settings, sersic: sersic, optimize: true, linearStart: false,
-                                              seed: seed, stream: UInt64(m))
+            guard let (summary, converged) = try? jointFit(prepared[m]!, members: group.map { prepared[$0]! }, starts: state,
+                                                           plane: plane, settings: settings, sersic: sersic, optimize: true,
+                                                           linearStart: false, seed: seed, stream: UInt64(m))
             else { continue }
             let errors = summary.uncertainties[j]
             guard errors["flux"].map({ $0 > 0 && $0.isFinite }) == true else { continue }
-            finished.append((m, summary.sources[j], errors))
+            finished.append((m, summary.sources[j], errors, converged == true))
         }
-        for (m, source, errors) in finished {
+        for (m, source, errors, converged) in finished {
             results[m].source = source
             results[m].errors = errors
+            // The reported values are this fit's: its optimiser's state is the one flagged.
+            if converged { results[m].flags &= ~StampFitFlags.optimizerNotConverged }
+            else { results[m].flags |= StampFitFlags.optimizerNotConverged }
         }
     }
 
@@ -526,7 +529,7 @@ public enum StampFitter {
     static func jointStart(_ p: Prepared, members: [Prepared], starts: [Source], plane: TangentPlane,
                            settings: StampFitSettings, sersic: SersicMixture, seed: UInt64, stream: UInt64) throws -> [Source] {
         try jointFit(p, members: members, starts: starts, plane: plane, settings: settings, sersic: sersic,
-                     optimize: true, seed: seed, stream: stream).sources
+                     optimize: true, seed: seed, stream: stream).summary.sources
     }
 
     /// Every member of the group modelled at once on `p`'s own stamps: optimised from `starts`
@@ -534,7 +537,7 @@ public enum StampFitter {
     /// block gives **marginal** errors — with the neighbours free, not held at their values.
     static func jointFit(_ p: Prepared, members: [Prepared], starts: [Source], plane: TangentPlane,
                          settings: StampFitSettings, sersic: SersicMixture, optimize: Bool, linearStart: Bool = true,
-                         seed: UInt64, stream: UInt64) throws -> FitSummary {
+                         seed: UInt64, stream: UInt64) throws -> (summary: FitSummary, optimizerConverged: Bool?) {
         let k = members.count
         let starts = optimize && linearStart ? linearFluxes(p, starts: starts, plane: plane, sersic: sersic) : starts
         let exposures = zip(p.patch.exposures, p.patch.astrometry).map { e, a -> PatchExposure in
@@ -551,7 +554,8 @@ public enum StampFitter {
         if !optimize { fs.optimizerIterations = 0 }
         let fit = try PatchFitter.fit(posterior: posterior, start: kernel.parameters(of: starts.map { PatchSource($0, plane: plane) }),
                                       covariances: Array(repeating: nil, count: k), settings: fs, seed: seed, stream: stream)
-        return FitSummary(fit: fit, posterior: posterior, plane: plane, active: starts, bands: ["flux"], sampled: false)
+        return (FitSummary(fit: fit, posterior: posterior, plane: plane, active: starts, bands: ["flux"], sampled: false),
+                fit.optimizerConverged)
     }
 
     /// An object's stamps, PSF mixtures and starting source.

@@ -126,4 +126,30 @@ final class StampFitterTests: XCTestCase {
             XCTAssertLessThan(abs(q.source!.flux[0] - p.source!.flux[0]) / sigma, 0.5)
         }
     }
+
+    /// The joint finish of a three-galaxy blend (21 parameters on each member's stamp): its
+    /// optimiser converges (no flag 4 on any member), and the group's total flux, which the
+    /// blend determines even where the split between members is poorly determined, is within 4σ
+    /// of the truth. Before the optimiser was scaled by each parameter's width
+    /// (`curvatureScales`) every member here carried flag 4, as every 21-parameter fit on the
+    /// 2000-object tile did (stopped at 300 iterations with ‖∇ log p‖∞ of 5–20, up to 18 short in
+    /// log p). (This tight triplet on one small epoch is a hard one: its middle member, 432
+    /// counts, comes out with negative flux and its neighbour with three times its own; the
+    /// split is what the MOF benchmark's pulls measure, not this test.)
+    func testTripletJointFinishConverges() throws {
+        let t = try tile(objects: 9, blended: true, seed: 4)
+        let groups = Dictionary(grouping: t.objects.indices, by: { t.objects[$0].truthGroup })
+        let triplet = try XCTUnwrap(groups.values.first { $0.count == 3 }, "the tile must hold a triplet").sorted()
+        var settings = Self.fast
+        settings.jointFinishMaxMembers = 3
+        settings.maxPasses = 3  // the finish is what is tested; its passes never converge here anyway
+        let fits = try StampFitter.fit(group: members(t, triplet), kind: .mof, settings: settings, sersic: Self.sersic.get(), seed: 1)
+        for (f, i) in zip(fits, triplet) {
+            XCTAssertEqual(f.flags & StampFitFlags.optimizerNotConverged, 0, "object \(i): flags \(f.flags)")
+        }
+        let total = try fits.map { try XCTUnwrap($0.source?.flux.first) }.reduce(0, +)
+        let sigma = try fits.map { try XCTUnwrap($0.errors["flux"]) }.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let truth = triplet.map { t.objects[$0].flux }.reduce(0, +)
+        XCTAssertLessThan(abs(total - truth), 4 * sigma, "total \(total), truth \(truth)")
+    }
 }
