@@ -17,8 +17,9 @@ import Stamps
 /// comparisons: MOF_JOINT_MAX (`jointStartMaxMembers`; 0 = stamp-sum starts), MOF_FINISH_MAX
 /// (`jointFinishMaxMembers`; 0 = keep the pass values), MOF_MAXERR (`maxErr`), MOF_EXTRAPOLATE (0 = plain passes, no `PassExtrapolation`), MOF_MARGINAL (0 = errors conditional on
 /// the neighbours), MOF_ONLY_SIZES (comma-separated group sizes to fit, e.g. "3" for the triplets
-/// alone; the other objects are left out of every figure and of OUT.csv), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
-/// versions) and MOCK_BLENDED (the tile's blended fraction, for quick runs on blends only).
+/// alone; the other objects are left out of every figure and of OUT.csv), MOF_SERSIC_FIXED (n held
+/// within ±0.001 of this value, as ngmix's `exp` model at 1), MOCK_SHARED_NOISE (0 = independent noise per cutout, the tile of earlier
+/// versions), MOCK_BOX (stamp side, pixels) and MOCK_BLENDED (the tile's blended fraction, for quick runs on blends only).
 enum MOFTileBenchmark {
     static func run(objects: Int, seed: UInt64, speedObjects: Int, output: String?) {
         do {
@@ -44,6 +45,7 @@ enum MOFTileBenchmark {
         s.seed = seed
         if let shared = ProcessInfo.processInfo.environment["MOCK_SHARED_NOISE"] { s.sharedNoise = shared != "0" }
         if let blended = ProcessInfo.processInfo.environment["MOCK_BLENDED"].flatMap(Double.init) { s.blendedFraction = blended }
+        if let box = ProcessInfo.processInfo.environment["MOCK_BOX"].flatMap(Int.init) { s.boxSize = box }
         let tile = try MockStampTile.make(s)
         let boxes = tile.footprints.map { $0[0] }
         let fof = FriendsOfFriends(NeighbourList.overlappingBoxes(boxes, buffer: 0))
@@ -54,6 +56,10 @@ enum MOFTileBenchmark {
         if let finish = ProcessInfo.processInfo.environment["MOF_FINISH_MAX"].flatMap(Int.init) { settings.jointFinishMaxMembers = finish }
         if let maxErr = ProcessInfo.processInfo.environment["MOF_MAXERR"].flatMap(Double.init) { settings.maxErr = maxErr }
         if let extrapolate = ProcessInfo.processInfo.environment["MOF_EXTRAPOLATE"] { settings.extrapolatePasses = extrapolate != "0" }
+        if let n = ProcessInfo.processInfo.environment["MOF_SERSIC_FIXED"].flatMap(Double.init) {
+            settings.startSersic = n
+            settings.bounds.sersic = (n - 1e-3)...(n + 1e-3)
+        }
         let onlySizes = ProcessInfo.processInfo.environment["MOF_ONLY_SIZES"].map { Set($0.split(separator: ",").compactMap { Int($0) }) }
         func members(_ group: [Int]) -> [GroupMember] {
             group.map { i in
