@@ -106,7 +106,6 @@ public enum PatchFitter {
                 remaining -= opt.iterations
                 y = opt.x
             } while opt.status == .maxIterationsReached && remaining > 0
-            y = opt.x
             converged = opt.converged
             // Never a constant in place of an error: a non-positive-definite −H is regularised
             // and the sources involved flagged; a non-finite one leaves NaN errors, also flagged.
