@@ -97,9 +97,11 @@ public enum PatchFitter {
             var remaining = settings.optimizerIterations
             var opt: OptimizationResult
             repeat {
-                // (No iterations, as for a Laplace covariance at given values: no scales needed.)
-                let scales = remaining > 0 ? try curvatureScales(posterior, at: y) : Array(repeating: 1, count: layout.count)
-                if remaining > 0 { evaluations += layout.count + 1 }
+                var scales = Array(repeating: 1.0, count: layout.count)
+                if remaining > 0 {  // (none needed without iterations: a Laplace covariance at given values)
+                    scales = try curvatureScales(posterior, at: y)
+                    evaluations += layout.count + 1
+                }
                 lbfgs.maxIterations = Swift.min(remaining, Self.optimizerRestartIterations)
                 opt = try lbfgs.maximize(posterior, initial: y, scales: scales)
                 evaluations += opt.evaluations

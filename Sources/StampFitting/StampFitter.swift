@@ -124,6 +124,13 @@ public struct ObjectFit: Codable, Sendable, Equatable {
     /// NUTS only: the kept draws, each the `CatalogColumns.names` values (ra, dec in degrees).
     public var draws: [[Double]]?
     public var message: String?
+
+    /// Sets or clears flag 4 (`optimizerNotConverged`) for the fit whose values this object now
+    /// reports; nil (no optimisation ran) clears it.
+    mutating func recordOptimizer(converged: Bool?) {
+        if converged == false { flags |= StampFitFlags.optimizerNotConverged }
+        else { flags &= ~StampFitFlags.optimizerNotConverged }
+    }
 }
 
 /// Fits the members of one friends-of-friends group with the chosen fitter.
@@ -170,8 +177,7 @@ public enum StampFitter {
                 results[m].ess = r.ess
                 results[m].divergences = r.divergences
                 results[m].draws = r.draws
-                if r.optimizerConverged == false { results[m].flags |= StampFitFlags.optimizerNotConverged }
-                else { results[m].flags &= ~StampFitFlags.optimizerNotConverged }
+                results[m].recordOptimizer(converged: r.optimizerConverged)
             } catch {
                 results[m].flags |= StampFitFlags.fitFailed
                 results[m].message = "\(error)"
@@ -293,12 +299,11 @@ public enum StampFitter {
                 if largestChange > before { maxStep = max(1, maxStep / 2) }
                 changeBeforeJump = nil
             }
-            let width = ExtrapolationCoordinates.width
             states.append(coordinates.flatMap(\.values))
             guard states.count == 3 else { return nil }
             guard let jump = PassExtrapolation.squared(states[0], states[1], states[2], scale: coordinates.flatMap(\.scales),
                                                        maxStep: maxStep, isAcceptable: { x in
-                                                           coordinates.indices.allSatisfy { j in isAcceptable(Array(x[(j * width)..<((j + 1) * width)]), j) }
+                                                           Self.members(x).enumerated().allSatisfy { j, point in isAcceptable(point, j) }
                                                        })
             else {
                 states.removeFirst()
@@ -306,7 +311,13 @@ public enum StampFitter {
             }
             states = []
             changeBeforeJump = largestChange
-            return coordinates.indices.map { j in Array(jump[(j * width)..<((j + 1) * width)]) }
+            return Self.members(jump)
+        }
+
+        /// A group's flat vector cut into its members' `ExtrapolationCoordinates` values.
+        static func members(_ flat: [Double]) -> [[Double]] {
+            let width = ExtrapolationCoordinates.width
+            return stride(from: 0, to: flat.count, by: width).map { Array(flat[$0..<($0 + width)]) }
         }
     }
 
@@ -434,7 +445,7 @@ public enum StampFitter {
         let group = fitted.filter { results[$0].source != nil }
         guard group.count > 1 else { return }
         let state = group.map { results[$0].source! }
-        var finished: [(Int, Source, [String: Double], Bool)] = []
+        var finished: [(Int, Source, [String: Double], Bool?)] = []
         for (j, m) in group.enumerated() {
             guard let (summary, converged) = try? jointFit(prepared[m]!, members: group.map { prepared[$0]! }, starts: state,
                                                            plane: plane, settings: settings, sersic: sersic, optimize: true,
@@ -442,14 +453,13 @@ public enum StampFitter {
             else { continue }
             let errors = summary.uncertainties[j]
             guard errors["flux"].map({ $0 > 0 && $0.isFinite }) == true else { continue }
-            finished.append((m, summary.sources[j], errors, converged == true))
+            finished.append((m, summary.sources[j], errors, converged))
         }
         for (m, source, errors, converged) in finished {
             results[m].source = source
             results[m].errors = errors
             // The reported values are this fit's: its optimiser's state is the one flagged.
-            if converged { results[m].flags &= ~StampFitFlags.optimizerNotConverged }
-            else { results[m].flags |= StampFitFlags.optimizerNotConverged }
+            results[m].recordOptimizer(converged: converged)
         }
     }
 

@@ -41,6 +41,13 @@ final class StampFitterTests: XCTestCase {
         }
     }
 
+    /// The two members of a one-pair tile, checked to be one blend.
+    private func blendedPair(seed: UInt64) throws -> [GroupMember] {
+        let t = try tile(objects: 2, blended: true, seed: seed)
+        XCTAssertEqual(t.objects[0].truthGroup, t.objects[1].truthGroup)
+        return members(t, [0, 1])
+    }
+
     private func pull(_ fit: ObjectFit, _ truth: MockTileObject) throws -> Double {
         let flux = try XCTUnwrap(fit.source?.flux.first)
         let err = try XCTUnwrap(fit.errors["flux"])
@@ -75,9 +82,7 @@ final class StampFitterTests: XCTestCase {
     /// with tolerances no change can meet and `maxPasses` = 2, both stop at exactly 2 passes, not
     /// converged, with flag 8 and still a fitted source.
     func testPassBookkeepingAndNotConvergedFlag() throws {
-        let t = try tile(objects: 2, blended: true, seed: 5)
-        XCTAssertEqual(t.objects[0].truthGroup, t.objects[1].truthGroup)
-        let group = members(t, [0, 1])
+        let group = try blendedPair(seed: 5)
         var loose = Self.fast
         loose.minPasses = 2
         loose.maxPasses = 2
@@ -107,9 +112,7 @@ final class StampFitterTests: XCTestCase {
     /// (plain passes alone would need 100%), and both end at the same fluxes within 0.5σ (a jump
     /// that landed elsewhere would not). Measured on seed 8: 16 plain passes, 10 extrapolated.
     func testExtrapolatedPassesConvergeSoonerToTheSameFluxes() throws {
-        let t = try tile(objects: 2, blended: true, seed: 8)
-        XCTAssertEqual(t.objects[0].truthGroup, t.objects[1].truthGroup)
-        let group = members(t, [0, 1])
+        let group = try blendedPair(seed: 8)
         var plain = Self.fast
         plain.maxPasses = 30
         plain.extrapolatePasses = false
