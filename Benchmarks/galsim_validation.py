@@ -103,7 +103,7 @@ def fit_scene(scene, args, log):
         run(cd + f"{tessera} preprocess images/*.fits --sci-hdu SCI --unc-hdu ERR --mask-hdu DQ --dq-bad-bits 1 --out pixels.h5", log)
     tag = args.tag
     with open(os.path.join(scene, f"optimize{tag}.yaml"), "w") as f:
-        f.write(config_text("initial.fits", bands, args, "optimize"))
+        f.write(config_text(f"{args.start}.fits", bands, args, "optimize"))
     _, times["optimize"] = run(cd + f"{env} mpirun -np {args.np} {tessera} optimize --config optimize{tag}.yaml --out run-optimize{tag}", log)
     if not args.no_sample:
         with open(os.path.join(scene, f"sample{tag}.yaml"), "w") as f:
@@ -141,7 +141,9 @@ def collect(scene, bands, args, rows_opt, rows_smp, roi_fracs):
                 d = opt[n.lower()][k] - truth[n.lower()][t]
             flags = int(opt["flags"][k]) if "flags" in opt else -1
             rows_opt.append({"scene": scene, "id": int(sid), "param": n, "pull": d / unc if unc > 0 else float("nan"),
-                             "unc": float(unc), "err": float(d), "flags": flags})
+                             "unc": float(unc), "err": float(d), "flags": flags, "is_point": point,
+                             "truth_sersic": float(truth["sersic"][t]), "truth_rhalf": float(truth["rhalf"][t]),
+                             "truth_flux": [float(truth[b.lower()][t]) for b in bands]})
         # Model flux outside the region of interest at the fitted parameters.
         if not point and args.roi_check:
             roi_fracs.append(outside_roi_fraction(opt, k, bands, args.roi, scene))
@@ -262,6 +264,9 @@ def main():
     ap.add_argument("--no-roi-check", dest="roi_check", action="store_false")
     ap.add_argument("--tessera", help="the binary (default: this checkout's .build/release/tessera)")
     ap.add_argument("--tag", default="", help="suffix of the run directories and configs (variants on one scene)")
+    ap.add_argument("--noise-free", action="store_true",
+                    help="generate scenes without noise (ERR unchanged); with --start truth the pulls are model error alone")
+    ap.add_argument("--start", default="initial", choices=["initial", "truth"], help="the catalog optimize starts from")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     log = os.path.join(args.out, "commands.log")
@@ -269,10 +274,10 @@ def main():
     if not scenes:
         from galsim_scenes import make_scene
         for seed in args.seeds:
-            d = os.path.join(args.out, f"{args.kind}-{seed}")
+            d = os.path.join(args.out, f"{args.kind}-{seed}" + ("-noise-free" if args.noise_free else ""))
             if not os.path.exists(os.path.join(d, "scene.json")):
                 t = time.time()
-                make_scene(d, args.kind, args.sources, args.size, seed)
+                make_scene(d, args.kind, args.sources, args.size, seed, noise_free=args.noise_free)
                 print(f"generated {d} in {time.time() - t:.0f} s", flush=True)
             scenes.append(d)
     rows_opt, rows_smp, roi_fracs, timing, psf_missing = [], [], [], {}, {}

@@ -169,8 +169,12 @@ def write_catalog(path, sources, ra0, dec0, bands, fluxes=None, positions=None, 
 
 
 def make_scene(out, kind, count, size, seed, scale=0.03, exposures=3, sky_sigma=0.5, mask_fraction=0.01,
-               flux_range=(100.0, 2000.0), point_fraction=0.2, field=None, psf_size=51):
-    """Writes one scene into `out`; returns its settings (also written as scene.json)."""
+               flux_range=(100.0, 2000.0), point_fraction=0.2, field=None, psf_size=51, noise_free=False):
+    """Writes one scene into `out`; returns its settings (also written as scene.json).
+
+    `noise_free`: the SCI images hold the rendered scene without noise (ERR still says `sky_sigma`),
+    so a fit started at the truth moves only by model error; its pulls are model error in units of
+    the noise σ the real scene would have. The random draws are the same as without it."""
     check_pa_convention()
     rng = np.random.default_rng(seed)
     os.makedirs(os.path.join(out, "images"), exist_ok=True)
@@ -208,7 +212,8 @@ def make_scene(out, kind, count, size, seed, scale=0.03, exposures=3, sky_sigma=
                     continue
                 obj = galsim.Convolve(galsim_profile(s, b), psf)
                 obj.drawImage(image=image, add_to_image=True, center=galsim.PositionD(p[0], p[1]), method="auto")
-            data = image.array + rng.normal(0, sky, image.array.shape)
+            noise = rng.normal(0, sky, image.array.shape)
+            data = image.array + (0.0 if noise_free else noise)
             dq = np.zeros(data.shape, dtype=np.int32)
             bad = rng.uniform(size=data.shape) < mask_fraction
             dq[bad] = 1
@@ -262,7 +267,7 @@ def make_scene(out, kind, count, size, seed, scale=0.03, exposures=3, sky_sigma=
     settings = {"kind": kind, "sources": count, "size": size, "seed": seed, "pixel_scale": scale,
                 "exposures_per_band": exposures, "bands": BANDS, "psf": {b: {"model": "Moffat", "beta": MOFFAT_BETA, "fwhm_arcsec": PSF_FWHM[b]} for b in BANDS},
                 "sky_sigma_njy_per_pixel": sky, "field_arcsec": field, "min_separation_arcsec": min_sep,
-                "flux_range_njy": list(flux_range), "point_fraction": point_fraction, "mask_fraction": mask_fraction,
+                "noise_free": bool(noise_free), "flux_range_njy": list(flux_range), "point_fraction": point_fraction, "mask_fraction": mask_fraction,
                 "rhalf_convention": "major (rhalf = r_circ/sqrt(q)); rhalf_circ = GalSim half_light_radius",
                 "pa_convention": "radians, major axis, from north through east; GalSim beta = pi/2 - pa",
                 "galsim_version": galsim.__version__,
@@ -280,6 +285,7 @@ def main():
     ap.add_argument("--size", type=int, default=200, help="pixels per side (0.03″ pixels)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--exposures", type=int, default=3, help="per band")
+    ap.add_argument("--noise-free", action="store_true", help="no noise in SCI (ERR unchanged): measures model error")
     ap.add_argument("--fixtures", action="store_true", help="regenerate the committed small fixtures")
     a = ap.parse_args()
     if a.fixtures:
@@ -289,7 +295,7 @@ def main():
         return
     if not a.out:
         ap.error("--out is required (or --fixtures)")
-    make_scene(a.out, a.kind, a.sources, a.size, a.seed, exposures=a.exposures)
+    make_scene(a.out, a.kind, a.sources, a.size, a.seed, exposures=a.exposures, noise_free=a.noise_free)
 
 
 if __name__ == "__main__":

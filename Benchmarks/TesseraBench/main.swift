@@ -48,6 +48,8 @@ case "lens-likelihood":
                                 quads: arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100)
 case "scene-sampling":
     SceneSamplingBenchmark.run(arguments: Array(arguments.dropFirst()))
+case "scene-start":
+    SceneStartBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "mof":
     func count(_ i: Int, _ fallback: Int) -> Int { arguments.count > i ? Int(arguments[i]) ?? fallback : fallback }
     MOFTileBenchmark.run(objects: count(1, 2000), seed: UInt64(count(2, 1)), speedObjects: count(3, 200),

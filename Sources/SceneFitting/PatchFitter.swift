@@ -17,6 +17,15 @@ public struct FitSettings: Codable, Sendable, Equatable {
     public var denseMetric = true
     /// L-BFGS iterations for optimisation (and for the start of a source's first sampling patch).
     public var optimizerIterations = 300
+    /// Optimisation: maximise over the fluxes alone (positions and shapes held at the start)
+    /// before all parameters together. The model is linear in flux, so this stage is cheap, and
+    /// a start whose fluxes are 20% off no longer sends the joint fit into another mode: on the
+    /// GalSim crowded scene (seed 21) a four-galaxy patch started from the catalog ended 53 in
+    /// log p below the optimum reached from the truth without it, at the same optimum with it.
+    public var fluxesFirst = true
+    /// Optimisation: stop after the fluxes-alone stage (`optimize`'s first pass, which puts
+    /// every source's flux right before any patch fits shapes beside it).
+    public var fluxesOnly = false
     /// Re-estimate the mass matrix in Stan's warm-up windows (true), or keep the starting metric
     /// (the scene's covariances, else the Laplace covariance) and adapt only the step size.
     public var adaptMetric = true
@@ -95,20 +104,30 @@ public enum PatchFitter {
             // `optimizerRestartIterations` iterations without convergence: widths measured far
             // from the mode (where some curvatures are not even negative) can be poor ones.
             var remaining = settings.optimizerIterations
-            var opt: OptimizationResult
-            repeat {
-                var scales = Array(repeating: 1.0, count: layout.count)
-                if remaining > 0 {  // (none needed without iterations: a Laplace covariance at given values)
-                    scales = try curvatureScales(posterior, at: y)
-                    evaluations += layout.count + 1
-                }
-                lbfgs.maxIterations = Swift.min(remaining, Self.optimizerRestartIterations)
-                opt = try lbfgs.maximize(posterior, initial: y, scales: scales)
-                evaluations += opt.evaluations
-                remaining -= opt.iterations
-                y = opt.x
-            } while opt.status == .maxIterationsReached && remaining > 0
-            converged = opt.converged
+            if (settings.fluxesFirst || settings.fluxesOnly) && remaining > 0 {
+                let fluxes = (0..<layout.sourceCount).flatMap { s in (0..<layout.bandCount).map { layout.offsets[s] + $0 } }
+                let stage = try maximizeSubset(posterior, at: y, indices: fluxes, lbfgs: lbfgs, maxIterations: remaining)
+                evaluations += stage.evaluations
+                remaining -= stage.iterations
+                y = stage.x
+                converged = stage.status.converged
+            }
+            if !settings.fluxesOnly {
+                var opt: OptimizationResult
+                repeat {
+                    var scales = Array(repeating: 1.0, count: layout.count)
+                    if remaining > 0 {  // (none needed without iterations: a Laplace covariance at given values)
+                        scales = try curvatureScales(posterior, at: y)
+                        evaluations += layout.count + 1
+                    }
+                    lbfgs.maxIterations = Swift.min(remaining, Self.optimizerRestartIterations)
+                    opt = try lbfgs.maximize(posterior, initial: y, scales: scales)
+                    evaluations += opt.evaluations
+                    remaining -= opt.iterations
+                    y = opt.x
+                } while opt.status == .maxIterationsReached && remaining > 0
+                converged = opt.converged
+            }
             // Never a constant in place of an error: a non-positive-definite −H is regularised
             // and the sources involved flagged; a non-finite one leaves NaN errors, also flagged.
             let laplace = try? RegularisedLaplace(posterior, at: y)
@@ -168,6 +187,27 @@ public enum PatchFitter {
                                       nLeapfrog: sample.stats.map(\.nLeapfrog), warmupLeapfrog: sample.warmupStats.map(\.nLeapfrog))
         return PatchFitResult(final: final, covariances: blocks(cov, layout), chain: chain, stats: stats,
                               logLikelihood: r.logLikelihood, chi2: r.chi2, evaluations: evaluations, optimizerConverged: converged)
+    }
+
+    /// L-BFGS over the coordinates `indices` of `y` alone, the others held; returns the full
+    /// vector, with the iterations and evaluations used.
+    static func maximizeSubset(_ posterior: PatchPosterior, at y: [Double], indices: [Int], lbfgs: LBFGS,
+                               maxIterations: Int) throws -> (x: [Double], iterations: Int, evaluations: Int, status: OptimizationStatus) {
+        guard !indices.isEmpty else { return (y, 0, 0, .gradientConverged) }
+        let sub = ClosureDensity(dimension: indices.count) { z in
+            var full = y
+            for (k, i) in indices.enumerated() { full[i] = z[k] }
+            let (v, g) = try posterior.logDensityAndGradient(full)
+            return (v, indices.map { g[$0] })
+        }
+        let z0 = indices.map { y[$0] }
+        let scales = try curvatureScales(sub, at: z0)
+        var opt = lbfgs
+        opt.maxIterations = maxIterations
+        let r = try opt.maximize(sub, initial: z0, scales: scales)
+        var full = y
+        for (k, i) in indices.enumerated() { full[i] = r.x[k] }
+        return (full, r.iterations, r.evaluations + indices.count + 1, r.status)
     }
 
     static func blockSize(_ layout: ParameterLayout, _ s: Int) -> Int {

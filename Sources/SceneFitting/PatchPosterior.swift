@@ -47,8 +47,11 @@ public struct PatchPosterior: LogDensity {
     ///   - anchors: each active source's catalog (starting) position in this patch's plane.
     ///   - paCentres: per active source, the centre of its pa interval (width that of
     ///     `bounds.pa`); nil, or nil for a source, keeps `bounds.pa`.
+    ///   - fluxFloors: per active source and band, a lower bound on the flux (transform
+    ///     x = floor + eʸ, see `ParameterBounds.fluxFloorSigmas` and `fluxFloors(kernel:at:sigmas:)`);
+    ///     nil (or −∞ for one flux): unbounded (identity).
     public init(kernel: SceneKernel, anchors: [(xi: Double, eta: Double)], bounds: ParameterBounds,
-                paCentres: [Double?]? = nil) throws {
+                paCentres: [Double?]? = nil, fluxFloors: [[Double]]? = nil) throws {
         let layout = kernel.layout
         guard anchors.count == layout.sourceCount else {
             throw SceneModelError.dimensionMismatch(what: "position anchors", expected: layout.sourceCount, got: anchors.count)
@@ -56,13 +59,19 @@ public struct PatchPosterior: LogDensity {
         if let c = paCentres, c.count != layout.sourceCount {
             throw SceneModelError.dimensionMismatch(what: "pa centres", expected: layout.sourceCount, got: c.count)
         }
+        if let f = fluxFloors, f.count != layout.sourceCount || f.contains(where: { $0.count != layout.bandCount }) {
+            throw SceneModelError.dimensionMismatch(what: "flux floors", expected: layout.sourceCount * layout.bandCount,
+                                                    got: f.reduce(0) { $0 + $1.count })
+        }
         var transforms = [ParameterTransform](repeating: .identity, count: layout.count)
         let hw = bounds.positionHalfWidth
         for s in 0..<layout.sourceCount {
             for p in layout.parameters(ofSource: s) {
                 let i = layout.index(ofSource: s, p)!
                 switch p {
-                case .flux: transforms[i] = .identity
+                case let .flux(band):
+                    let floor = fluxFloors?[s][band] ?? -.infinity
+                    transforms[i] = floor.isFinite ? .lowerBound(floor) : .identity
                 case .xi: transforms[i] = .interval(lower: anchors[s].xi - hw, upper: anchors[s].xi + hw)
                 case .eta: transforms[i] = .interval(lower: anchors[s].eta - hw, upper: anchors[s].eta + hw)
                 case .q: transforms[i] = .interval(lower: bounds.q.lowerBound, upper: bounds.q.upperBound)
@@ -85,6 +94,29 @@ public struct PatchPosterior: LogDensity {
 
     public func logDensityAndGradient(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {
         try density.logDensityAndGradient(y)
+    }
+
+    /// Flux floors −k·σ_F per active source and band at the constrained parameters `x`, with
+    /// σ_F = 1/√(−∂² ln L/∂F²) of the likelihood alone (exact: the model is linear in flux, so
+    /// one extra gradient per flux gives it). A start already below −k·σ_F gets its floor k·σ_F
+    /// below itself, so every start lies inside; a flux no pixel constrains gets −∞ (no floor).
+    /// One kernel evaluation per flux, plus one.
+    public static func fluxFloors(kernel: SceneKernel, at x: [Double], sigmas k: Double) throws -> [[Double]] {
+        let layout = kernel.layout
+        let g0 = try kernel.evaluate(x).gradient
+        return try (0..<layout.sourceCount).map { s in
+            try (0..<layout.bandCount).map { b in
+                let i = layout.index(ofSource: s, .flux(band: b))!
+                let h = Swift.max(1, Swift.abs(x[i])) * 1e-3
+                var xp = x
+                xp[i] += h
+                let information = -(try kernel.evaluate(xp).gradient[i] - g0[i]) / h
+                // No pixel of this band sees the source: no noise scale, no floor.
+                guard information > 0, information.isFinite else { return -Double.infinity }
+                let sigma = 1 / information.squareRoot()
+                return Swift.min(-k * sigma, x[i] - k * sigma)
+            }
+        }
     }
 
     public func constrain(_ y: [Double]) -> [Double] { density.constrain(y) }

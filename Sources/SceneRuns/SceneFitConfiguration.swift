@@ -34,6 +34,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var passes = ScenePasses()
     /// Prior on r_half inside `rhalf_range`: "log_uniform" (default) or "uniform".
     public var rhalfPrior = "log_uniform"
+    /// Fluxes are bounded below at −k σ_F (`ParameterBounds.fluxFloorSigmas`); 0: unbounded.
+    public var fluxFloorSigmas = 5.0
     public init() {}
 
     public typealias Key = CodingKeys
@@ -48,6 +50,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case fluxColumn = "flux_column", rhalfConvention = "rhalf_convention"
         case passes
         case rhalfPrior = "rhalf_prior"
+        case fluxFloorSigmas = "flux_floor_sigmas"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -79,8 +82,11 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .passes: return "Optimize: passes over the whole scene, each source refitted with its neighbours at their latest values (ngmixer's MOF loop).\n"
             + "min/max: fewest and most passes. After a pass a source is converged when every parameter moved by at most maxabs (its unit),\n"
             + "OR at most maxfrac relative to its previous value, OR at most maxerr of its error (positions as arcsec on the sky);\n"
-            + "a source is refitted while it or a neighbour within fixed_radius is not converged. Sampling's passes are target_iterations / draws_per_patch."
+            + "a source is refitted while it or a neighbour within fixed_radius is not converged. fluxes_first (default true): the first pass fits fluxes only,\n"
+            + "positions and shapes held, so that neighbours are subtracted with right fluxes before shapes are fitted (min is then at least 2).\n"
+            + "Sampling's passes are target_iterations / draws_per_patch."
         case .rhalfPrior: return "Prior on r_half inside rhalf_range: log_uniform (p ∝ 1/r_half, the default: a size is a scale parameter) or uniform."
+        case .fluxFloorSigmas: return "Lower bound on every flux, in units of that flux's noise sigma at the patch's start: flux > -k sigma (default 5). It closes the ridge on which two overlapping galaxies take fluxes +F and -F; 0: no bound."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -120,6 +126,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         }
         passes = try c.decodeIfPresent(ScenePasses.self, forKey: .passes) ?? d.passes
         rhalfPrior = try c.decodeIfPresent(String.self, forKey: .rhalfPrior) ?? d.rhalfPrior
+        fluxFloorSigmas = try c.decodeIfPresent(Double.self, forKey: .fluxFloorSigmas) ?? d.fluxFloorSigmas
     }
 
     public func validate() throws {
@@ -147,6 +154,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if !["log_uniform", "uniform"].contains(rhalfPrior) {
             throw InvalidConfigValue(field: "rhalf_prior", reason: "must be log_uniform or uniform, got '\(rhalfPrior)'")
         }
+        if !(fluxFloorSigmas >= 0 && fluxFloorSigmas.isFinite) {
+            throw InvalidConfigValue(field: "flux_floor_sigmas", reason: "must be >= 0 (0: no floor)")
+        }
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 
@@ -162,6 +172,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         b.rhalf = rhalfRange[0]...rhalfRange[1]
         b.positionHalfWidth = positionHalfWidth
         b.rhalfLogUniform = rhalfPrior == "log_uniform"
+        b.fluxFloorSigmas = fluxFloorSigmas > 0 ? fluxFloorSigmas : nil
         return b
     }
 

@@ -13,7 +13,11 @@ extension SceneFitRunner {
         let start = patch.kernel.parameters(of: patch.start)
         // pa intervals centred on each galaxy's current pa (see PatchPosterior).
         let paCentres = (0..<layout.sourceCount).map { s in layout.index(ofSource: s, .pa).map { start[$0] } }
-        let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres)
+        let floors = try bounds.fluxFloorSigmas.map { try PatchPosterior.fluxFloors(kernel: patch.kernel, at: start, sigmas: $0) }
+        let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres,
+                                           fluxFloors: floors)
+        var settings = settings
+        settings.fluxesOnly = task.fluxesOnly
         let fit = try PatchFitter.fit(posterior: posterior, start: start,
                                       covariances: task.covariances, settings: settings, seed: seed, stream: UInt64(task.region.patchID))
         let summary = FitSummary(fit: fit, posterior: posterior, plane: patch.plane, active: task.active, bands: bands,

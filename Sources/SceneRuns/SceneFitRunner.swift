@@ -51,6 +51,8 @@ public enum SceneFitRunner {
         var covariances: [[Double]?]
         /// Chain row where each active source's new draws start.
         var chainOffsets: [Int]
+        /// Optimize's first pass (`passes.fluxes_first`): fit the fluxes alone.
+        var fluxesOnly = false
     }
 
     /// What a worker returns (its sampler statistics and timing go to the patch's row in results.h5).
@@ -208,7 +210,8 @@ public enum SceneFitRunner {
                                   roi: region.active.map { catalog.roi[$0] }, fixed: region.fixed.map { scene.sources[$0] },
                                   anchors: region.active.map { scene.initial[$0] },
                                   covariances: region.active.map { scene.covariances[$0] },
-                                  chainOffsets: region.active.map { scene.iterations[$0] })
+                                  chainOffsets: region.active.map { scene.iterations[$0] },
+                                  fluxesOnly: c.passes.fluxesFirst && (tracker.map { t in region.active.allSatisfy { t.passes[$0] == 0 } } ?? false))
             },
             complete: { scene, task, outcome, seconds in
                 try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)

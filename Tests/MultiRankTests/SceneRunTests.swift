@@ -52,7 +52,7 @@ final class SceneRunTests: XCTestCase {
             rhalf_range: [0.03, 0.6]
             sersic_range: [0.8, 5]
             seed: \(seed)
-            passes: {min: 1, max: 1}
+            passes: {min: 1, max: 1, fluxes_first: false}
             \(extraConfig)
             """.write(toFile: dir + "/\(name).yaml", atomically: true, encoding: .utf8)
         }
