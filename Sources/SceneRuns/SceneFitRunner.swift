@@ -211,7 +211,7 @@ public enum SceneFitRunner {
                                   anchors: region.active.map { scene.initial[$0] },
                                   covariances: region.active.map { scene.covariances[$0] },
                                   chainOffsets: region.active.map { scene.iterations[$0] },
-                                  fluxesOnly: c.passes.fluxesFirst && (tracker.map { t in region.active.allSatisfy { t.passes[$0] == 0 } } ?? false))
+                                  fluxesOnly: tracker.map { t in c.passes.fitsFluxesOnly(passesDone: region.active.map { t.passes[$0] }) } ?? false)
             },
             complete: { scene, task, outcome, seconds in
                 try scene.checkin(task.region, sources: outcome.sources, covariances: outcome.covariances, iterations: draws)

@@ -54,6 +54,13 @@ public struct ScenePasses: Codable, Sendable, Equatable {
         }
     }
 
+    /// Whether a region whose active sources have had `passesDone` passes each is fitted for its
+    /// fluxes alone: with `fluxesFirst`, when none of them has had a pass yet. A region that mixes
+    /// new sources with refitted ones is fitted in full.
+    public func fitsFluxesOnly(passesDone: [Int]) -> Bool {
+        fluxesFirst && !passesDone.isEmpty && passesDone.allSatisfy { $0 == 0 }
+    }
+
     /// The stopping rule (one tolerance for every parameter).
     public func rule() throws -> PassConvergence {
         try PassConvergence(minPasses: fluxesFirst ? Swift.max(min, 2) : min, maxPasses: max, maxAbs: [maxabs], maxFrac: [maxfrac], maxErr: maxerr)

@@ -250,4 +250,37 @@ final class AstronomerInputTests: XCTestCase {
         let template = SceneFitConfiguration.documentedTemplate(title: "scene")
         XCTAssertTrue(template.contains("flux_column: \"{band}\"") && template.contains("rhalf_convention: \"major\""), template)
     }
+
+    /// Issue 16's scene-fit keys: the fluxes-only first pass and the flux floor, their defaults,
+    /// their validation, and which regions the first pass fits for fluxes alone.
+    func testFluxesFirstPassAndFluxFloorKeys() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let yaml = dir + "/fit.yaml"
+        let defaults = SceneFitConfiguration()
+        XCTAssertTrue(defaults.passes.fluxesFirst)
+        XCTAssertEqual(defaults.passes.max, 10)
+        XCTAssertEqual(defaults.bounds.fluxFloorSigmas, 5)
+        XCTAssertEqual(try defaults.passes.rule().minPasses, 2)
+        // A region is fitted for fluxes alone only while none of its sources has had a pass.
+        XCTAssertTrue(defaults.passes.fitsFluxesOnly(passesDone: [0, 0]))
+        XCTAssertFalse(defaults.passes.fitsFluxesOnly(passesDone: [0, 1]))
+        XCTAssertFalse(defaults.passes.fitsFluxesOnly(passesDone: [1]))
+
+        try "bands: [F200W]\nflux_floor_sigmas: 0\npasses: {min: 1, max: 1, fluxes_first: false}\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let off = try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)
+        XCTAssertNil(off.bounds.fluxFloorSigmas, "0 removes the floor")
+        XCTAssertFalse(off.passes.fitsFluxesOnly(passesDone: [0]))
+        XCTAssertEqual(try off.passes.rule().minPasses, 1)
+
+        for (text, field) in [("passes: {max: 1}", "passes.max"), ("flux_floor_sigmas: -1", "flux_floor_sigmas")] {
+            try "bands: [F200W]\n\(text)\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)) {
+                XCTAssertTrue("\($0)".contains(field), "\($0)")
+            }
+        }
+        let template = SceneFitConfiguration.documentedTemplate(title: "scene")
+        XCTAssertTrue(template.contains("flux_floor_sigmas") && template.contains("fluxes_first"), template)
+    }
 }
