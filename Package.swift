@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "TesseraLinAlgTests", dependencies: ["TesseraLinAlg"]),
         .testTarget(name: "TesseraRunTests", dependencies: ["TesseraRun", "TesseraSupport", "TesseraTestSupport"]),
         .testTarget(name: "RunnersTests",
-                    dependencies: ["RunKit", "SceneRuns", "ImageStores", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport", "WorkQueue"]),
+                    dependencies: ["RunKit", "Inference", "SceneRuns", "ImageStores", "LensingRuns", "ClusterRuns", "TesseraHDF5", "TesseraMPI", "TesseraRun", "Astrometry", "SceneModel", "TesseraFITS", "Microlensing", "TesseraTestSupport", "WorkQueue"]),
         .testTarget(name: "WorkQueueTests", dependencies: ["WorkQueue", "TesseraMPI"]),
         .testTarget(name: "HaloProfilesTests", dependencies: ["HaloProfiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TesseraSupport", "TesseraLinAlg"]),

@@ -161,11 +161,14 @@ public struct SuperScene: Sendable {
     /// poor values absorbs its residuals. On four GalSim crowded scenes (120 sources, seeds
     /// 21–24) this order took the optimize flux pull widths from 1.86 / 1.99 (catalog order)
     /// to 1.66 / 1.67 (F150W / F200W).
-    public mutating func checkout() -> SceneRegion? {
+    ///
+    /// `eligible` can refuse a region (its seed is then passed over for now), e.g. `optimize`'s
+    /// full fits of sources whose neighbours have not yet had their fluxes-only pass.
+    public mutating func checkout(where eligible: (SceneRegion) -> Bool = { _ in true }) -> SceneRegion? {
         let candidates = (0..<count).filter { needsWork($0) && !activeNow.contains($0) && fixedNow[$0] == nil }
             .sorted { (iterations[$0], -brightness($0), $0) < (iterations[$1], -brightness($1), $1) }
         for seed in candidates {
-            if let region = regionIfAvailable(seed: seed) {
+            if let region = regionIfAvailable(seed: seed), eligible(region) {
                 for a in region.active { activeNow.insert(a) }
                 for f in region.fixed { fixedNow[f, default: 0] += 1 }
                 outstanding[region.patchID] = region

@@ -203,7 +203,11 @@ public enum SceneFitRunner {
         let scheduler = SceneScheduler(
             scene: scene,
             next: { scene in
-                guard let region = scene.checkout() else { return nil }
+                let ready = { (r: SceneRegion) -> Bool in
+                    guard let t = tracker else { return true }
+                    return c.passes.mayFit(activePassesDone: r.active.map { t.passes[$0] }, fixed: r.fixed, tracker: t)
+                }
+                guard let region = scene.checkout(where: ready) else { return nil }
                 try? appendLog(logPath, ["event": "checkout", "patch": region.patchID, "time": Date().timeIntervalSince1970,
                                          "active": region.active.map { sources[$0].id }, "fixed": region.fixed.map { sources[$0].id }])
                 return RegionTask(region: region, active: region.active.map { scene.sources[$0] },
