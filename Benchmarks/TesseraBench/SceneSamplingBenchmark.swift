@@ -85,17 +85,23 @@ enum SceneSamplingBenchmark {
         return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 
-    static func run(dir: String, catalogPath: String, warmup: Int, draws: Int, samplePatches: Int, depth: Int,
-                    variants: [String], repeats: Int, selected: [Int]? = nil) throws {
+    /// A scene directory's bands, patch builder (bundled Sérsic table, `roi`) and the bounds of
+    /// `Benchmarks/galsim_validation.py`'s configuration (n 0.5–6, r_half 0.02–1.5″).
+    static func sceneInputs(_ dir: String) throws -> (bands: [String], builder: PatchBuilder, bounds: ParameterBounds) {
         let psfs = try PSFStore(contentsOf: URL(fileURLWithPath: "\(dir)/psf.h5"))
         let store = try PixelStore(path: "\(dir)/pixels.h5")
         let bands = Array(Set(store.exposures.map(\.band))).sorted()
-        let catalog = try SceneCatalog.read(catalogPath, bands: bands)
-        let sersic = try SersicMixture.bundled()
-        let builder = try PatchBuilder(store: store, psfs: psfs, bands: bands, sersic: sersic, defaultROI: roi)
+        let builder = try PatchBuilder(store: store, psfs: psfs, bands: bands, sersic: try SersicMixture.bundled(), defaultROI: roi)
         var bounds = ParameterBounds()
         bounds.sersic = 0.5...6.0
         bounds.rhalf = 0.02...1.5
+        return (bands, builder, bounds)
+    }
+
+    static func run(dir: String, catalogPath: String, warmup: Int, draws: Int, samplePatches: Int, depth: Int,
+                    variants: [String], repeats: Int, selected: [Int]? = nil) throws {
+        let (bands, builder, bounds) = try sceneInputs(dir)
+        let catalog = try SceneCatalog.read(catalogPath, bands: bands)
         let sources = catalog.sources
         let groups = patches(sources)
         print("scene-sampling: \(dir), catalog \(catalogPath): \(sources.count) sources, \(groups.count) patches (active radius \(activeRadius)″, ≤ \(maxActive) active, fixed radius \(fixedRadius)″, roi \(roi)″), bands \(bands)")

@@ -1,6 +1,4 @@
 import Foundation
-import ImageStores
-import Inference
 import SceneFitting
 import SceneModel
 import SceneRuns
@@ -13,7 +11,8 @@ import SceneRuns
 /// Usage: tessera-bench scene-start SCENE_DIR CATALOG REFERENCE ROWS [ITERATIONS [SECOND_START]]: ROWS are
 /// 1-based catalog rows, comma-separated; SECOND_START (default REFERENCE) is the catalog the
 /// second start takes the actives from, so that, with REFERENCE a run's own catalog, one can ask
-/// whether that run's state is an optimum given its own neighbours.
+/// whether that run's state is an optimum given its own neighbours. `FLUXES_FIRST=0` in the
+/// environment turns off the patch fit's fluxes-first stage, to measure what it does.
 enum SceneStartBenchmark {
     static func run(arguments: [String]) {
         guard arguments.count >= 4 else {
@@ -24,17 +23,10 @@ enum SceneStartBenchmark {
         let rows = arguments[3].split(separator: ",").compactMap { Int($0) }.map { $0 - 1 }
         let iterations = arguments.count > 4 ? Int(arguments[4]) ?? 300 : 300
         do {
-            let psfs = try PSFStore(contentsOf: URL(fileURLWithPath: "\(dir)/psf.h5"))
-            let store = try PixelStore(path: "\(dir)/pixels.h5")
-            let bands = Array(Set(store.exposures.map(\.band))).sorted()
+            let (bands, builder, bounds) = try SceneSamplingBenchmark.sceneInputs(dir)
             let start = try SceneCatalog.read(arguments[1], bands: bands).sources
             let reference = try SceneCatalog.read(arguments[2], bands: bands).sources
             let second = arguments.count > 5 ? try SceneCatalog.read(arguments[5], bands: bands).sources : reference
-            let builder = try PatchBuilder(store: store, psfs: psfs, bands: bands, sersic: try SersicMixture.bundled(),
-                                           defaultROI: SceneSamplingBenchmark.roi)
-            var bounds = ParameterBounds()
-            bounds.sersic = 0.5...6.0
-            bounds.rhalf = 0.02...1.5
             // Every other source is fixed (the runner fixes those whose light reaches the region).
             let fixed = reference.indices.filter { !rows.contains($0) }
             // One patch (plane and pixels from the starting catalog), so log p compares.

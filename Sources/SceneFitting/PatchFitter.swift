@@ -105,7 +105,7 @@ public enum PatchFitter {
             // from the mode (where some curvatures are not even negative) can be poor ones.
             var remaining = settings.optimizerIterations
             if (settings.fluxesFirst || settings.fluxesOnly) && remaining > 0 {
-                let fluxes = (0..<layout.sourceCount).flatMap { s in (0..<layout.bandCount).map { layout.offsets[s] + $0 } }
+                let fluxes = (0..<layout.sourceCount).flatMap { s in (0..<layout.bandCount).map { layout.index(ofSource: s, .flux(band: $0))! } }
                 let stage = try maximizeSubset(posterior, at: y, indices: fluxes, lbfgs: lbfgs, maxIterations: remaining)
                 evaluations += stage.evaluations
                 remaining -= stage.iterations

@@ -205,7 +205,7 @@ public enum SceneFitRunner {
             next: { scene in
                 let ready = { (r: SceneRegion) -> Bool in
                     guard let t = tracker else { return true }
-                    return c.passes.mayFit(activePassesDone: r.active.map { t.passes[$0] }, fixed: r.fixed, tracker: t)
+                    return c.passes.mayFit(active: r.active, fixed: r.fixed, tracker: t)
                 }
                 guard let region = scene.checkout(where: ready) else { return nil }
                 try? appendLog(logPath, ["event": "checkout", "patch": region.patchID, "time": Date().timeIntervalSince1970,

@@ -61,7 +61,8 @@ public struct ScenePasses: Codable, Sendable, Equatable {
         fluxesFirst && !passesDone.isEmpty && passesDone.allSatisfy { $0 == 0 }
     }
 
-    /// Whether a region may be fitted now: with `fluxesFirst`, a region whose active sources
+    /// Whether a region (its `active` and `fixed` source indices) may be fitted now: with
+    /// `fluxesFirst`, a region whose active sources
     /// have all had a pass waits until every source it holds fixed has had its first pass too
     /// (or needs none: a source given up on). A region holding a source that has had no pass
     /// may always go, so the first pass always advances and the queue cannot stall. Without
@@ -69,8 +70,8 @@ public struct ScenePasses: Codable, Sendable, Equatable {
     /// 198 check-outs under `mpirun -np 3` were full fits beside a neighbour still at its
     /// catalog flux (2 of 141 with one worker), and the flux pull widths were 2.92 / 2.68
     /// against 1.26 / 1.42 with one worker.
-    public func mayFit(activePassesDone: [Int], fixed: [Int], tracker: PassTracker) -> Bool {
-        !fluxesFirst || activePassesDone.contains(0)
+    public func mayFit(active: [Int], fixed: [Int], tracker: PassTracker) -> Bool {
+        !fluxesFirst || active.contains { tracker.passes[$0] == 0 }
             || fixed.allSatisfy { tracker.passes[$0] >= 1 || !tracker.needsPass($0) }
     }
 

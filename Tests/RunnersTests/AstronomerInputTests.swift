@@ -272,17 +272,19 @@ final class AstronomerInputTests: XCTestCase {
         // has had none (so the first pass always advances), or the neighbour needs no pass.
         var t = PassTracker(rule: try defaults.passes.rule(), neighbours: [[1, 2], [0, 2], [0, 1]])
         _ = try t.record(0, values: [1], errors: [1])
-        XCTAssertFalse(defaults.passes.mayFit(activePassesDone: [1], fixed: [1], tracker: t), "neighbour 1 has had no pass")
-        XCTAssertTrue(defaults.passes.mayFit(activePassesDone: [1, 0], fixed: [2], tracker: t), "holds a source with no pass")
+        XCTAssertFalse(defaults.passes.mayFit(active: [0], fixed: [1], tracker: t), "neighbour 1 has had no pass")
+        XCTAssertTrue(defaults.passes.mayFit(active: [0, 1], fixed: [2], tracker: t), "holds a source with no pass")
         t.exclude(1)
-        XCTAssertTrue(defaults.passes.mayFit(activePassesDone: [1], fixed: [1], tracker: t), "neighbour 1 needs no pass")
-        XCTAssertFalse(defaults.passes.mayFit(activePassesDone: [1], fixed: [1, 2], tracker: t))
+        XCTAssertTrue(defaults.passes.mayFit(active: [0], fixed: [1], tracker: t), "neighbour 1 needs no pass")
+        XCTAssertFalse(defaults.passes.mayFit(active: [0], fixed: [1, 2], tracker: t))
 
         try "bands: [F200W]\nflux_floor_sigmas: 0\npasses: {min: 1, max: 1, fluxes_first: false}\n".write(toFile: yaml, atomically: true, encoding: .utf8)
         let off = try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)
         XCTAssertNil(off.bounds.fluxFloorSigmas, "0 removes the floor")
         XCTAssertFalse(off.passes.fitsFluxesOnly(passesDone: [0]))
-        XCTAssertTrue(off.passes.mayFit(activePassesDone: [1], fixed: [1], tracker: PassTracker(rule: try off.passes.rule(), neighbours: [[1], [0]])))
+        var offTracker = PassTracker(rule: try off.passes.rule(), neighbours: [[1], [0]])
+        _ = try offTracker.record(0, values: [1], errors: [1])
+        XCTAssertTrue(off.passes.mayFit(active: [0], fixed: [1], tracker: offTracker), "no flux pass: no barrier")
         XCTAssertEqual(try off.passes.rule().minPasses, 1)
 
         for (text, field) in [("passes: {max: 1}", "passes.max"), ("flux_floor_sigmas: -1", "flux_floor_sigmas")] {
