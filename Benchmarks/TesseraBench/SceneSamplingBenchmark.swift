@@ -30,7 +30,9 @@ import SceneRuns
 /// Variants: `adapt` = Stan's windowed dense adaptation from the Laplace metric (each window's
 /// estimate replaces the metric); `shrink` = the same windows, each estimate averaged with the
 /// current metric weighted as many draws as the patch has parameters (`NUTS.metricPriorWeight`,
-/// the `FitSettings` default); `laplace` = the Laplace metric kept, step size adapted only.
+/// the `FitSettings` default); `laplace` = the Laplace metric kept, step size adapted only. Each
+/// with a `-e` suffix (e.g. `laplace-e`): the same in ellipticity coordinates for (q, pa)
+/// (`PatchPosterior.ShapeCoordinates.ellipticity`, `tessera sample`'s default).
 enum SceneSamplingBenchmark {
     static func run(arguments: [String]) {
         guard let dir = arguments.first else {
@@ -140,15 +142,25 @@ enum SceneSamplingBenchmark {
                               Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
             if selected.map({ $0.contains(p) }) ?? (p < samplePatches) {
                 for v in variants {
+                    // A "-e" suffix: the same variant in ellipticity coordinates. Its Laplace metric
+                    // must be the one of that space, so the patch is re-optimised there first (as
+                    // `tessera sample` does for a source's first patch); those evaluations are not
+                    // counted in the NUTS figures.
+                    let ellipticity = v.hasSuffix("-e")
+                    let base = ellipticity ? String(v.dropLast(2)) : v
                     var s = FitSettings()
                     s.mode = .sample
                     s.warmup = warmup
                     s.draws = draws
                     s.maxTreeDepth = depth
-                    s.adaptMetric = v != "laplace"
-                    s.metricPriorWeight = v == "adapt" ? 0 : nil
+                    s.adaptMetric = base != "laplace"
+                    s.metricPriorWeight = base == "adapt" ? 0 : nil
+                    let target = ellipticity
+                        ? try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres, shapes: .ellipticity)
+                        : posterior
                     let t0 = Date()
-                    let fit = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances.map { Optional($0) },
+                    let fit = try PatchFitter.fit(posterior: target, start: opt.final,
+                                                  covariances: ellipticity ? Array(repeating: nil, count: layout.sourceCount) : opt.covariances.map { Optional($0) },
                                                   settings: s, seed: 7, stream: UInt64(p))
                     let dt = Date().timeIntervalSince(t0)
                     guard let st = fit.stats else { continue }

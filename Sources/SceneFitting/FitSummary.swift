@@ -36,7 +36,7 @@ public enum CatalogColumns {
 /// Uncertainties come from the draws when the fit sampled (at least two draws): the sample
 /// standard deviation of each column, with `ra` and `dec` converted to **arcsec on the sky**
 /// (ra as ΔRA·cos Dec at the fitted position). Otherwise from the Laplace covariance: the
-/// unconstrained standard deviation times |dx/dy| of the parameter's transform at the optimum
+/// unconstrained covariance mapped through the transforms' Jacobian at the optimum
 /// (`ra`/`dec` then in the patch's tangent-plane arcsec, the same sky units).
 public struct FitSummary: Sendable {
     /// Per active source: the fitted source (its final parameters, back on the sky).
@@ -88,14 +88,23 @@ public struct FitSummary: Sendable {
                 uncertainties.append(u)
             }
         } else {
-            // Laplace: σ_x = |dx/dy| σ_y in the unconstrained space.
+            // Laplace: Σ_x = J Σ_y Jᵀ with J = ∂x/∂y at the optimum (diagonal but for the (q, pa)
+            // block in ellipticity coordinates).
             let y = posterior.unconstrain(fit.final)
             for s in 0..<layout.sourceCount {
                 var u: [String: Double] = [:]
                 let n = layout.parameters(ofSource: s).count
+                let J = posterior.jacobianBlock(source: s, at: y), C = fit.covariances[s]
                 for (j, p) in layout.parameters(ofSource: s).enumerated() {
-                    let i = layout.index(ofSource: s, p)!
-                    let sd = abs(posterior.density.transforms[i].derivative(y[i])) * fit.covariances[s][j * n + j].squareRoot()
+                    let row = (0..<n).filter { J[j * n + $0] != 0 }
+                    let sd: Double
+                    if row == [j] {  // an element-wise transform: |dx/dy| σ_y
+                        sd = abs(J[j * n + j]) * C[j * n + j].squareRoot()
+                    } else {
+                        var variance = 0.0
+                        for a in row { for b in row { variance += J[j * n + a] * C[a * n + b] * J[j * n + b] } }
+                        sd = variance.squareRoot()
+                    }
                     u[CatalogColumns.name(of: p, bands: bands)] = sd
                 }
                 uncertainties.append(u)

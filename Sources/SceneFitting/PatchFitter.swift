@@ -34,6 +34,10 @@ public struct FitSettings: Codable, Sendable, Equatable {
     /// estimate alone. Off by default: it cut leapfrog steps 3× on a correlated 16-d Gaussian
     /// (MetricPriorWeightTests) but made no difference on the crowded GalSim scene's patches.
     public var metricPriorWeight: Double? = 0
+    /// How the fitted patch's posterior holds each galaxy's (q, pa): the runners build
+    /// `PatchPosterior` with these coordinates (`sample` uses ellipticity coordinates by
+    /// default, `optimize` and the stamp fitter q and pa).
+    public var shapeCoordinates: PatchPosterior.ShapeCoordinates = .axisRatioAngle
 
     public init() {}
 }

@@ -38,10 +38,34 @@ public struct KernelDensity: LogDensity {
 /// R̂ 1.2 and ESS 5 in pa). Centred on the source's current pa, an interval of one period holds
 /// the mode in its middle and the copies at its ends, where the logistic Jacobian vanishes. The
 /// transform's scale at the centre does not depend on the centre, so covariances carry over.
+///
+/// With `ShapeCoordinates.ellipticity` each galaxy's (q, pa) pair is instead one point of the
+/// plane (`EllipticityCoordinates`): the same flat prior in q and pa, without the ring-shaped
+/// posteriors of round and small galaxies. pa is then reported on the branch of one period
+/// centred on `paCentres` (or on `bounds.pa`).
 public struct PatchPosterior: LogDensity {
+    /// How a galaxy's axis ratio and position angle appear to the sampler and optimiser.
+    public enum ShapeCoordinates: String, Codable, Sendable, CaseIterable {
+        /// q and pa, each through a logistic interval.
+        case axisRatioAngle = "q_pa"
+        /// (u₁, u₂) of `EllipticityCoordinates`.
+        case ellipticity
+    }
+
+    /// One galaxy's (q, pa) pair held in ellipticity coordinates: the indices of q and pa
+    /// (which hold u₁ and u₂ in the unconstrained vector) and the lower end of pa's branch.
+    struct ShapePair: Sendable {
+        let q: Int, pa: Int, paLower: Double
+    }
+
+    /// The element-wise transforms; for the parameters of `shapePairs` they are placeholders
+    /// (identity) and `ellipticity` maps the pair instead.
     public let density: TransformedDensity<KernelDensity>
     public var kernel: SceneKernel { density.base.kernel }
     public var dimension: Int { density.dimension }
+    public let shapes: ShapeCoordinates
+    let ellipticity: EllipticityCoordinates
+    let shapePairs: [ShapePair]
 
     /// - Parameters:
     ///   - anchors: each active source's catalog (starting) position in this patch's plane.
@@ -50,8 +74,9 @@ public struct PatchPosterior: LogDensity {
     ///   - fluxFloors: per active source and band, a lower bound on the flux (transform
     ///     x = floor + eʸ, see `ParameterBounds.fluxFloorSigmas` and `fluxFloors(kernel:at:sigmas:)`);
     ///     nil (or −∞ for one flux): unbounded (identity).
+    ///   - shapes: the coordinates of (q, pa) (default: a logistic interval each).
     public init(kernel: SceneKernel, anchors: [(xi: Double, eta: Double)], bounds: ParameterBounds,
-                paCentres: [Double?]? = nil, fluxFloors: [[Double]]? = nil) throws {
+                paCentres: [Double?]? = nil, fluxFloors: [[Double]]? = nil, shapes: ShapeCoordinates = .axisRatioAngle) throws {
         let layout = kernel.layout
         guard anchors.count == layout.sourceCount else {
             throw SceneModelError.dimensionMismatch(what: "position anchors", expected: layout.sourceCount, got: anchors.count)
@@ -87,13 +112,61 @@ public struct PatchPosterior: LogDensity {
                 }
             }
         }
+        var pairs: [ShapePair] = []
+        if shapes == .ellipticity {
+            for s in 0..<layout.sourceCount {
+                guard let iq = layout.index(ofSource: s, .q), let ipa = layout.index(ofSource: s, .pa) else { continue }
+                let half = (bounds.pa.upperBound - bounds.pa.lowerBound) / 2
+                let lower = paCentres?[s].map { $0 - half } ?? bounds.pa.lowerBound
+                pairs.append(ShapePair(q: iq, pa: ipa, paLower: lower))
+                transforms[iq] = .identity
+                transforms[ipa] = .identity
+            }
+        }
+        self.shapes = shapes
+        self.shapePairs = pairs
+        self.ellipticity = EllipticityCoordinates(q: bounds.q)
         let logUniform = bounds.rhalfLogUniform
             ? (0..<layout.sourceCount).compactMap { layout.index(ofSource: $0, .rhalf) } : []
         density = TransformedDensity(KernelDensity(kernel: kernel, logUniform: logUniform), transforms: transforms)
     }
 
     public func logDensityAndGradient(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {
-        try density.logDensityAndGradient(y)
+        guard !shapePairs.isEmpty else { return try density.logDensityAndGradient(y) }
+        guard y.count == dimension else { throw InferenceError.dimensionMismatch(expected: dimension, got: y.count) }
+        let x = constrain(y)
+        let (v, gx) = try density.base.logDensityAndGradient(x)
+        var value = v
+        var g = [Double](repeating: 0, count: y.count)
+        for (i, t) in density.transforms.enumerated() {  // (the pairs' identities are overwritten below)
+            g[i] = gx[i] * t.derivative(y[i]) + t.logAbsJacobianGradient(y[i])
+            value += t.logAbsJacobian(y[i])
+        }
+        for p in shapePairs {
+            let j = ellipticity.jacobian(y[p.q], y[p.pa])
+            value += j.logDet
+            g[p.q] = gx[p.q] * j.dq.0 + gx[p.pa] * j.dpa.0 + j.logDetGradient.0
+            g[p.pa] = gx[p.q] * j.dq.1 + gx[p.pa] * j.dpa.1 + j.logDetGradient.1
+        }
+        return (value, g)
+    }
+
+    /// ∂x/∂y for one active source's parameters (its block of `kernel.layout`, row-major n × n):
+    /// diagonal, except for the 2 × 2 (q, pa) block in ellipticity coordinates. Maps a
+    /// covariance of the unconstrained block to the constrained one, J Σ Jᵀ.
+    public func jacobianBlock(source s: Int, at y: [Double]) -> [Double] {
+        let layout = kernel.layout
+        let params = layout.parameters(ofSource: s)
+        let n = params.count, o = layout.offsets[s]
+        var J = [Double](repeating: 0, count: n * n)
+        for k in 0..<n { J[k * n + k] = density.transforms[o + k].derivative(y[o + k]) }
+        for p in shapePairs where p.q >= o && p.q < o + n {
+            let j = ellipticity.jacobian(y[p.q], y[p.pa])
+            let a = p.q - o, b = p.pa - o
+            J[a * n + a] = j.dq.0; J[a * n + b] = j.dq.1
+            J[b * n + a] = j.dpa.0; J[b * n + b] = j.dpa.1
+        }
+        return J
     }
 
     /// Flux floors −k·σ_F per active source and band at the constrained parameters `x`, with
@@ -119,18 +192,42 @@ public struct PatchPosterior: LogDensity {
         }
     }
 
-    public func constrain(_ y: [Double]) -> [Double] { density.constrain(y) }
-    public func unconstrain(_ x: [Double]) -> [Double] { density.unconstrain(x) }
+    public func constrain(_ y: [Double]) -> [Double] {
+        var x = density.constrain(y)
+        for p in shapePairs {
+            let c = ellipticity.constrain(y[p.q], y[p.pa], paLower: p.paLower)
+            x[p.q] = c.q
+            x[p.pa] = c.pa
+        }
+        return x
+    }
+
+    public func unconstrain(_ x: [Double]) -> [Double] {
+        var y = density.unconstrain(x)
+        for p in shapePairs {
+            let u = ellipticity.unconstrain(q: x[p.q], pa: x[p.pa])
+            y[p.q] = u.u1
+            y[p.pa] = u.u2
+        }
+        return y
+    }
 
     /// Moves constrained values strictly inside the bounds (a catalog value on a bound, or
     /// outside it, would map to ±∞), by `margin` of each interval's width.
     public func clampedInside(_ x: [Double], margin: Double = 1e-3) -> [Double] {
-        zip(x, density.transforms).map { v, t in
+        var inside = zip(x, density.transforms).map { v, t in
             if case let .interval(a, b) = t {
                 let m = (b - a) * margin
                 return min(max(v, a + m), b - m)
             }
             return v
         }
+        // Ellipticity coordinates: q at its lower bound is infinitely far; at its upper bound
+        // (the roundest allowed) it is the centre u = 0 and needs no clamping.
+        let qLower = (1 - ellipticity.gMax) / (1 + ellipticity.gMax), qUpper = (1 - ellipticity.gMin) / (1 + ellipticity.gMin)
+        for p in shapePairs {
+            inside[p.q] = min(max(inside[p.q], qLower + (qUpper - qLower) * margin), qUpper)
+        }
+        return inside
     }
 }

@@ -36,6 +36,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var rhalfPrior = "log_uniform"
     /// Fluxes are bounded below at −k σ_F (`ParameterBounds.fluxFloorSigmas`); 0: unbounded.
     public var fluxFloorSigmas = 5.0
+    /// Sampling: the coordinates of each galaxy's (q, pa) (`PatchPosterior.ShapeCoordinates`).
+    public var sampleShapeCoordinates = PatchPosterior.ShapeCoordinates.ellipticity
     public init() {}
 
     public typealias Key = CodingKeys
@@ -51,6 +53,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case passes
         case rhalfPrior = "rhalf_prior"
         case fluxFloorSigmas = "flux_floor_sigmas"
+        case sampleShapeCoordinates = "sample_shape_coordinates"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -87,6 +90,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             + "Sampling's passes are target_iterations / draws_per_patch."
         case .rhalfPrior: return "Prior on r_half inside rhalf_range: log_uniform (p ∝ 1/r_half, the default: a size is a scale parameter) or uniform."
         case .fluxFloorSigmas: return "Lower bound on every flux, in units of that flux's noise sigma at the patch's start: flux > -k sigma (default 5). It closes the ridge on which two overlapping galaxies take fluxes +F and -F; 0: no bound."
+        case .sampleShapeCoordinates: return "Sampling: how NUTS moves in each galaxy's axis ratio and position angle. ellipticity (default): one point of the plane per galaxy, |g| = (1 - q)/(1 + q) at angle 2 pa, with the same flat prior in q and pa; round and small galaxies then mix far better than in q_pa (q and pa each in its own interval, where pa wanders freely as q -> 1). Optimize always uses q_pa."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -127,6 +131,12 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         passes = try c.decodeIfPresent(ScenePasses.self, forKey: .passes) ?? d.passes
         rhalfPrior = try c.decodeIfPresent(String.self, forKey: .rhalfPrior) ?? d.rhalfPrior
         fluxFloorSigmas = try c.decodeIfPresent(Double.self, forKey: .fluxFloorSigmas) ?? d.fluxFloorSigmas
+        if let text = try c.decodeIfPresent(String.self, forKey: .sampleShapeCoordinates) {
+            guard let v = PatchPosterior.ShapeCoordinates(rawValue: text) else {
+                throw InvalidConfigValue(field: "sample_shape_coordinates", reason: "must be ellipticity or q_pa, got '\(text)'")
+            }
+            sampleShapeCoordinates = v
+        }
     }
 
     public func validate() throws {
@@ -186,6 +196,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         s.denseMetric = denseMetric
         s.optimizerIterations = optimizerIterations
         s.adaptMetric = adaptMetric
+        s.shapeCoordinates = mode == .sample ? sampleShapeCoordinates : .axisRatioAngle
         return s
     }
 }

@@ -15,7 +15,7 @@ extension SceneFitRunner {
         let paCentres = (0..<layout.sourceCount).map { s in layout.index(ofSource: s, .pa).map { start[$0] } }
         let floors = try bounds.fluxFloorSigmas.map { try PatchPosterior.fluxFloors(kernel: patch.kernel, at: start, sigmas: $0) }
         let posterior = try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres,
-                                           fluxFloors: floors)
+                                           fluxFloors: floors, shapes: settings.shapeCoordinates)
         var settings = settings
         settings.fluxesOnly = task.fluxesOnly
         let fit = try PatchFitter.fit(posterior: posterior, start: start,
