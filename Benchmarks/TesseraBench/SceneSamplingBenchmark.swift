@@ -140,14 +140,25 @@ enum SceneSamplingBenchmark {
             var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
                               p, active.count, fixed.count, patch.pixelCount, layout.count, bestOn, bestOff, bestOff / bestOn,
                               Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
+            // The optimum's Laplace errors in the unconstrained space (the sampler's starting
+            // metric): per source, the widths' range, and whether −H had to be regularised.
+            let widths = opt.covariances.enumerated().map { s, b -> String in
+                let n = Int(Double(b.count).squareRoot())
+                let d = (0..<n).map { b[$0 * n + $0].squareRoot() }
+                let flag = s < opt.covarianceFlags.count && opt.covarianceFlags[s].contains(.laplaceRegularised) ? " regularised" : ""
+                return String(format: "%.2g–%.2g%@", d.min() ?? .nan, d.max() ?? .nan, flag)
+            }
+            line += "\n      optimum: converged \(opt.optimizerConverged.map(String.init) ?? "n/a"), Laplace σ_y per source \(widths.joined(separator: ", "))"
             if selected.map({ $0.contains(p) }) ?? (p < samplePatches) {
                 for v in variants {
                     // A "-e" suffix: the same variant in ellipticity coordinates. Its Laplace metric
                     // must be the one of that space, so the patch is re-optimised there first (as
                     // `tessera sample` does for a source's first patch); those evaluations are not
                     // counted in the NUTS figures.
-                    let ellipticity = v.hasSuffix("-e")
-                    let base = ellipticity ? String(v.dropLast(2)) : v
+                    let full = v.hasSuffix("-full")
+                    let name = full ? String(v.dropLast(5)) : v
+                    let ellipticity = name.hasSuffix("-e")
+                    let base = ellipticity ? String(name.dropLast(2)) : name
                     var s = FitSettings()
                     s.mode = .sample
                     s.warmup = warmup
@@ -155,12 +166,13 @@ enum SceneSamplingBenchmark {
                     s.maxTreeDepth = depth
                     s.adaptMetric = base != "laplace"
                     s.metricPriorWeight = base == "adapt" ? 0 : nil
+                    s.fullLaplaceMetric = full
                     let target = ellipticity
                         ? try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres, shapes: .ellipticity)
                         : posterior
                     let t0 = Date()
                     let fit = try PatchFitter.fit(posterior: target, start: opt.final,
-                                                  covariances: ellipticity ? Array(repeating: nil, count: layout.sourceCount) : opt.covariances.map { Optional($0) },
+                                                  covariances: ellipticity || full ? Array(repeating: nil, count: layout.sourceCount) : opt.covariances.map { Optional($0) },
                                                   settings: s, seed: 7, stream: UInt64(p))
                     let dt = Date().timeIntervalSince(t0)
                     guard let st = fit.stats else { continue }

@@ -38,6 +38,9 @@ public struct FitSettings: Codable, Sendable, Equatable {
     /// `PatchPosterior` with these coordinates (`sample` uses ellipticity coordinates by
     /// default, `optimize` and the stamp fitter q and pa).
     public var shapeCoordinates: PatchPosterior.ShapeCoordinates = .axisRatioAngle
+    /// Sampling: when no active source has a covariance yet, start NUTS with the patch's whole
+    /// Laplace covariance, cross-source terms included, instead of its per-source blocks.
+    public var fullLaplaceMetric = false
 
     public init() {}
 }
@@ -99,7 +102,7 @@ public enum PatchFitter {
         let needOptimum = settings.mode == .optimize || known.contains { $0 == nil }
         var covariance: Matrix?
         var covarianceFlags = [FitFlags](repeating: [], count: layout.sourceCount)
-        var laplaceRegularised = false
+        var samplerMetric: Matrix?
         if needOptimum {
             var lbfgs = LBFGS()
             lbfgs.gradientTolerance = 1e-6
@@ -137,22 +140,26 @@ public enum PatchFitter {
             let laplace = try? RegularisedLaplace(posterior, at: y)
             evaluations += 2 * layout.count
             covariance = laplace?.covariance
-            laplaceRegularised = laplace?.regularised ?? true
+            samplerMetric = laplace?.samplerMetric
             for s in 0..<layout.sourceCount {
                 let range = layout.offsets[s]..<(layout.offsets[s] + blockSize(layout, s))
                 if laplace == nil || laplace!.affected.contains(where: range.contains) { covarianceFlags[s].insert(.laplaceRegularised) }
             }
         }
-        // Block-diagonal starting metric: the scene's covariances where known, else the Laplace
-        // covariance's blocks (unless regularised: its flat directions would start the sampler
-        // with huge steps), else a unit block. This is only the sampler's starting metric.
+        // Block-diagonal starting metric: the scene's covariances where known, else the blocks
+        // of the Laplace covariance, or where −H had to be regularised of its scaled, capped
+        // stand-in (`RegularisedLaplace.samplerMetric`), else a unit block. This is only the
+        // sampler's starting metric.
         var metric = Matrix.identity(layout.count)
-        let laplaceBlocks = laplaceRegularised ? nil : covariance.map { blocks($0, layout) }
+        let laplaceBlocks = samplerMetric.map { blocks($0, layout) }
         for s in 0..<layout.sourceCount {
             let o = layout.offsets[s], n = blockSize(layout, s)
             if let b = known[s] ?? laplaceBlocks?[s], b.count == n * n {
                 for i in 0..<n { for j in 0..<n { metric[o + i, o + j] = b[i * n + j] } }
             }
+        }
+        if settings.fullLaplaceMetric, known.allSatisfy({ $0 == nil }), let full = samplerMetric, isPositiveDefinite(full) {
+            metric = full
         }
         if !isPositiveDefinite(metric) { metric = Matrix.diagonal(metric.diagonalValues.map { $0 > 0 && $0.isFinite ? $0 : 1 }) }
 

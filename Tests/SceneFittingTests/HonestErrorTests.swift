@@ -49,6 +49,37 @@ final class HonestErrorTests: XCTestCase {
         XCTAssertThrowsError(try RegularisedLaplace(precision: Matrix([[.nan, 0], [0, 1]])))
     }
 
+    /// The sampler's starting metric where −H is not positive definite keeps each parameter's
+    /// own scale: parameters of widths 10⁻³, 10² and 1 (as a position, a flux and a shape in
+    /// their coordinates), correlated, with one direction curved the wrong way and one flat.
+    /// Every variance of the metric lies within 10⁻²…10² of its parameter's width²; the unit
+    /// metric used before (variance 1 for a width of 10⁻³, i.e. 10⁶ too wide) and the
+    /// regularised covariance (10¹⁰ along the flat direction) both fail that.
+    func testSamplerMetricKeepsEachParametersScale() throws {
+        let widths = [1e-3, 1e2, 1.0]
+        // A correlation-like matrix with eigenvalues 2, −0.5 and 0 in rotated directions.
+        let c = cos(0.4), s = sin(0.4)
+        let v = Matrix([[c, -s, 0], [s * 0.6, c * 0.6, 0.8], [-s * 0.8, -c * 0.8, 0.6]])
+        let r0 = v.multiply(Matrix.diagonal([2, -0.5, 0])).multiply(v.transposed)
+        var a = r0
+        for i in 0..<3 { for j in 0..<3 { a[i, j] = r0[i, j] / (widths[i] * widths[j]) } }
+        let r = try RegularisedLaplace(precision: a)
+        XCTAssertTrue(r.regularised)
+        XCTAssertNotNil(try? Cholesky(r.samplerMetric), "positive definite")
+        let d = (0..<3).map { a[$0, $0] > 0 ? 1 / a[$0, $0].squareRoot() : 1 }
+        for i in 0..<3 {
+            let ratio = r.samplerMetric[i, i] / (d[i] * d[i])
+            XCTAssertTrue((1e-2...(1 + 1e-9) / RegularisedLaplace.metricFloor).contains(ratio), "parameter \(i): metric variance \(r.samplerMetric[i, i]) against width² \(d[i] * d[i])")
+        }
+        // The same bound fails for the former stand-ins: the unit metric on the position-like
+        // parameter, the regularised covariance on the flux-like one (6 × 10³ its width²).
+        XCTAssertFalse((1e-2...1e2).contains(1 / (d[0] * d[0])))
+        XCTAssertFalse((1e-2...1e2).contains(r.covariance[1, 1] / (d[1] * d[1])))
+        // Positive definite −H: the metric is the covariance itself.
+        let pd = try RegularisedLaplace(precision: Matrix([[4, 1], [1, 3]]))
+        XCTAssertEqual(pd.samplerMetric.values, pd.covariance.values)
+    }
+
     func testSaddleOfADensity() throws {
         XCTAssertThrowsError(try laplaceCovariance(Saddle(), at: [1, 0, 0]), "precondition: not a maximum")
         let r = try RegularisedLaplace(Saddle(), at: [1, 0, 0])
