@@ -32,7 +32,9 @@ import SceneRuns
 /// current metric weighted as many draws as the patch has parameters (`NUTS.metricPriorWeight`,
 /// the `FitSettings` default); `laplace` = the Laplace metric kept, step size adapted only. Each
 /// with a `-e` suffix (e.g. `laplace-e`): the same in ellipticity coordinates for (q, pa)
-/// (`PatchPosterior.ShapeCoordinates.ellipticity`, `tessera sample`'s default).
+/// (`PatchPosterior.ShapeCoordinates.ellipticity`, `tessera sample`'s default); a further
+/// `-full` suffix starts from the patch's whole Laplace covariance, cross-source terms included
+/// (`FitSettings.fullLaplaceMetric`), re-optimised like `-e`.
 enum SceneSamplingBenchmark {
     static func run(arguments: [String]) {
         guard let dir = arguments.first else {

@@ -100,6 +100,8 @@ public struct FitSummary: Sendable {
                     let sd: Double
                     if row == [j] {  // an element-wise transform: |dx/dy| σ_y
                         sd = abs(J[j * n + j]) * C[j * n + j].squareRoot()
+                    } else if row.isEmpty {  // nothing moves it here (pa of the roundest shape allowed): undefined
+                        sd = .nan
                     } else {
                         var variance = 0.0
                         for a in row { for b in row { variance += J[j * n + a] * C[a * n + b] * J[j * n + b] } }

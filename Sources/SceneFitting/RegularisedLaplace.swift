@@ -21,8 +21,10 @@ import TesseraLinAlg
 /// `metricFloor` by absolute value, so no direction is more than 1/√`metricFloor` = 10 times
 /// wider than its parameters' own widths. Why: a regularised Σ (floor 10⁻¹⁰) has directions of
 /// huge variance, and the unit metric used before in its place mixes parameters whose widths
-/// differ by 10⁴ (positions ~0.001, fluxes ~100 in their coordinates): on the GalSim crowded scene
-/// (seed 21) a pair 0.19″ apart then sampled with step size 0.001 at the 127-step tree limit.
+/// differ by 10⁴ (positions ~0.001, fluxes ~100 in their coordinates), so the step size must
+/// shrink to the narrowest of them. (On the GalSim crowded pair where this was looked for —
+/// seed 21, two faint galaxies 0.19″ apart — sampling stayed at the 127-step tree limit with
+/// either metric: there the posterior itself is the obstacle.)
 public struct RegularisedLaplace: Sendable {
     /// The covariance in the unconstrained space.
     public var covariance: Matrix
