@@ -91,28 +91,29 @@ if SLURM_NTASKS=2 LAUNCHER=mpirun MPI_ENV=mpi_configs/workstation.env TRANSPORT=
 else
   failed=$((failed + 1)); echo "FAIL slurm/tessera-multinode.sbatch"; cat "$work/slurm-multinode.log"
 fi
+# A check script that needs a service of this machine (a mount namespace, a SLURM daemon) and
+# exits 77 when it cannot start one here: counted when it passes or fails, shown as skipped (with
+# its last line, the reason) otherwise. Arguments: label, log name, command...
+service_check() {
+  local label=$1 log="$work/$2.log" rc
+  shift 2
+  set +e
+  "$@" >"$log" 2>&1
+  rc=$?
+  set -e
+  case $rc in
+    0)  passed=$((passed + 1)); echo "ok   $label: $(tail -n 1 "$log")" ;;
+    77) echo "skip $label: $(tail -n 1 "$log")" ;;
+    *)  failed=$((failed + 1)); echo "FAIL $label"; cat "$log" ;;
+  esac
+}
+
 # A run directory that rank 1 cannot see (its own mount namespace): one clear error within 5 s.
-set +e
-scripts/test-invisible-rundir.sh "$bin" >"$work/invisible.log" 2>&1
-invisible=$?
-set -e
-case $invisible in
-  0)  passed=$((passed + 1)); echo "ok   invisible run directory refused (scripts/test-invisible-rundir.sh)" ;;
-  77) echo "skip invisible run directory: $(tail -n 1 "$work/invisible.log")" ;;
-  *)  failed=$((failed + 1)); echo "FAIL invisible run directory"; cat "$work/invisible.log" ;;
-esac
+service_check "invisible run directory refused (scripts/test-invisible-rundir.sh)" invisible scripts/test-invisible-rundir.sh "$bin"
 
 # A real SLURM (slurm-wlm + munge, one node, started and stopped by the script): an sbatch job
 # array whose tasks run mpirun inside their allocation.
-set +e
-scripts/test-slurm.sh "$bin" >"$work/slurm.log" 2>&1
-slurm=$?
-set -e
-case $slurm in
-  0)  passed=$((passed + 1)); echo "ok   $(tail -n 1 "$work/slurm.log") (scripts/test-slurm.sh)" ;;
-  77) echo "skip real SLURM: $(tail -n 1 "$work/slurm.log")" ;;
-  *)  failed=$((failed + 1)); echo "FAIL real SLURM job array"; cat "$work/slurm.log" ;;
-esac
+service_check "real SLURM job array (scripts/test-slurm.sh)" slurm scripts/test-slurm.sh "$bin"
 
 # Survey batches (issue 13): a mock MEDS tile in chunks through a real SLURM job array, verify,
 # collate, chunked = unchunked bit for bit, a deleted chunk, a SIGKILLed chunk resumed.
