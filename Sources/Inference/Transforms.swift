@@ -114,8 +114,14 @@ public struct TransformedDensity<Base: LogDensity>: LogDensity {
 
     public func logDensityAndGradient(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {
         guard y.count == dimension else { throw InferenceError.dimensionMismatch(expected: dimension, got: y.count) }
-        let x = constrain(y)
-        let (v, gx) = try base.logDensityAndGradient(x)
+        let (v, gx) = try base.logDensityAndGradient(constrain(y))
+        return pullBack(value: v, gradient: gx, at: y)
+    }
+
+    /// The base density's value and gradient at x(y) carried to y: the chain rule through each
+    /// transform, plus the log-Jacobians when `includeJacobian`. Shared with densities that map
+    /// some coordinates jointly and fix those up afterwards (`SceneFitting.PatchPosterior`).
+    public func pullBack(value v: Double, gradient gx: [Double], at y: [Double]) -> (value: Double, gradient: [Double]) {
         var value = v
         var g = [Double](repeating: 0, count: y.count)
         for i in 0..<y.count {

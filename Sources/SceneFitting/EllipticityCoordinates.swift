@@ -21,6 +21,8 @@ import Foundation
 /// is finite and smooth there, whereas a flat (q, pa) prior seen in (g₁, g₂) has a 1/|g|
 /// spike at round shapes. pa is returned on the branch [paLower, paLower + π).
 public struct EllipticityCoordinates: Sendable, Equatable {
+    /// The axis-ratio bounds the plane maps onto.
+    public let q: ClosedRange<Double>
     /// Ellipticities |g| of the q bounds: gMin from q's upper bound, gMax from its lower one.
     public let gMin: Double
     public let gMax: Double
@@ -28,6 +30,7 @@ public struct EllipticityCoordinates: Sendable, Equatable {
     /// - Parameter q: the axis-ratio bounds (0 < lower < upper ≤ 1).
     public init(q: ClosedRange<Double>) {
         precondition(q.lowerBound > 0 && q.upperBound <= 1 && q.lowerBound < q.upperBound, "q bounds must satisfy 0 < q_min < q_max ≤ 1")
+        self.q = q
         gMin = (1 - q.upperBound) / (1 + q.upperBound)
         gMax = (1 - q.lowerBound) / (1 + q.lowerBound)
     }

@@ -63,7 +63,6 @@ public struct PatchPosterior: LogDensity {
     public let density: TransformedDensity<KernelDensity>
     public var kernel: SceneKernel { density.base.kernel }
     public var dimension: Int { density.dimension }
-    public let shapes: ShapeCoordinates
     let ellipticity: EllipticityCoordinates
     let shapePairs: [ShapePair]
 
@@ -123,7 +122,6 @@ public struct PatchPosterior: LogDensity {
                 transforms[ipa] = .identity
             }
         }
-        self.shapes = shapes
         self.shapePairs = pairs
         self.ellipticity = EllipticityCoordinates(q: bounds.q)
         let logUniform = bounds.rhalfLogUniform
@@ -134,14 +132,8 @@ public struct PatchPosterior: LogDensity {
     public func logDensityAndGradient(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {
         guard !shapePairs.isEmpty else { return try density.logDensityAndGradient(y) }
         guard y.count == dimension else { throw InferenceError.dimensionMismatch(expected: dimension, got: y.count) }
-        let x = constrain(y)
-        let (v, gx) = try density.base.logDensityAndGradient(x)
-        var value = v
-        var g = [Double](repeating: 0, count: y.count)
-        for (i, t) in density.transforms.enumerated() {  // (the pairs' identities are overwritten below)
-            g[i] = gx[i] * t.derivative(y[i]) + t.logAbsJacobianGradient(y[i])
-            value += t.logAbsJacobian(y[i])
-        }
+        let (v, gx) = try density.base.logDensityAndGradient(constrain(y))
+        var (value, g) = density.pullBack(value: v, gradient: gx, at: y)  // (the pairs' identities are replaced below)
         for p in shapePairs {
             let j = ellipticity.jacobian(y[p.q], y[p.pa])
             value += j.logDet
@@ -224,9 +216,9 @@ public struct PatchPosterior: LogDensity {
         }
         // Ellipticity coordinates: q at its lower bound is infinitely far; at its upper bound
         // (the roundest allowed) it is the centre u = 0 and needs no clamping.
-        let qLower = (1 - ellipticity.gMax) / (1 + ellipticity.gMax), qUpper = (1 - ellipticity.gMin) / (1 + ellipticity.gMin)
+        let q = ellipticity.q
         for p in shapePairs {
-            inside[p.q] = min(max(inside[p.q], qLower + (qUpper - qLower) * margin), qUpper)
+            inside[p.q] = min(max(inside[p.q], q.lowerBound + (q.upperBound - q.lowerBound) * margin), q.upperBound)
         }
         return inside
     }
