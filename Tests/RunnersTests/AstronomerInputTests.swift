@@ -296,4 +296,23 @@ final class AstronomerInputTests: XCTestCase {
         let template = SceneFitConfiguration.documentedTemplate(title: "scene")
         XCTAssertTrue(template.contains("flux_floor_sigmas") && template.contains("fluxes_first"), template)
     }
+
+    /// `sample_shape_coordinates`: ellipticity by default and for `sample` only (`optimize`
+    /// keeps q and pa); q_pa accepted; anything else refused, naming the key.
+    func testSampleShapeCoordinatesKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shapes-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let yaml = dir + "/fit.yaml"
+        let defaults = SceneFitConfiguration()
+        XCTAssertEqual(defaults.fitSettings(mode: .sample).shapeCoordinates, .ellipticity)
+        XCTAssertEqual(defaults.fitSettings(mode: .optimize).shapeCoordinates, .axisRatioAngle)
+        try "bands: [F200W]\nsample_shape_coordinates: q_pa\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml).fitSettings(mode: .sample).shapeCoordinates, .axisRatioAngle)
+        try "bands: [F200W]\nsample_shape_coordinates: e1e2\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)) {
+            XCTAssertTrue("\($0)".contains("sample_shape_coordinates") && "\($0)".contains("e1e2"), "\($0)")
+        }
+        XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_shape_coordinates"))
+    }
 }
