@@ -39,6 +39,24 @@ enum LensLikelihoodBenchmark {
                              Double(evaluations) / dt, 1e3 * dt / Double(evaluations),
                              Double(evaluations) / dt / Double(quads), sum / Double(evaluations) * Double(quads)))
             }
+            // Value and gradient as stage 1 of `infer` uses them: tracked stepped images against the full search for each.
+            for tracked in [true, false] {
+                var evaluations = 0, sum = 0.0
+                let t1 = Date()
+                repeat {
+                    for (like, lens) in zip(likes, lenses) {
+                        let p = lens.truth.parameters, a = lens.truth.alphaSPS
+                        let g = tracked ? try like.valueAndGradient(p, alphaSPS: a).gradient
+                                        : try like.fullSearchGradient(p, alphaSPS: a, microlensing: true)
+                        sum += g[0]
+                        evaluations += 1
+                    }
+                } while Date().timeIntervalSince(t1) < 2
+                let dt = Date().timeIntervalSince(t1)
+                print(String(format: "lens value + gradient (7 central differences, table), %@: %.2f ms each (Σ ∂lnL/∂logM_h = %.6g)",
+                             tracked ? "stepped images tracked by Newton" : "full image search at every step",
+                             1e3 * dt / Double(evaluations), sum / Double(evaluations) * Double(quads)))
+            }
             print(String(format: "selection A(η): %.3f ms per Monte Carlo draw (%d draws for %d quads)", 1e3 * drawTime, draws, quads))
         } catch {
             print("lens-likelihood: \(error)")

@@ -207,6 +207,29 @@ public struct LensSolver: Sendable {
         }
     }
 
+    /// The images of a source at (sourceX, sourceY) on `model`, found by Newton's method from the positions of
+    /// `previous` (the images of a nearby source on a nearby model), in the same order; nil unless every one
+    /// converges, keeps its kind (minimum, saddle, maximum) and stays distinct from the others.
+    ///
+    /// Why: a finite-difference step moves each image by about the step, so Newton from the old images needs one
+    /// or two model evaluations per image where `images(of:)` needs thousands (its mesh). It cannot see images
+    /// that appear (a source stepping across a caustic inward) — only callers that already know the image count
+    /// is unchanged, or that check it with `images(of:)`, should use it. `timeDelayDays` is left nil.
+    public func track(_ previous: [LensImage], of model: LensModel, sourceX: Double, sourceY: Double) -> [LensImage]? {
+        guard sourceX.isFinite, sourceY.isFinite, !previous.isEmpty else { return nil }
+        let rMax = 2 * max(1, previous.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() }.max() ?? 0)
+        let mergeDistance = 1e-8 * rMax
+        var out = [LensImage]()
+        out.reserveCapacity(previous.count)
+        for old in previous {
+            guard let img = newton(model, old.x, old.y, sourceX, sourceY, rMax: rMax), img.kind == old.kind,
+                  !out.contains(where: { ($0.x - img.x) * ($0.x - img.x) + ($0.y - img.y) * ($0.y - img.y)
+                                           < mergeDistance * mergeDistance }) else { return nil }
+            out.append(img)
+        }
+        return out
+    }
+
     /// Newton's method from (x, y) with step halving; nil if it does not reach `sourceTolerance`.
     func newton(_ model: LensModel, _ x0: Double, _ y0: Double, _ bx: Double, _ by: Double, rMax: Double) -> LensImage? {
         var x = x0, y = y0
