@@ -11,8 +11,9 @@
 #   SEEDS=2 SIZES=5 LENS_WARMUP=50 LENS_DRAWS=80 LENS_DEPTH=4 SEL_DRAWS=200 \
 #     SEL_AXES="[[0.9, 1.5], [1.0, 2.0], [12.7, 13.3], [0.05, 0.3]]" Benchmarks/infer_recovery.sh   # reduced
 #
-# Cost: stage 1 is ~20 ms per lens-likelihood gradient, so LENS_WARMUP + LENS_DRAWS iterations of up to
-# 2^LENS_DEPTH gradients per lens; the full study (20 × (25 + 50 + 100) lenses × 2 likelihoods) is hours on 2 cores.
+# Cost: stage 1 is ~2 ms per lens-likelihood value and gradient, so LENS_WARMUP + LENS_DRAWS iterations of up to
+# 2^LENS_DEPTH gradients per lens: 10-20 s per double and ~2 min per quad at 300 + 400 and depth 8 (one core); the
+# full study (20 × (25 + 50 + 100) lenses × 2 likelihoods) is about a day on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-20}
@@ -21,6 +22,7 @@ NP=${NP:-4}
 LENS_WARMUP=${LENS_WARMUP:-100}
 LENS_DRAWS=${LENS_DRAWS:-200}
 LENS_DEPTH=${LENS_DEPTH:-6}
+LENS_COORDS=${LENS_COORDS:-enclosed_mass}
 MICRO=${MICRO:-"true false"}
 SEL_AXES=${SEL_AXES:-"[[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]"}
 SEL_DRAWS=${SEL_DRAWS:-300}
@@ -51,6 +53,7 @@ interim_alpha: [0.7, 1.7]
 lens_warmup: $LENS_WARMUP
 lens_draws: $LENS_DRAWS
 lens_max_tree_depth: $LENS_DEPTH
+lens_coordinates: $LENS_COORDS
 chains: 4
 warmup: 500
 draws: 1000

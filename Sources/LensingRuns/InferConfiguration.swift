@@ -33,6 +33,7 @@ public struct InferConfiguration: Configuration, Equatable {
     public var lensWarmup = 150
     public var lensDraws = 300
     public var lensMaxTreeDepth = 8
+    public var lensCoordinates = "enclosed_mass"
     public var chains = 4
     public var warmup = 500
     public var draws = 1000
@@ -50,7 +51,8 @@ public struct InferConfiguration: Configuration, Equatable {
         case selectionAxes = "selection_axes", selectionDraws = "selection_draws", selectionSeed = "selection_seed"
         case selectionVersion = "selection_version", selectionFile = "selection_file", interimLogHaloMass = "interim_log_halo_mass"
         case interimAlpha = "interim_alpha", alphaKernelWidth = "alpha_kernel_width", lensWarmup = "lens_warmup"
-        case lensDraws = "lens_draws", lensMaxTreeDepth = "lens_max_tree_depth", chains, warmup, draws, seed
+        case lensDraws = "lens_draws", lensMaxTreeDepth = "lens_max_tree_depth", lensCoordinates = "lens_coordinates"
+        case chains, warmup, draws, seed
         case maxAttempts = "max_attempts"
     }
 
@@ -81,6 +83,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case .lensWarmup: return "Stage 1: NUTS warm-up iterations per lens."
         case .lensDraws: return "Stage 1: NUTS draws kept per lens."
         case .lensMaxTreeDepth: return "Stage 1: NUTS maximum tree depth (caps the cost of one draw at 2^depth gradients)."
+        case .lensCoordinates: return "Stage 1: the coordinate NUTS moves in place of log M_h: enclosed_mass (ln of the deflection at the\nimages' mean radius, which the images fix; see EnclosedMassCoordinates) or halo_mass (log M_h itself)."
         case .chains: return "Stage 2: NUTS chains over η, started from dispersed points of the hyperprior box."
         case .warmup: return "Stage 2: warm-up iterations per chain."
         case .draws: return "Stage 2: draws kept per chain."
@@ -117,6 +120,7 @@ public struct InferConfiguration: Configuration, Equatable {
         lensWarmup = try c.decodeIfPresent(Int.self, forKey: .lensWarmup) ?? d.lensWarmup
         lensDraws = try c.decodeIfPresent(Int.self, forKey: .lensDraws) ?? d.lensDraws
         lensMaxTreeDepth = try c.decodeIfPresent(Int.self, forKey: .lensMaxTreeDepth) ?? d.lensMaxTreeDepth
+        lensCoordinates = try c.decodeIfPresent(String.self, forKey: .lensCoordinates) ?? d.lensCoordinates
         chains = try c.decodeIfPresent(Int.self, forKey: .chains) ?? d.chains
         warmup = try c.decodeIfPresent(Int.self, forKey: .warmup) ?? d.warmup
         draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
@@ -156,6 +160,9 @@ public struct InferConfiguration: Configuration, Equatable {
         }
         for (name, v) in [("lens_draws", lensDraws), ("draws", draws), ("chains", chains), ("max_attempts", maxAttempts)] where v < 1 {
             throw InvalidConfigValue(field: name, reason: "must be >= 1, got \(v)")
+        }
+        if !["enclosed_mass", "halo_mass"].contains(lensCoordinates) {
+            throw InvalidConfigValue(field: "lens_coordinates", reason: "must be enclosed_mass or halo_mass, got '\(lensCoordinates)'")
         }
         if !(1...15).contains(lensMaxTreeDepth) { throw InvalidConfigValue(field: "lens_max_tree_depth", reason: "must be in 1…15, got \(lensMaxTreeDepth)") }
     }

@@ -36,7 +36,8 @@ public enum InferStages {
         public var essAlpha: Double?
     }
 
-    /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric).
+    /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric),
+    /// in `EnclosedMassCoordinates` (`lens_coordinates: enclosed_mass`) or in z itself (`halo_mass`).
     public static func sampleLens(index: Int, lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
                                   cosmology: Cosmology) throws -> LensSamples {
         var survey = SurveySettings()
@@ -46,8 +47,29 @@ public enum InferStages {
                                                  logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
                                                  alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
         let (start, _) = try LensStart.find(posterior)
+        if c.lensCoordinates == "enclosed_mass" {
+            let coordinates = EnclosedMassCoordinates(posterior)
+            guard let w0 = coordinates.sampling(start) else {
+                throw LensInferenceError.invalidLens(lens: lens.id, reason: "its start \(start) is no valid lens")
+            }
+            let density = TransformedDensity(coordinates, transforms: coordinates.transforms)
+            return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(w0),
+                                  logInterim: posterior.logInterimDensity) { y in
+                guard let z = coordinates.constrained(density.constrain(y)) else {
+                    throw LensInferenceError.invalidLens(lens: lens.id, reason: "a stage-1 draw left the interim log M_h box")
+                }
+                return z
+            }
+        }
         let density = TransformedDensity(posterior, transforms: posterior.transforms)
-        let y0 = density.unconstrain(start)
+        return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(start),
+                              logInterim: posterior.logInterimDensity) { density.constrain($0) }
+    }
+
+    /// NUTS on one lens's density `density` from y0 (its unconstrained start), each draw mapped to z by `toZ`.
+    static func sampleLens<D: LogDensity>(index: Int, lens: MockLens, c: InferConfiguration, density: D, start: [Double],
+                                          y0: [Double], logInterim: Double,
+                                          toZ: ([Double]) throws -> [Double]) throws -> LensSamples {
         var inverseMetric: Matrix? = nil
         // Hessian by differences of the finite-difference gradient: a step (1e-3 relative) well above the gradient's
         // own steps (1e-5, 1e-6), or the Hessian is mostly the gradient's rounding noise.
@@ -62,10 +84,10 @@ public enum InferStages {
         }
         let result = try nuts.sample(density, initial: y0, warmup: c.lensWarmup, draws: c.lensDraws, seed: c.seed,
                                      chain: UInt64(index), metric: .dense, initialInverseMetric: inverseMetric)
-        let draws = result.draws.map { density.constrain($0) }
+        let draws = try result.draws.map(toZ)
         let alpha = draws.map { $0[6] }, mass = draws.map { $0[0] }
         return LensSamples(index: index, id: lens.id, logMsps: lens.logMsps, start: start, draws: draws,
-                           logInterim: posterior.logInterimDensity, stepSize: result.stepSize,
+                           logInterim: logInterim, stepSize: result.stepSize,
                            divergences: result.divergences, meanAcceptStat: result.meanAcceptStat,
                            rHatAlpha: finite(Diagnostics.splitRHat([alpha])), rHatLogHaloMass: finite(Diagnostics.splitRHat([mass])),
                            essAlpha: finite(Diagnostics.splitEffectiveSampleSize([alpha])))

@@ -49,6 +49,20 @@ final class InferInputsTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("interim_alpha"), "\($0)") }
     }
 
+    /// `lens_coordinates`: enclosed_mass by default, halo_mass accepted, anything else refused naming the key and the value.
+    func testLensCoordinatesKey() throws {
+        var c = InferConfiguration()
+        c.table = Self.table
+        XCTAssertEqual(c.lensCoordinates, "enclosed_mass")
+        c.lensCoordinates = "halo_mass"
+        XCTAssertNoThrow(try c.validate())
+        c.lensCoordinates = "einstein"
+        XCTAssertThrowsError(try c.validate()) { error in
+            XCTAssertTrue("\(error)".contains("lens_coordinates") && "\(error)".contains("einstein"), "\(error)")
+        }
+        XCTAssertTrue(InferConfiguration.describe(.lensCoordinates).contains("enclosed_mass"))
+    }
+
     /// A selection file made for another survey, other fixed hyperparameters or another cosmology is refused by
     /// infer, naming what differs; one made with matching settings is taken.
     func testSelectionFileOfAnotherExperimentIsRefused() throws {
