@@ -80,10 +80,12 @@ final class EllipticityCoordinatesTests: XCTestCase {
 
     /// A small, nearly round galaxy: in (q, pa) its posterior is a ring (pa free as q → 1), in
     /// ellipticity coordinates a blob. The same NUTS settings give the same posterior (q's
-    /// median within Monte Carlo error) and several times the ESS in q and pa. Measured when
-    /// written (q 0.95, r_half 0.08″ = 0.8 pixel, S/N ≈ 20): min ESS of q, cos 2pa and sin 2pa
-    /// 194 in (q, pa) and 641 in ellipticity coordinates from 1000 draws; q medians 0.831 and
-    /// 0.818 (the truth 0.95 lies at the prior's edge, the data barely resolve the shape).
+    /// median within Monte Carlo error) and more ESS in q and pa. Measured when written (q 0.95,
+    /// r_half 0.08″ = 0.8 pixel, S/N ≈ 20): min ESS of q, cos 2pa and sin 2pa 194 in (q, pa)
+    /// and 641 in ellipticity coordinates from 1000 draws; q medians 0.831 and 0.818 (the truth
+    /// 0.95 lies at the prior's edge, the data barely resolve the shape). The same code on
+    /// another machine (other libm paths, so other chains) gave 343 against 475 (seed 7) and 369
+    /// against 505 (seed 8): the gain is 1.4–3.3× from one run, so the bounds are 1.25× and 420.
     func testNearlyRoundGalaxyMixesBetterInEllipticity() throws {
         var settings = FitSettings()
         settings.mode = .sample
@@ -108,8 +110,8 @@ final class EllipticityCoordinatesTests: XCTestCase {
             results[shapes] = (ess, sorted[q.count / 2], sd)
         }
         let old = results[.axisRatioAngle]!, new = results[.ellipticity]!
-        XCTAssertGreaterThan(new.ess, 2 * old.ess, "min ESS of q, cos 2pa, sin 2pa: ellipticity \(new.ess), q_pa \(old.ess)")
-        XCTAssertGreaterThan(new.ess, 350, "ellipticity ESS \(new.ess) of 1000 draws")
+        XCTAssertGreaterThan(new.ess, 1.25 * old.ess, "min ESS of q, cos 2pa, sin 2pa: ellipticity \(new.ess), q_pa \(old.ess)")
+        XCTAssertGreaterThan(new.ess, 420, "ellipticity ESS \(new.ess) of 1000 draws")
         // Same posterior: medians within 4 Monte Carlo standard errors of their difference.
         let mcse = (old.qSD * old.qSD / old.ess + new.qSD * new.qSD / new.ess).squareRoot()
         XCTAssertEqual(new.qMedian, old.qMedian, accuracy: 4 * mcse, "q medians \(new.qMedian) vs \(old.qMedian)")
