@@ -49,6 +49,21 @@ final class InferInputsTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("interim_alpha"), "\($0)") }
     }
 
+    /// The run's log names every lens whose stage-1 α chain mixed poorly (split R̂ > 1.1, ESS < 10 or not finite),
+    /// and says nothing when all mixed.
+    func testPoorlyMixedStageOneLensesAreReported() {
+        var r = InferReport()
+        r.lenses = [.init(id: "good", divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20),
+                    .init(id: "slow", divergences: 0, rHatAlpha: 1.02, essAlpha: 3, importanceESS: 20),
+                    .init(id: "split", divergences: 0, rHatAlpha: 1.4, essAlpha: 30, importanceESS: 20),
+                    .init(id: "constant", divergences: 0, rHatAlpha: nil, essAlpha: nil, importanceESS: 20)]
+        XCTAssertEqual(r.poorlyMixedLenses.map(\.id), ["slow", "split", "constant"])
+        let warning = r.lines.first { $0.hasPrefix("warning:") } ?? ""
+        XCTAssertTrue(warning.contains("3 of 4") && warning.contains("split (R̂ 1.40") && !warning.contains("good"), warning)
+        r.lenses = [r.lenses[0]]
+        XCTAssertFalse(r.lines.contains { $0.hasPrefix("warning:") })
+    }
+
     /// `lens_coordinates`: enclosed_mass by default, halo_mass accepted, anything else refused naming the key and the value.
     func testLensCoordinatesKey() throws {
         var c = InferConfiguration()
