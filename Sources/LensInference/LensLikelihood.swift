@@ -27,8 +27,9 @@ import StrongLensing
 /// thousands), and runs the full search only where tracking fails (an image lost, merged or changing kind). The
 /// stepped values are the full search's to Newton's tolerance; what tracking cannot see is an image pair
 /// *appearing* within one step (1e-5 dex, 1e-6″) of a caustic, where the full search would give −∞ and so a
-/// non-finite gradient. `LensLikelihoodTests` checks both gradients agree. Measured (`tessera-bench
-/// lens-likelihood`): one value and gradient costs about 1.3 full evaluations instead of 15.
+/// non-finite gradient. `LensLikelihoodTrackingTests` checks both gradients agree. Measured (`tessera-bench
+/// lens-likelihood`, 100 quads, one core): 2.0 ms per value and gradient against 17.6 ms with a full search at
+/// every step, i.e. about 1.7 full evaluations (1.1 ms each) instead of 15.
 public struct LensLikelihood: Sendable {
     public let lens: MockLens
     public let cosmology: Cosmology

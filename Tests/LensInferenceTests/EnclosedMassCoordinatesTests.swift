@@ -32,8 +32,7 @@ final class EnclosedMassCoordinatesTests: XCTestCase {
 
     /// ln q(w) − ln p(z(w)) is ln |∂ log M_h/∂u|, checked against a central difference of the root; and the
     /// gradient of ln q matches central differences of ln q in every coordinate (1e-4 relative), at the truth and
-    /// 0.1 dex / 0.1 α away. Leaving out the Jacobian, or its α term, fails the first check or the gradient's u and α
-    /// components by far more.
+    /// 0.1 dex / 0.1 α away.
     func testJacobianAndGradient() throws {
         for lens in Self.catalog.lenses.prefix(2) {
             let posterior = try Self.posterior(lens)
