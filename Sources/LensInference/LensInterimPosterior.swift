@@ -101,9 +101,43 @@ public struct LensInterimPosterior: LogDensity, Sendable {
 /// posterior.
 public enum LensStart {
     /// The start (constrained z) and its log-density.
+    ///
+    /// With microlensing on, a lens can have a finite posterior only in a small region: the table covers
+    /// (κ, γ) up to its grid's ends, and an image by a critical curve leaves it for most parameters (seen: a
+    /// double whose inner saddle sits at κ 0.90, γ 0.89 in the truth, outside a κ ≤ 0.95, γ ≤ 1.0 table at every
+    /// source-plane start). Then the start of the posterior that ignores microlensing (finite wherever the images
+    /// match), which fits the positions, is taken and polished on the microlensed posterior.
     /// - Throws: `LensInferenceError.invalidLens` ("no parameters reproduce its images") when no trial works: a
     ///   lens with no solution in the interim boxes.
     public static func find(_ posterior: LensInterimPosterior) throws -> (z: [Double], logDensity: Double) {
+        do {
+            return try search(posterior)
+        } catch let first as LensInferenceError {
+            guard posterior.microlensing else { throw first }
+            let gaussian = try LensInterimPosterior(likelihood: posterior.likelihood, survey: posterior.survey,
+                                                    logHaloMassRange: posterior.logHaloMassRange,
+                                                    alphaRange: posterior.alphaRange, microlensing: false)
+            guard let (z, _) = try? search(gaussian), let start = try? posterior.logDensity(z), start.isFinite else { throw first }
+            guard let found = polish(posterior, from: z, value: start) else { throw first }
+            return found
+        }
+    }
+
+    /// L-BFGS on the image-plane posterior (unconstrained, no Jacobian: the constrained mode) from z; the better of
+    /// the result and z where its gradient is finite, else nil.
+    static func polish(_ posterior: LensInterimPosterior, from z: [Double], value start: Double) -> (z: [Double], logDensity: Double)? {
+        let transformed = TransformedDensity(posterior, transforms: posterior.transforms, includeJacobian: false)
+        if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(z)),
+           r.logDensity.isFinite, r.logDensity > start {
+            let polished = transformed.constrain(r.x)
+            if let v = try? posterior.logDensityAndGradient(polished), v.value.isFinite { return (polished, v.value) }
+        }
+        if let v = try? posterior.logDensityAndGradient(z), v.value.isFinite { return (z, v.value) }
+        return nil
+    }
+
+    /// The source-plane start search of the type doc, at the trial α values in turn.
+    static func search(_ posterior: LensInterimPosterior) throws -> (z: [Double], logDensity: Double) {
         let like = posterior.likelihood, lens = like.lens
         let a = posterior.alphaRange
         let trials = [0.5, 0.25, 0.75, 0.1, 0.9].map { a.lowerBound + $0 * (a.upperBound - a.lowerBound) }
@@ -165,14 +199,7 @@ public enum LensStart {
                 lastReason = "at α = \(alpha) the best source-plane model has a different number of images or no finite likelihood"
                 continue
             }
-            // Polish on the image-plane posterior (unconstrained, no Jacobian: the constrained mode).
-            let transformed = TransformedDensity(posterior, transforms: posterior.transforms, includeJacobian: false)
-            if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(z)),
-               r.logDensity.isFinite, r.logDensity > start {
-                let polished = transformed.constrain(r.x)
-                if let v = try? posterior.logDensityAndGradient(polished), v.value.isFinite { return (polished, v.value) }
-            }
-            if let v = try? posterior.logDensityAndGradient(z), v.value.isFinite { return (z, v.value) }
+            if let found = polish(posterior, from: z, value: start) { return found }
             lastReason = "at α = \(alpha) the start has no finite gradient"
         }
         throw LensInferenceError.invalidLens(lens: lens.id, reason: "no parameters in the interim boxes (log M_h "

@@ -154,6 +154,32 @@ final class ReweightedPopulationTests: XCTestCase {
 
     /// A lens whose images no model in the interim boxes reproduces is a clear error naming it (cheap: every trial
     /// fails before the image-plane polish).
+    /// A double whose inner saddle lies by the radial critical curve (mock seed 3017 of `infer_recovery.sh`, its
+    /// lens-6, values copied): at the source-plane starts that image's (κ, γ) lies outside the test table (κ ≤ 0.95,
+    /// γ ≤ 1.0; the truth has 0.90, 0.89) at every trial α, so before `LensStart` fell back to the start that
+    /// ignores microlensing this lens stopped the run ("no parameters in the interim boxes reproduce its 2
+    /// images"). Its truth is a valid lens, so a start must be found, with a finite posterior.
+    func testStartIsFoundForADoubleByTheRadialCaustic() throws {
+        let images = [ObservedImage(x: 1.0746449432833418, y: 1.1413068854561648, positionError: 0.005,
+                                    flux: 264.09210214057833, fluxError: 13.429474389819868),
+                      ObservedImage(x: -0.34933932407642226, y: -0.4305909010454611, positionError: 0.005,
+                                    flux: 136.23947935528832, fluxError: 6.593825541055418)]
+        let truth = MockLens.Truth(parameters: LensParameters(logHaloMass: 12.921867564353244, shear1: 0.010015580895901155,
+                                                              shear2: 0.06864377960066245, sourceX: 0.3339278772649507,
+                                                              sourceY: 0.38996407910970843, logSourceFlux: 2.052220065451591),
+                                   alphaSPS: 1.2, images: [])
+        let lens = MockLens(id: "lens-6", lensRedshift: 0.4814053238885905, sourceRedshift: 2.4899126998651275,
+                            logMsps: 11.36975673414159, logEffectiveRadius: 0.7460534320977552, images: images, truth: truth)
+        let like = try LensLikelihood(lens: lens, cosmology: Fixtures.cosmology, microlensing: Fixtures.microlensing, sourceSize: 0)
+        let posterior = try LensInterimPosterior(likelihood: like, survey: SurveySettings(), logHaloMassRange: 11.5...15,
+                                                 alphaRange: 0.7...1.7, microlensing: true)
+        let t = truth.parameters
+        XCTAssertTrue(try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, 1.2]).isFinite)
+        let (z, value) = try LensStart.find(posterior)
+        XCTAssertTrue(value.isFinite)
+        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
+    }
+
     func testLensWithNoSolutionIsAClearError() throws {
         // Three non-central images: this lens model gives 2 or 4 (plus the undetected central one), never 3.
         let images = [ObservedImage(x: 0.9, y: 0, positionError: 0.005, flux: 100, fluxError: 5),
