@@ -51,7 +51,8 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
         return Double.log(d.halo + d.stars)
     }
 
-    /// log M_h with ln a(θ_ref) = u at α, inside the interim box; nil where the root is outside it.
+    /// log M_h with ln a(θ_ref) = u at α, inside the interim box; nil where the root is outside it (or the search
+    /// does not converge).
     public func logHaloMass(u: Double, alpha: Double) -> Double? {
         let box = posterior.logHaloMassRange
         guard u.isFinite, let lo = deflections(logHaloMass: box.lowerBound, alpha: alpha),
@@ -81,7 +82,8 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
             }
             if abs(fc) < 1e-15 { return c }
         }
-        return 0.5 * (a + b)
+        // Not converged in 100 steps (not seen; a_h is smooth and monotone): no point rather than a guess.
+        return nil
     }
 
     /// z (the interim posterior's coordinates) for w; nil outside the support.
