@@ -102,24 +102,23 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
         return w
     }
 
-    /// a_h′ and a_h″ (derivatives in log M_h) at m by central differences.
-    func haloSlopes(_ m: Double, alpha: Double) -> (first: Double, second: Double)? {
+    /// a_h′ and a_h″ (derivatives in log M_h) at m by central differences, and α a★ there.
+    func haloSlopes(_ m: Double, alpha: Double) -> (first: Double, second: Double, stars: Double)? {
         let h = haloStep
         guard let minus = deflections(logHaloMass: m - h, alpha: alpha), let mid = deflections(logHaloMass: m, alpha: alpha),
               let plus = deflections(logHaloMass: m + h, alpha: alpha) else { return nil }
-        return ((plus.halo - minus.halo) / (2 * h), (plus.halo - 2 * mid.halo + minus.halo) / (h * h))
+        return ((plus.halo - minus.halo) / (2 * h), (plus.halo - 2 * mid.halo + minus.halo) / (h * h), mid.stars)
     }
 
     public func logDensityAndGradient(_ w: [Double]) throws -> (value: Double, gradient: [Double]) {
         let minusInfinity = (-Double.infinity, [Double](repeating: 0, count: 7))
         guard posterior.alphaRange.contains(w[6]), let z = constrained(w),
-              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0,
-              let d = deflections(logHaloMass: z[0], alpha: w[6]) else { return minusInfinity }
+              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0 else { return minusInfinity }
         let (value, g) = try posterior.logDensityAndGradient(z)
         guard value.isFinite else { return minusInfinity }
         let e = Double.exp(w[0])
         let dmdu = e / slopes.first
-        let dmdalpha = -(d.stars / w[6]) / slopes.first
+        let dmdalpha = -(slopes.stars / w[6]) / slopes.first
         let logJ = w[0] - Double.log(slopes.first)
         let curvature = slopes.second / slopes.first
         var out = g

@@ -67,19 +67,25 @@ public struct LensLikelihood: Sendable {
         } catch {
             return nil  // a source on a caustic or an invalid position: no finite likelihood
         }
-        let obs = lens.images
-        guard predicted.count == obs.count else { return nil }
+        guard predicted.count == lens.images.count else { return nil }
         // Least-χ² assignment of predicted to observed images.
-        var best: [Int] = [], bestChi2 = Double.infinity
-        for perm in Self.permutations(obs.count) {
-            var chi2 = 0.0
-            for (i, j) in perm.enumerated() {
-                let dx = predicted[j].x - obs[i].x, dy = predicted[j].y - obs[i].y
-                chi2 += (dx * dx + dy * dy) / (obs[i].positionError * obs[i].positionError)
-            }
-            if chi2 < bestChi2 { (bestChi2, best) = (chi2, perm) }
+        var best: [LensImage] = [], bestChi2 = Double.infinity
+        for perm in Self.permutations(predicted.count) {
+            let assigned = perm.map { predicted[$0] }
+            let chi2 = positionChi2(assigned)
+            if chi2 < bestChi2 { (bestChi2, best) = (chi2, assigned) }
         }
-        return (best.map { predicted[$0] }, bestChi2)
+        return (best, bestChi2)
+    }
+
+    /// χ² of model image positions against the observed ones, element i with observed image i.
+    func positionChi2(_ images: [LensImage]) -> Double {
+        var chi2 = 0.0
+        for (img, o) in zip(images, lens.images) {
+            let dx = img.x - o.x, dy = img.y - o.y
+            chi2 += (dx * dx + dy * dy) / (o.positionError * o.positionError)
+        }
+        return chi2
     }
 
     /// The model images found by Newton's method from `reference` (the matched images of a nearby point, in
@@ -87,12 +93,7 @@ public struct LensLikelihood: Sendable {
     func trackedImages(_ p: LensParameters, alphaSPS: Double, from reference: [LensImage]) -> (images: [LensImage], chi2: Double)? {
         guard let g = galaxy(p, alphaSPS: alphaSPS),
               let images = solver.track(reference, of: g.model, sourceX: p.sourceX, sourceY: p.sourceY) else { return nil }
-        var chi2 = 0.0
-        for (img, o) in zip(images, lens.images) {
-            let dx = img.x - o.x, dy = img.y - o.y
-            chi2 += (dx * dx + dy * dy) / (o.positionError * o.positionError)
-        }
-        return (images, chi2)
+        return (images, positionChi2(images))
     }
 
     /// ln L of the positions and fluxes.
@@ -143,18 +144,24 @@ public struct LensLikelihood: Sendable {
         throws -> (value: Double, gradient: [Double]) {
         let (value, images) = try evaluate(p, alphaSPS: alphaSPS, microlensing: useTable, near: nil)
         guard value.isFinite else { return (value, [Double](repeating: .nan, count: 7)) }
+        return (value, try centralDifferences(p, alphaSPS: alphaSPS, microlensing: useTable, near: images))
+    }
+
+    /// The 7 central differences of ln L, each stepped value's images tracked from `reference` (nil: full search).
+    func centralDifferences(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool,
+                            near reference: [LensImage]?) throws -> [Double] {
         var out = [Double](repeating: 0, count: 7)
         for k in 0..<7 {
             let h = finiteDifferenceSteps[k]
             func at(_ sign: Double) throws -> Double {
                 var q = p, alpha = alphaSPS
                 if k < 6 { q.vector[k] += sign * h } else { alpha += sign * h }
-                return try evaluate(q, alphaSPS: alpha, microlensing: useTable, near: images).logL
+                return try evaluate(q, alphaSPS: alpha, microlensing: useTable, near: reference).logL
             }
             let fp = try at(1), fm = try at(-1)
             out[k] = fp.isFinite && fm.isFinite ? (fp - fm) / (2 * h) : .nan
         }
-        return (value, out)
+        return out
     }
 
     /// ∂ ln L/∂(log M_h, γ₁, γ₂, β_x, β_y, log F_s, α_sps): `valueAndGradient`'s gradient.
@@ -165,16 +172,7 @@ public struct LensLikelihood: Sendable {
     /// The same gradient with every stepped value from the full image search (no tracking): the reference that
     /// `valueAndGradient` is tested and benchmarked against, 15 full evaluations.
     public func fullSearchGradient(_ p: LensParameters, alphaSPS: Double, microlensing useTable: Bool) throws -> [Double] {
-        var out = [Double](repeating: 0, count: 7)
-        for k in 0..<7 {
-            let h = finiteDifferenceSteps[k]
-            var plus = p, minus = p, ap = alphaSPS, am = alphaSPS
-            if k < 6 { plus.vector[k] += h; minus.vector[k] -= h } else { ap += h; am -= h }
-            let fp = try logLikelihood(plus, alphaSPS: ap, microlensing: useTable)
-            let fm = try logLikelihood(minus, alphaSPS: am, microlensing: useTable)
-            out[k] = fp.isFinite && fm.isFinite ? (fp - fm) / (2 * h) : .nan
-        }
-        return out
+        try centralDifferences(p, alphaSPS: alphaSPS, microlensing: useTable, near: nil)
     }
 
     /// All permutations of 0..<n (n ≤ 5 here).

@@ -160,8 +160,7 @@ public struct LensSolver: Sendable {
         let mergeDistance = 1e-8 * max(1, rMax)
         for (x0, y0) in candidates {
             guard let img = newton(model, x0, y0, bx, by, rMax: rMax) else { continue }
-            if found.contains(where: { ($0.x - img.x) * ($0.x - img.x) + ($0.y - img.y) * ($0.y - img.y)
-                                         < mergeDistance * mergeDistance }) { continue }
+            if Self.holds(found, img, within: mergeDistance) { continue }
             found.append(img)
         }
         return found
@@ -223,11 +222,15 @@ public struct LensSolver: Sendable {
         out.reserveCapacity(previous.count)
         for old in previous {
             guard let img = newton(model, old.x, old.y, sourceX, sourceY, rMax: rMax), img.kind == old.kind,
-                  !out.contains(where: { ($0.x - img.x) * ($0.x - img.x) + ($0.y - img.y) * ($0.y - img.y)
-                                           < mergeDistance * mergeDistance }) else { return nil }
+                  !Self.holds(out, img, within: mergeDistance) else { return nil }
             out.append(img)
         }
         return out
+    }
+
+    /// Whether `images` has one within `distance` [arcsec] of `image` (the same image found twice).
+    static func holds(_ images: [LensImage], _ image: LensImage, within distance: Double) -> Bool {
+        images.contains { ($0.x - image.x) * ($0.x - image.x) + ($0.y - image.y) * ($0.y - image.y) < distance * distance }
     }
 
     /// Newton's method from (x, y) with step halving; nil if it does not reach `sourceTolerance`.
