@@ -33,7 +33,7 @@ public enum DemoRunner {
         // One sampling pass of 250 draws after 75 warm-up iterations (measured in issue 16: the
         // former 100 draws after 100 warm-up gave split R̂ 1.2–1.4 and ESS 5–8, mostly from pa
         // split across the ±π/2 wrap, now centred). With (q, pa) in ellipticity coordinates
-        // (the default) six of seven runs gave max R̂ 1.027–1.050 and min ESS 31–68 (one gave
+        // (the default) seven of eight runs gave max R̂ 1.027–1.050 and min ESS 27–68 (one gave
         // 1.134 and 10) in 14–17 s, against 1.046–1.105 and 8–31 in (q, pa) (three runs). 400 draws gave min
         // ESS 37–59 (three runs, 17–23 s): the slowest parameters (n, r_half and flux of source
         // 21, one galaxy with 20 fixed neighbours whose n spans 0.9–4 in its posterior) mix too

@@ -255,10 +255,7 @@ final class AstronomerInputTests: XCTestCase {
     /// Issue 16's scene-fit keys: the fluxes-only first pass and the flux floor, their defaults,
     /// their validation, and which regions the first pass fits for fluxes alone.
     func testFluxesFirstPassAndFluxFloorKeys() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let yaml = dir + "/fit.yaml"
+        let yaml = try scratchConfigPath("keys")
         let defaults = SceneFitConfiguration()
         XCTAssertTrue(defaults.passes.fluxesFirst)
         XCTAssertEqual(defaults.passes.max, 10)
@@ -300,10 +297,7 @@ final class AstronomerInputTests: XCTestCase {
     /// `sample_shape_coordinates`: ellipticity by default and for `sample` only (`optimize`
     /// keeps q and pa); q_pa accepted; anything else refused, naming the key.
     func testSampleShapeCoordinatesKey() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shapes-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let yaml = dir + "/fit.yaml"
+        let yaml = try scratchConfigPath("shapes")
         let defaults = SceneFitConfiguration()
         XCTAssertEqual(defaults.fitSettings(mode: .sample).shapeCoordinates, .ellipticity)
         XCTAssertEqual(defaults.fitSettings(mode: .optimize).shapeCoordinates, .axisRatioAngle)
@@ -314,5 +308,13 @@ final class AstronomerInputTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("sample_shape_coordinates") && "\($0)".contains("e1e2"), "\($0)")
         }
         XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_shape_coordinates"))
+    }
+
+    /// A `fit.yaml` path in a fresh directory removed when the test ends.
+    func scratchConfigPath(_ prefix: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir + "/fit.yaml"
     }
 }
