@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Stage 2 of `tessera infer` recomputed in numpy from a run's saved stage-1 draws, at other kernel widths h.
+"""Stage 2 of `tessera infer` recomputed in numpy from a run's saved stage-1 draws, at other kernel widths h,
+or with the α conditionals the run saved (`cond`, runs with alpha_marginal: conditional).
 
 An independent re-implementation of `ReweightedPopulation` (importance-reweighted lens samples with the
 α kernel of width h, the halo relation and −N ln A(η) from the run's selection.json grid, a uniform box prior)
@@ -8,6 +9,11 @@ depends on h and on the stage-1 Monte Carlo noise without rerunning stage 1. Pri
 68% interval of each hyperparameter, and per h the 68% coverage over runs of a mock's true η.
 
     python3 Benchmarks/infer_stage2_check.py 0.05,0.1 "/tmp/infer-recovery.*/n25-seed*-mltrue/run"   # h5py, scipy
+    python3 Benchmarks/infer_stage2_check.py cond,0.05 "RUNGLOB"   # the conditional estimator against the kernel
+
+`cond` reads each lens's `alphaConditional` from lenses/lens-NNNNN.json: per kept draw j, ln p(α | r_j) and the
+slice's log M_h on the α grid, interpolated linearly at α_sps (Swift: Catmull-Rom), and
+w_ij = p_j(α_sps) N(m_j(α_sps); μ(α_sps), σ) (see AlphaConditional and ReweightedPopulation).
 
 Truth: the infer configuration's defaults (α_sps 1.2, slope 1.5, normalisation 13.0, scatter 0.15), which
 `Benchmarks/infer_recovery.sh` uses. Selection: runs built with a selection_axes grid (selection.json) only.
@@ -28,9 +34,37 @@ def load(run):
     return S, x, logA, np.array([a[0] for a in axes]), np.array([a[-1] for a in axes])
 
 
+def conditionals(run, ids):
+    """Per lens (catalog order of chains.h5): the α grid, ln p(α | r_j) [draw, grid] and log M_h [draw, grid]."""
+    out = []
+    for f in sorted(glob.glob(f'{run}/lenses/lens-*.json')):
+        d = json.load(open(f)); c = d['alphaConditional']
+        grid = c['alphaStart'] + c['alphaStep'] * np.arange(c['gridCount'])
+        lp = np.array([[-np.inf if v is None else v for v in row] for row in c['logConditional']])
+        m = np.array([[np.nan if v is None else v for v in row] for row in c['logHaloMass']])
+        out.append((d['id'], grid, lp, m))
+    order = {i: k for k, i in enumerate(ids)}
+    return [o[1:] for o in sorted(out, key=lambda o: order[o[0]])]
+
+
 def logpost(eta, S, x, logA, lo, hi, h):
-    """Σ_i ln (1/S) Σ_j w_ij(η) − N ln A(η) inside the box (see ReweightedPopulation)."""
+    """Σ_i ln (1/S) Σ_j w_ij(η) − N ln A(η) inside the box (see ReweightedPopulation); h = the conditionals' list
+    for the conditional estimator."""
     if np.any(eta < lo) or np.any(eta > hi): return -np.inf
+    if isinstance(h, list):
+        a_sps, slope, norm, sc = eta; total = 0.0
+        for (grid, lp, m), xi in zip(h, x):
+            k = np.searchsorted(grid, a_sps) - 1
+            if k < 0 or k >= len(grid) - 1: return -np.inf
+            f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
+            with np.errstate(invalid='ignore'):
+                l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
+            ok = np.isfinite(l) & np.isfinite(mm)
+            if not ok.any(): return -np.inf
+            mu = norm + slope * (xi + np.log10(a_sps) - 11.5)
+            lw = l[ok] - 0.5 * ((mm[ok] - mu) / sc) ** 2 - np.log(sc)
+            mx = lw.max(); total += mx + np.log(np.exp(lw - mx).sum() / len(l))
+        return total - len(h) * logA([eta])[0]
     a_sps, slope, norm, sc = eta
     a = S[:, :, 6]; m = S[:, :, 0]
     mu = norm + slope * (x[:, None] + np.log10(a) - 11.5)
@@ -50,14 +84,19 @@ def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
     return np.array(out)
 
 
-hs = [float(v) for v in sys.argv[1].split(',')]
+hs = [v if v == 'cond' else float(v) for v in sys.argv[1].split(',')]
 runs = sorted(glob.glob(sys.argv[2]))
 for h in hs:
     cov = np.zeros(4); widths = np.zeros(4); k = 0
     for run in runs:
         try: S, x, logA, lo, hi = load(run)
         except Exception: continue
-        o = mcmc(S, x, logA, lo, hi, h); p16, p50, p84 = np.percentile(o, [16, 50, 84], axis=0)
+        if h == 'cond':
+            f = h5py.File(f'{run}/chains.h5'); ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
+            o = mcmc(S, x, logA, lo, hi, conditionals(run, ids))
+        else:
+            o = mcmc(S, x, logA, lo, hi, h)
+        p16, p50, p84 = np.percentile(o, [16, 50, 84], axis=0)
         cov += (truth >= p16) & (truth <= p84); widths += (p84 - p16) / 2; k += 1
         print(f'h={h} {run.split("/")[-2]}: ' + ' '.join(f'{n} {m:.3f}[{a:.3f},{b:.3f}]' for n, m, a, b in zip(names, p50, p16, p84)))
     print(f'h={h}: {k} mocks, 68% coverage ' + ' '.join(f'{n} {c/k:.2f}' for n, c in zip(names, cov)) + '; half-widths ' + ' '.join(f'{w/k:.3f}' for w in widths))

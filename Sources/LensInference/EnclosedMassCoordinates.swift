@@ -110,6 +110,15 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
         return ((plus.halo - minus.halo) / (2 * h), (plus.halo - 2 * mid.halo + minus.halo) / (h * h), mid.stars)
     }
 
+    /// ln q(w) without a gradient: one likelihood value and the halo's slope (for `AlphaConditional`).
+    public func logDensity(_ w: [Double]) throws -> Double {
+        guard posterior.alphaRange.contains(w[6]), let z = constrained(w),
+              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0 else { return -.infinity }
+        let value = try posterior.logDensity(z)
+        guard value.isFinite else { return -.infinity }
+        return value + w[0] - Double.log(slopes.first)
+    }
+
     public func logDensityAndGradient(_ w: [Double]) throws -> (value: Double, gradient: [Double]) {
         let minusInfinity = (-Double.infinity, [Double](repeating: 0, count: 7))
         guard posterior.alphaRange.contains(w[6]), let z = constrained(w),

@@ -19,6 +19,10 @@ import RealModule
 /// fewer samples near α_sps: `effectiveSampleSizes` reports Kish's (Σw)²/Σw² per lens at an η, which a run prints.
 /// The hyperprior ln p(η) is the caller's (a runner uses a box, uniform).
 ///
+/// Lenses given an `AlphaConditional` (the default of `tessera infer`, `alpha_marginal: conditional`) need no h:
+/// their weights use each kept draw's conditional density of α at α_sps (see `logWeights(_:_:_:gradients:)`), the
+/// constant-α model itself.
+///
 /// Gradients: all analytic here (∂ ln w_ij / ∂η below, combined through the per-lens softmax); ln A(η) through
 /// `SelectionTable.logAWithGradient` (exact for the multilinear interpolant, piecewise constant). The only finite
 /// differences of the whole run are stage 1's lens-likelihood gradients (see `LensInterimPosterior`).
@@ -33,6 +37,9 @@ public struct ReweightedPopulation: Sendable {
         public var alpha: [Double]
         /// ln π_int(log M_h, α) of each sample (the interim density in these two coordinates).
         public var logInterim: [Double]
+        /// Each sample's conditional density of α (`AlphaConditional`): where present, the weights take the lens's
+        /// posterior at α = α_sps from it instead of the α kernel, and the samples above are its kept draws.
+        public var conditional: AlphaConditional?
 
         public init(id: String, logMsps: Double, logHaloMass: [Double], alpha: [Double], logInterim: [Double]) {
             precondition(logHaloMass.count == alpha.count && alpha.count == logInterim.count && !alpha.isEmpty,
@@ -42,6 +49,14 @@ public struct ReweightedPopulation: Sendable {
             self.logHaloMass = logHaloMass
             self.alpha = alpha
             self.logInterim = logInterim
+        }
+
+        /// A lens whose weights come from its draws' α conditionals; ln π_int is the interim density (uniform boxes).
+        public init(id: String, logMsps: Double, conditional: AlphaConditional, logInterim: Double) {
+            precondition(!conditional.draws.isEmpty, "at least one kept draw")
+            self.init(id: id, logMsps: logMsps, logHaloMass: conditional.draws.map { $0[0] }, alpha: conditional.draws.map { $0[6] },
+                      logInterim: [Double](repeating: logInterim, count: conditional.draws.count))
+            self.conditional = conditional
         }
     }
 
@@ -64,6 +79,7 @@ public struct ReweightedPopulation: Sendable {
 
     /// ln w_ij(η) and its gradient with respect to the inferred four, for every sample of lens `i`.
     func logWeights(_ lens: Lens, _ eta: [Double], gradients: Bool) -> (logW: [Double], grad: [[Double]]) {
+        if let conditional = lens.conditional { return logWeights(lens, conditional, eta, gradients: gradients) }
         let (alphaSPS, slope, norm, scatter) = (eta[0], eta[1], eta[2], eta[3])
         let h = alphaKernelWidth
         let kernelNorm = Double.log(h * Double.sqrt(2 * Double.pi)), haloNorm = Double.log(scatter * Double.sqrt(2 * Double.pi))
@@ -84,6 +100,32 @@ public struct ReweightedPopulation: Sendable {
         return (logW, grad)
     }
 
+    /// The weights of a lens with α conditionals (`AlphaConditional`): with p_j(α) = p_i(α | r_j) and m_j(α) the
+    /// log M_h of draw j's slice, both interpolated at α_sps,
+    ///
+    ///     w_ij = p_j(α_sps) · N(m_j(α_sps); μ(α_sps), σ_h) / π_int,
+    ///
+    /// the lens's posterior at α_sps times the population's halo density there, with no kernel in α. A draw whose
+    /// slice has no support at α_sps has weight 0 (ln w = −∞).
+    func logWeights(_ lens: Lens, _ conditional: AlphaConditional, _ eta: [Double], gradients: Bool) -> (logW: [Double], grad: [[Double]]) {
+        let (alphaSPS, slope, norm, scatter) = (eta[0], eta[1], eta[2], eta[3])
+        let haloNorm = Double.log(scatter * Double.sqrt(2 * Double.pi))
+        let x = lens.logMsps + Double.log10(alphaSPS) - base.pivotLogMass
+        let dxdalpha = 1 / (alphaSPS * Double.log(10))
+        var logW = [Double](repeating: -.infinity, count: conditional.draws.count)
+        var grad: [[Double]] = gradients ? [[Double]](repeating: [0, 0, 0, 0], count: conditional.draws.count) : []
+        for j in conditional.draws.indices {
+            guard let at = conditional.interpolate(j, alpha: alphaSPS) else { continue }
+            let u = (at.logHaloMass - (norm + slope * x)) / scatter
+            logW[j] = at.logP - 0.5 * u * u - haloNorm - lens.logInterim[j]
+            if gradients {
+                let dMean = u / scatter
+                grad[j] = [at.dLogP - dMean * (at.dLogHaloMass - slope * dxdalpha), dMean * x, dMean, (u * u - 1) / scatter]
+            }
+        }
+        return (logW, grad)
+    }
+
     /// Σ_i ln L_i(η) − N ln A(η) and its gradient with respect to (α_sps, slope, normalisation, scatter).
     /// −∞ (gradient zeros) where a lens has no sample with a finite weight or η has scatter ≤ 0.
     /// - Throws: `.invalidParameter` where η is outside the selection table.
@@ -95,7 +137,7 @@ public struct ReweightedPopulation: Sendable {
             let (logW, grad) = logWeights(lens, eta, gradients: true)
             guard let m = logW.max(), m.isFinite else { return (-.infinity, [0, 0, 0, 0]) }
             var sum = 0.0, g = [0.0, 0.0, 0.0, 0.0]
-            for j in logW.indices {
+            for j in logW.indices where logW[j] > -.infinity {
                 let e = Double.exp(logW[j] - m)
                 sum += e
                 for k in 0..<4 { g[k] += e * grad[j][k] }

@@ -29,6 +29,9 @@ public struct InferConfiguration: Configuration, Equatable {
     public var selectionFile = ""
     public var interimLogHaloMass: [Double] = [11.5, 15.0]
     public var interimAlpha: [Double] = [0.6, 2.2]
+    public var alphaMarginal = "conditional"
+    public var conditionalDraws = 100
+    public var conditionalAlphaStep = 0.01
     public var alphaKernelWidth = 0.05
     public var lensWarmup = 150
     public var lensDraws = 300
@@ -50,7 +53,8 @@ public struct InferConfiguration: Configuration, Equatable {
         case trueHaloNormalisation = "true_halo_normalisation", trueHaloScatter = "true_halo_scatter"
         case selectionAxes = "selection_axes", selectionDraws = "selection_draws", selectionSeed = "selection_seed"
         case selectionVersion = "selection_version", selectionFile = "selection_file", interimLogHaloMass = "interim_log_halo_mass"
-        case interimAlpha = "interim_alpha", alphaKernelWidth = "alpha_kernel_width", lensWarmup = "lens_warmup"
+        case interimAlpha = "interim_alpha", alphaMarginal = "alpha_marginal", conditionalDraws = "conditional_draws"
+        case conditionalAlphaStep = "conditional_alpha_step", alphaKernelWidth = "alpha_kernel_width", lensWarmup = "lens_warmup"
         case lensDraws = "lens_draws", lensMaxTreeDepth = "lens_max_tree_depth", lensCoordinates = "lens_coordinates"
         case chains, warmup, draws, seed
         case maxAttempts = "max_attempts"
@@ -79,7 +83,10 @@ public struct InferConfiguration: Configuration, Equatable {
         case .selectionFile: return "A selection normalisation built by `tessera selection build` (selection.h5) for the same\nmagnification table: A(η) and the hyperprior box come from it, and selection_axes/draws/seed are\nunused. Empty: the grid of selection_axes, built at the start."
         case .interimLogHaloMass: return "Stage-1 interim prior on log M_h [M☉]: uniform on [lo, hi]."
         case .interimAlpha: return "Stage-1 interim prior on each lens's α: uniform on [lo, hi]; must cover the α axis ± 3 h."
-        case .alphaKernelWidth: return "h: width of each lens's α about α_sps in the reweighting (see ReweightedPopulation)."
+        case .alphaMarginal: return "How stage 2 takes each lens's posterior at the shared α_sps: conditional (each kept stage-1 draw's\nconditional density of α, computed after its chain; no width, see AlphaConditional) or kernel (an α\nkernel of width alpha_kernel_width about α_sps)."
+        case .conditionalDraws: return "alpha_marginal conditional: stage-1 draws kept per lens (evenly spaced) whose α conditional is computed."
+        case .conditionalAlphaStep: return "alpha_marginal conditional: largest step of the α grid over interim_alpha (each kept draw costs one\nlikelihood value per grid point)."
+        case .alphaKernelWidth: return "alpha_marginal kernel: h, the width of each lens's α about α_sps (see ReweightedPopulation)."
         case .lensWarmup: return "Stage 1: NUTS warm-up iterations per lens."
         case .lensDraws: return "Stage 1: NUTS draws kept per lens."
         case .lensMaxTreeDepth: return "Stage 1: NUTS maximum tree depth (caps the cost of one draw at 2^depth gradients)."
@@ -116,6 +123,9 @@ public struct InferConfiguration: Configuration, Equatable {
         selectionFile = try c.decodeIfPresent(String.self, forKey: .selectionFile) ?? d.selectionFile
         interimLogHaloMass = try c.decodeIfPresent([Double].self, forKey: .interimLogHaloMass) ?? d.interimLogHaloMass
         interimAlpha = try c.decodeIfPresent([Double].self, forKey: .interimAlpha) ?? d.interimAlpha
+        alphaMarginal = try c.decodeIfPresent(String.self, forKey: .alphaMarginal) ?? d.alphaMarginal
+        conditionalDraws = try c.decodeIfPresent(Int.self, forKey: .conditionalDraws) ?? d.conditionalDraws
+        conditionalAlphaStep = try c.decodeIfPresent(Double.self, forKey: .conditionalAlphaStep) ?? d.conditionalAlphaStep
         alphaKernelWidth = try c.decodeIfPresent(Double.self, forKey: .alphaKernelWidth) ?? d.alphaKernelWidth
         lensWarmup = try c.decodeIfPresent(Int.self, forKey: .lensWarmup) ?? d.lensWarmup
         lensDraws = try c.decodeIfPresent(Int.self, forKey: .lensDraws) ?? d.lensDraws
@@ -160,6 +170,13 @@ public struct InferConfiguration: Configuration, Equatable {
         }
         for (name, v) in [("lens_draws", lensDraws), ("draws", draws), ("chains", chains), ("max_attempts", maxAttempts)] where v < 1 {
             throw InvalidConfigValue(field: name, reason: "must be >= 1, got \(v)")
+        }
+        if !["conditional", "kernel"].contains(alphaMarginal) {
+            throw InvalidConfigValue(field: "alpha_marginal", reason: "must be conditional or kernel, got '\(alphaMarginal)'")
+        }
+        if conditionalDraws < 1 { throw InvalidConfigValue(field: "conditional_draws", reason: "must be >= 1, got \(conditionalDraws)") }
+        if !(conditionalAlphaStep > 0) || conditionalAlphaStep > interimAlpha[1] - interimAlpha[0] {
+            throw InvalidConfigValue(field: "conditional_alpha_step", reason: "must be > 0 and at most the interim_alpha width, got \(conditionalAlphaStep)")
         }
         if !["enclosed_mass", "halo_mass"].contains(lensCoordinates) {
             throw InvalidConfigValue(field: "lens_coordinates", reason: "must be enclosed_mass or halo_mass, got '\(lensCoordinates)'")

@@ -27,9 +27,24 @@ public struct InferReport: Codable, Sendable, Equatable {
         public var essAlpha: Double?
         /// Kish ESS of the lens's importance weights at the posterior median η.
         public var importanceESS: Double
+        /// With α conditionals: the median over kept draws of their conditional's standard deviation of α, and the
+        /// grid step (a width under two steps is poorly resolved: `coarseConditionals`).
+        public var conditionalWidth: Double?, conditionalStep: Double?
 
-        public init(id: String, divergences: Int, rHatAlpha: Double?, essAlpha: Double?, importanceESS: Double) {
+        public init(id: String, divergences: Int, rHatAlpha: Double?, essAlpha: Double?, importanceESS: Double,
+                    conditionalWidth: Double? = nil, conditionalStep: Double? = nil) {
             (self.id, self.divergences, self.rHatAlpha, self.essAlpha, self.importanceESS) = (id, divergences, rHatAlpha, essAlpha, importanceESS)
+            (self.conditionalWidth, self.conditionalStep) = (conditionalWidth, conditionalStep)
+        }
+    }
+
+    /// Lenses whose α conditionals are narrower than two grid steps (median over their kept draws; or none resolved
+    /// at all): their trapezoid normalisation and interpolation are then coarse; a smaller conditional_alpha_step helps.
+    public var coarseConditionals: [Lens] {
+        lenses.filter { l in
+            guard let step = l.conditionalStep else { return false }
+            guard let width = l.conditionalWidth else { return true }
+            return width < 2 * step
         }
     }
 
@@ -71,7 +86,9 @@ public struct InferReport: Codable, Sendable, Equatable {
         }
         let ess = population.effectiveSampleSizes(eta: medians)
         r.lenses = lenses.enumerated().map { i, l in
-            Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i])
+            let widths = l.alphaConditional?.conditionalWidths.compactMap { $0 }.sorted() ?? []
+            return Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i],
+                        conditionalWidth: widths.isEmpty ? nil : widths[widths.count / 2], conditionalStep: l.alphaConditional?.alphaStep)
         }
         r.divergences = chains.reduce(0) { $0 + $1.divergences }
         return r
@@ -94,6 +111,12 @@ public struct InferReport: Codable, Sendable, Equatable {
                 + "\(f(Self.stage1RHatLimit, 2)) or ESS(α) < \(f(Self.stage1ESSLimit, 0))): "
                 + unmixed.map { "\($0.id) (R̂ \(f($0.rHatAlpha ?? .nan, 2)), ESS \(f($0.essAlpha ?? .nan, 0)))" }.joined(separator: ", ")
                 + "; their samples make stage 2 noisy: raise lens_warmup, lens_draws or lens_max_tree_depth")
+        }
+        let coarse = coarseConditionals
+        if !coarse.isEmpty {
+            out.append("warning: \(coarse.count) of \(lenses.count) lenses' α conditionals are narrower than two grid steps: "
+                + coarse.map { "\($0.id) (width \(f($0.conditionalWidth ?? .nan, 4)), step \(f($0.conditionalStep ?? .nan, 4)))" }
+                    .joined(separator: ", ") + "; lower conditional_alpha_step")
         }
         return out
     }

@@ -34,6 +34,8 @@ public enum InferStages {
         /// Split R̂ and bulk ESS of the single chain's α and log M_h (nil where not finite, e.g. a constant chain).
         public var rHatAlpha: Double?, rHatLogHaloMass: Double?
         public var essAlpha: Double?
+        /// The kept draws' α conditionals (`alpha_marginal: conditional`; nil with the kernel).
+        public var alphaConditional: AlphaConditional?
     }
 
     /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric),
@@ -47,29 +49,40 @@ public enum InferStages {
                                                  logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
                                                  alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
         let (start, _) = try LensStart.find(posterior)
+        func conditional(_ density: some AlphaSliceable, toZ: @escaping ([Double]) throws -> [Double]) -> (([[Double]]) throws -> AlphaConditional)? {
+            guard c.alphaMarginal == "conditional" else { return nil }
+            return { w in
+                try AlphaConditional.compute(density, draws: w, kept: c.conditionalDraws, alphaRange: posterior.alphaRange,
+                                             step: c.conditionalAlphaStep, toZ: toZ)
+            }
+        }
         if c.lensCoordinates == "enclosed_mass" {
             let coordinates = EnclosedMassCoordinates(posterior)
             guard let w0 = coordinates.sampling(start) else {
                 throw LensInferenceError.invalidLens(lens: lens.id, reason: "its start \(start) is no valid lens")
             }
             let density = TransformedDensity(coordinates, transforms: coordinates.transforms)
-            return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(w0),
-                                  logInterim: posterior.logInterimDensity) { y in
-                guard let z = coordinates.constrained(density.constrain(y)) else {
+            let toZ: ([Double]) throws -> [Double] = { w in
+                guard let z = coordinates.constrained(w) else {
                     throw LensInferenceError.invalidLens(lens: lens.id, reason: "a stage-1 draw left the interim log M_h box")
                 }
                 return z
             }
+            return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(w0),
+                                  logInterim: posterior.logInterimDensity, toZ: toZ,
+                                  conditional: conditional(coordinates, toZ: toZ))
         }
         let density = TransformedDensity(posterior, transforms: posterior.transforms)
         return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(start),
-                              logInterim: posterior.logInterimDensity) { density.constrain($0) }
+                              logInterim: posterior.logInterimDensity, toZ: { $0 }, conditional: conditional(posterior, toZ: { $0 }))
     }
 
-    /// NUTS on one lens's density `density` from y0 (its unconstrained start), each draw mapped to z by `toZ`.
-    static func sampleLens<D: LogDensity>(index: Int, lens: MockLens, c: InferConfiguration, density: D, start: [Double],
-                                          y0: [Double], logInterim: Double,
-                                          toZ: ([Double]) throws -> [Double]) throws -> LensSamples {
+    /// NUTS on one lens's density `density` from y0 (its unconstrained start); each draw w (constrained sampling
+    /// coordinates) mapped to z by `toZ`, and the draws' α conditionals computed by `conditional` where given.
+    static func sampleLens<D: LogDensity>(index: Int, lens: MockLens, c: InferConfiguration, density: TransformedDensity<D>,
+                                          start: [Double], y0: [Double], logInterim: Double,
+                                          toZ: ([Double]) throws -> [Double],
+                                          conditional: (([[Double]]) throws -> AlphaConditional)?) throws -> LensSamples {
         var inverseMetric: Matrix? = nil
         // Hessian by differences of the finite-difference gradient: a step (1e-3 relative) well above the gradient's
         // own steps (1e-5, 1e-6), or the Hessian is mostly the gradient's rounding noise.
@@ -84,24 +97,47 @@ public enum InferStages {
         }
         let result = try nuts.sample(density, initial: y0, warmup: c.lensWarmup, draws: c.lensDraws, seed: c.seed,
                                      chain: UInt64(index), metric: .dense, initialInverseMetric: inverseMetric)
-        let draws = try result.draws.map(toZ)
+        let sampling = result.draws.map { density.constrain($0) }
+        let draws = try sampling.map(toZ)
         let alpha = draws.map { $0[6] }, mass = draws.map { $0[0] }
         return LensSamples(index: index, id: lens.id, logMsps: lens.logMsps, start: start, draws: draws,
                            logInterim: logInterim, stepSize: result.stepSize,
                            divergences: result.divergences, meanAcceptStat: result.meanAcceptStat,
                            rHatAlpha: finite(Diagnostics.splitRHat([alpha])), rHatLogHaloMass: finite(Diagnostics.splitRHat([mass])),
-                           essAlpha: finite(Diagnostics.splitEffectiveSampleSize([alpha])))
+                           essAlpha: finite(Diagnostics.splitEffectiveSampleSize([alpha])),
+                           alphaConditional: try conditional?(sampling))
     }
 
     /// The stage-2 density's inputs from the stage-1 results.
+    /// With `alpha_marginal: conditional` every lens needs its `alphaConditional` (a lens file saved by a kernel run
+    /// has none: an error naming it).
     public static func population(_ lenses: [LensSamples], selection: (any SelectionNormalisation)?, c: InferConfiguration) throws -> ReweightedPopulation {
         try ReweightedPopulation(
             lenses: lenses.map {
-                ReweightedPopulation.Lens(id: $0.id, logMsps: $0.logMsps, logHaloMass: $0.draws.map { $0[0] },
-                                          alpha: $0.draws.map { $0[6] },
-                                          logInterim: [Double](repeating: $0.logInterim, count: $0.draws.count))
+                if c.alphaMarginal == "conditional" {
+                    guard let conditional = $0.alphaConditional else {
+                        throw InferInputError(file: "lens \($0.id)", message: "its stage-1 result has no α conditionals "
+                            + "(saved by a run with alpha_marginal: kernel); set alpha_marginal: kernel or sample it again")
+                    }
+                    return ReweightedPopulation.Lens(id: $0.id, logMsps: $0.logMsps, conditional: conditional, logInterim: $0.logInterim)
+                }
+                return ReweightedPopulation.Lens(id: $0.id, logMsps: $0.logMsps, logHaloMass: $0.draws.map { $0[0] },
+                                                 alpha: $0.draws.map { $0[6] },
+                                                 logInterim: [Double](repeating: $0.logInterim, count: $0.draws.count))
             },
             selection: selection, alphaKernelWidth: c.alphaKernelWidth, base: PopulationHyperparameters())
+    }
+
+    /// Stage 3's parameters of lens `lens` for its pick `j` at η: the stage-1 draw itself (kernel), or the pick's
+    /// slice at α = α_sps (conditional; see `AlphaConditional.parameters`).
+    /// - Throws: where the pick's slice has no support at α_sps (a pick with zero weight: not drawn by
+    ///   `conditionalIndices`).
+    public static func lensDraw(_ samples: LensSamples, _ lens: ReweightedPopulation.Lens, pick j: Int, eta: [Double]) throws -> [Double] {
+        guard let conditional = lens.conditional else { return samples.draws[j] }
+        guard let z = conditional.parameters(j, alpha: eta[0]) else {
+            throw InferInputError(file: "lens \(lens.id)", message: "stage 3 picked kept draw \(j), whose α slice has no support at α_sps = \(eta[0])")
+        }
+        return z
     }
 
     /// The hyperprior box: the range of the selection normalisation (grid or file) in each inferred coordinate;
@@ -109,6 +145,9 @@ public enum InferStages {
     public static func box(_ population: ReweightedPopulation, c: InferConfiguration) -> (lower: [Double], upper: [Double]) {
         population.selection?.box ?? (c.selectionAxes.map { $0.first! }, c.selectionAxes.map { $0.last! })
     }
+
+    /// Random starts tried per η chain before it fails.
+    public static let startTries = 200
 
     /// One stage-2 chain.
     public struct EtaChain: Codable, Sendable, Equatable {
@@ -124,7 +163,9 @@ public enum InferStages {
     }
 
     /// Stage 2, chain `chain`: NUTS over η in the box's logistic coordinates, from a start drawn uniformly in the
-    /// central 80% of the box (dispersed across chains).
+    /// central 80% of the box (dispersed across chains), drawn again (up to `startTries` times) where ln p(η) is not
+    /// finite: with α conditionals a lens's posterior is zero at an α_sps no kept draw's slice reaches (the slices end
+    /// where the model gains or loses images), so the finite region can be a narrow band of α_sps.
     public static func sampleEta(chain: Int, population: ReweightedPopulation, c: InferConfiguration) throws -> EtaChain {
         let (lower, upper) = box(population, c: c)
         let transforms = (0..<4).map { ParameterTransform.interval(lower: lower[$0], upper: upper[$0]) }
@@ -133,7 +174,18 @@ public enum InferStages {
         }
         let density = TransformedDensity(base, transforms: transforms)
         var rng = RandomSource(seed: c.seed, stream: 1_000_000 + UInt64(chain))
-        let start = (0..<4).map { k in lower[k] + (0.1 + 0.8 * rng.uniform()) * (upper[k] - lower[k]) }
+        var start: [Double] = []
+        for _ in 0..<startTries {
+            start = (0..<4).map { k in lower[k] + (0.1 + 0.8 * rng.uniform()) * (upper[k] - lower[k]) }
+            if let v = try? base.logDensityAndGradient(start), v.value.isFinite, v.gradient.allSatisfy(\.isFinite) { break }
+        }
+        guard let v = try? base.logDensityAndGradient(start), v.value.isFinite else {
+            let zero = population.lenses.filter { lens in
+                !(lens.conditional.map { cond in cond.draws.indices.contains { cond.interpolate($0, alpha: start[0]) != nil } } ?? true)
+            }.map(\.id)
+            throw InferInputError(file: "chain \(chain)", message: "no start with a finite ln p(η) in \(startTries) draws of the "
+                + "hyperprior box; at the last, α_sps = \(start[0]), the α slices of lenses \(zero) have no support")
+        }
         let nuts = NUTS(maxTreeDepth: 8, targetAcceptance: 0.8, initialStepSize: 0.5)
         let result = try nuts.sample(density, initial: density.unconstrain(start), warmup: c.warmup, draws: c.draws,
                                      seed: c.seed, chain: 1_000_000 + UInt64(chain))
@@ -159,7 +211,8 @@ public enum InferStages {
                     if u < p { return j }
                     u -= p
                 }
-                return w.count - 1
+                // Rounding left u ≥ 0 after the last weight: the last sample with weight.
+                return w.lastIndex { $0 > 0 } ?? w.count - 1
             }
         }
     }

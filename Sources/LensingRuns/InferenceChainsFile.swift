@@ -27,7 +27,9 @@ public enum InferenceChainsFile {
         for chain in chains {
             for (d, picks) in InferStages.conditionalIndices(chain: chain, population: population, seed: seed).enumerated() {
                 precondition(d < nDraws)
-                for (i, j) in picks.enumerated() { lensDraws.append(contentsOf: lenses[i].draws[j]) }
+                for (i, j) in picks.enumerated() {
+                    lensDraws.append(contentsOf: try InferStages.lensDraw(lenses[i], population.lenses[i], pick: j, eta: chain.draws[d]))
+                }
             }
         }
         try writeReplacing(path) { partial in

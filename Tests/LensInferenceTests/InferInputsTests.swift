@@ -1,6 +1,6 @@
 import Foundation
 import LensInference
-import LensingRuns
+@testable import LensingRuns
 import XCTest
 
 /// Inputs of `tessera infer`: a table or selection table with another version than the run recorded is refused
@@ -64,6 +64,18 @@ final class InferInputsTests: XCTestCase {
         XCTAssertFalse(r.lines.contains { $0.hasPrefix("warning:") })
     }
 
+    /// Lenses whose α conditionals are narrower than two grid steps are named in a warning; kernel lenses never are.
+    func testCoarseConditionalsAreReported() {
+        var r = InferReport()
+        r.lenses = [.init(id: "wide", divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20, conditionalWidth: 0.05, conditionalStep: 0.01),
+                    .init(id: "narrow", divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20, conditionalWidth: 0.015, conditionalStep: 0.01),
+                    .init(id: "none", divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20, conditionalWidth: nil, conditionalStep: 0.01),
+                    .init(id: "kernel", divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20)]
+        XCTAssertEqual(r.coarseConditionals.map(\.id), ["narrow", "none"])
+        let warning = r.lines.first { $0.contains("conditional_alpha_step") } ?? ""
+        XCTAssertTrue(warning.contains("2 of 4") && warning.contains("narrow (width 0.0150") && !warning.contains("wide"), warning)
+    }
+
     /// `lens_coordinates`: enclosed_mass by default, halo_mass accepted, anything else refused naming the key and the value.
     func testLensCoordinatesKey() throws {
         var c = InferConfiguration()
@@ -76,6 +88,39 @@ final class InferInputsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("lens_coordinates") && "\(error)".contains("einstein"), "\(error)")
         }
         XCTAssertTrue(InferConfiguration.describe(.lensCoordinates).contains("enclosed_mass"))
+    }
+
+    func testAlphaMarginalKeys() throws {
+        var c = InferConfiguration()
+        c.table = Self.table
+        XCTAssertEqual(c.alphaMarginal, "conditional")
+        c.alphaMarginal = "kernel"
+        XCTAssertNoThrow(try c.validate())
+        c.alphaMarginal = "histogram"
+        XCTAssertThrowsError(try c.validate()) { error in
+            XCTAssertTrue("\(error)".contains("alpha_marginal") && "\(error)".contains("histogram"), "\(error)")
+        }
+        c.alphaMarginal = "conditional"
+        c.conditionalAlphaStep = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("conditional_alpha_step"), "\($0)") }
+        c.conditionalAlphaStep = 0.01
+        c.conditionalDraws = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("conditional_draws"), "\($0)") }
+    }
+
+    /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming
+    /// the lens.
+    func testLensWithoutConditionalsIsRefusedByAConditionalStageTwo() throws {
+        var c = InferConfiguration()
+        c.table = Self.table
+        let samples = InferStages.LensSamples(index: 0, id: "lens-7", logMsps: 11.3, start: [13, 0, 0, 0, 0, 1, 1.2],
+                                              draws: [[13, 0, 0, 0, 0, 1, 1.2]], logInterim: 0, stepSize: 0.1, divergences: 0,
+                                              meanAcceptStat: 0.8, rHatAlpha: nil, rHatLogHaloMass: nil, essAlpha: nil)
+        XCTAssertThrowsError(try InferStages.population([samples], selection: nil, c: c)) { error in
+            XCTAssertTrue("\(error)".contains("lens-7") && "\(error)".contains("alpha_marginal"), "\(error)")
+        }
+        c.alphaMarginal = "kernel"
+        XCTAssertNoThrow(try InferStages.population([samples], selection: nil, c: c))
     }
 
     /// A selection file made for another survey, other fixed hyperparameters or another cosmology is refused by
