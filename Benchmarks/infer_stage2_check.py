@@ -10,6 +10,11 @@ depends on h and on the stage-1 Monte Carlo noise without rerunning stage 1. Pri
 
     python3 Benchmarks/infer_stage2_check.py 0.05,0.1 "/tmp/infer-recovery.*/n25-seed*-mltrue/run"   # h5py, scipy
     python3 Benchmarks/infer_stage2_check.py cond,0.05 "RUNGLOB"   # the conditional estimator against the kernel
+    python3 Benchmarks/infer_stage2_check.py cond "RUNGLOB" 1,2,4  # also pools of 2 and 4 runs: widths against N
+
+Pools: the mocks of `infer_recovery.sh` are independent draws of the same population (same η, survey and
+selection grid), so the lenses of k runs together are a mock of k·N lenses; stage 2 on each pool (consecutive runs
+in sorted order) gives the posterior widths at k·N without a new stage 1.
 
 `cond` reads each lens's `alphaConditional` from lenses/lens-NNNNN.json: per kept draw j, ln p(α | r_j) and the
 slice's log M_h on the α grid, interpolated linearly at α_sps (Swift: Catmull-Rom), and
@@ -74,9 +79,9 @@ def logpost(eta, S, x, logA, lo, hi, h):
 
 
 def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
-    """Random-walk Metropolis from the truth; the last 3/4 of the draws."""
+    """Random-walk Metropolis from the truth (steps scaled as 1/√N); the last 3/4 of the draws."""
     rng = np.random.default_rng(seed); eta = truth.copy(); lp = logpost(eta, S, x, logA, lo, hi, h); out = []
-    step = np.array([0.015, 0.12, 0.04, 0.025])
+    step = np.array([0.015, 0.12, 0.04, 0.025]) * (25 / len(x)) ** 0.5
     for k in range(n):
         prop = eta + step * rng.normal(size=4); lq = logpost(prop, S, x, logA, lo, hi, h)
         if np.log(rng.uniform()) < lq - lp: eta, lp = prop, lq
@@ -84,19 +89,32 @@ def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
     return np.array(out)
 
 
+def loaded(run, h):
+    """What `logpost` needs from one run: stage-1 draws, log M_sps, ln A, box, and the conditionals for `cond`."""
+    S, x, logA, lo, hi = load(run)
+    if h != 'cond': return S, x, logA, lo, hi, None
+    f = h5py.File(f'{run}/chains.h5'); ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
+    return S, x, logA, lo, hi, conditionals(run, ids)
+
+
 hs = [v if v == 'cond' else float(v) for v in sys.argv[1].split(',')]
-runs = sorted(glob.glob(sys.argv[2]))
+runs = []
+for run in sorted(glob.glob(sys.argv[2])):
+    try: load(run); runs.append(run)
+    except Exception: pass
+pools = [int(v) for v in sys.argv[3].split(',')] if len(sys.argv) > 3 else [1]
 for h in hs:
-    cov = np.zeros(4); widths = np.zeros(4); k = 0
-    for run in runs:
-        try: S, x, logA, lo, hi = load(run)
-        except Exception: continue
-        if h == 'cond':
-            f = h5py.File(f'{run}/chains.h5'); ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
-            o = mcmc(S, x, logA, lo, hi, conditionals(run, ids))
-        else:
-            o = mcmc(S, x, logA, lo, hi, h)
-        p16, p50, p84 = np.percentile(o, [16, 50, 84], axis=0)
-        cov += (truth >= p16) & (truth <= p84); widths += (p84 - p16) / 2; k += 1
-        print(f'h={h} {run.split("/")[-2]}: ' + ' '.join(f'{n} {m:.3f}[{a:.3f},{b:.3f}]' for n, m, a, b in zip(names, p50, p16, p84)))
-    print(f'h={h}: {k} mocks, 68% coverage ' + ' '.join(f'{n} {c/k:.2f}' for n, c in zip(names, cov)) + '; half-widths ' + ' '.join(f'{w/k:.3f}' for w in widths))
+    for pool in pools:
+        cov = np.zeros(4); widths = np.zeros(4); k = 0
+        for g in range(len(runs) // pool):
+            parts = [loaded(r, h) for r in runs[g * pool:(g + 1) * pool]]
+            S = np.concatenate([p[0] for p in parts]); x = np.concatenate([p[1] for p in parts])
+            _, _, logA, lo, hi, _ = parts[0]
+            o = mcmc(S, x, logA, lo, hi, sum((p[5] for p in parts), []) if h == 'cond' else h)
+            p16, p50, p84 = np.percentile(o, [16, 50, 84], axis=0)
+            cov += (truth >= p16) & (truth <= p84); widths += (p84 - p16) / 2; k += 1
+            tag = '+'.join(r.split('/')[-2] for r in runs[g * pool:(g + 1) * pool])
+            print(f'h={h} N={len(x)} {tag}: ' + ' '.join(f'{n} {m:.3f}[{a:.3f},{b:.3f}]' for n, m, a, b in zip(names, p50, p16, p84)))
+        if k:
+            print(f'h={h} pools of {pool}: {k} mocks, 68% coverage ' + ' '.join(f'{n} {c/k:.2f}' for n, c in zip(names, cov))
+                  + '; half-widths ' + ' '.join(f'{w/k:.3f}' for w in widths))
