@@ -79,6 +79,9 @@ public enum RunReport {
         case "magmap":
             kind = "map"
             warnings += try LensingReport.map(&body, directory: directory)
+        case "infer":
+            kind = "inference"
+            warnings += try InferenceReport.build(&body, directory: directory)
         case "clusters compare":
             kind = "clusters"
             warnings += try ClusterReport.compare(&body, directory: directory, options: options)

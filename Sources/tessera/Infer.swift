@@ -16,8 +16,8 @@ extension Tessera {
             normalisation, halo scatter) with NUTS on the importance-reweighted lens samples and the selection \
             term −N ln A(η), several chains from dispersed starts; stage 3 draws each lens's parameters given \
             each η draw. Writes <output_root>/<sim_id>/<run_id>/ (or --out) with chains.h5, summary.json \
-            (split R̂, ESS, separated modes and their weights), catalog.json, selection.json, params.json and \
-            metadata.json (git commit, sim_id, table_version, selection-table version). A killed run \
+            (split R̂, ESS, separated modes and their weights), catalog.json, selection.json, params.json, \
+            metadata.json (git commit, sim_id, table_version, selection-table version) and report.html. A killed run \
             continues with --resume DIR; a table or selection table whose version differs from the one \
             recorded is refused. Keys: `tessera config infer`.
 
@@ -51,6 +51,7 @@ extension Tessera {
                 try context.finishing {
                     _ = try InferRunner.run(resolved, context: context)
                 }
+                if comm.isRoot { ReportHook.write(context.directory) }
             }
         }
 

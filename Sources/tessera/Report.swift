@@ -12,9 +12,10 @@ extension Tessera {
             catalog overlaid, trace and corner plots per source, R-hat and ESS histograms, and with \
             --truth a flux-pull plot; magnification maps and tables (magmap, tabulate) get maps on a \
             log scale and PDFs across the grid; `clusters compare` runs get the bias and scatter \
-            posteriors against the truth. Other runs get a page without pictures. Pictures are \
-            embedded, so the page is one file; `demo`, `postprocess`, `tabulate` and `clusters compare` \
-            write it at their end.
+            posteriors against the truth; `infer` runs get the η corner plot and traces against the \
+            catalog's values and each lens's α constraint beside α_sps. Other runs get a page without pictures. Pictures are \
+            embedded, so the page is one file; `demo`, `postprocess`, `tabulate`, `infer` and \
+            `clusters compare` write it at their end.
             """)
         @Argument(help: "The run directory.") var directory: String
         @Option(help: "Truth catalog (FITS) of a scene run, for the flux-pull plot.") var truth: String?
@@ -37,7 +38,7 @@ extension Tessera {
 
 extension SceneMosaic.Stretching: ExpressibleByArgument {}
 
-/// The report written at the end of `demo`, `postprocess`, `tabulate` and `clusters compare`
+/// The report written at the end of `demo`, `postprocess`, `tabulate`, `infer` and `clusters compare`
 /// (on rank 0): a failure is one warning line, never an error, because the run's results are
 /// already safe on disk.
 enum ReportHook {

@@ -97,6 +97,14 @@ final class InferRunTests: XCTestCase {
         XCTAssertEqual((metadata["resumed"] as? [String])?.count, 1)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json"))) as! [String: Any]
         XCTAssertEqual((summary["parameters"] as? [[String: Any]])?.count, 4)
+        // The run's page: η against the catalog's values and each lens's α conditional (3 lenses), written at the end.
+        XCTAssertTrue(resumed.stdout.contains("report: \(run)/report.html"), resumed.stdout)
+        let page = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&apos;", with: "'")
+        for text in ["Population hyperparameters η", "Each lens's α against α_sps", "where the lenses' constraints overlap", "α conditional width"] {
+            XCTAssertTrue(page.contains(text), text)
+        }
+        XCTAssertEqual(page.components(separatedBy: "<img ").count - 1, 1 + 2 + 1, "corner, one trace per chain, lens α")
 
         // `tessera reproduce` redoes the run from its params.json (which records both versions) into a new directory.
         let plan = try Launcher.run(["reproduce", reference])
