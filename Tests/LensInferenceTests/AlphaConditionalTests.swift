@@ -100,15 +100,7 @@ final class AlphaConditionalTests: XCTestCase {
                       ReweightedPopulation.Lens(id: "b", logMsps: 11.6, conditional: c, logInterim: 0)]
         let pop = try ReweightedPopulation(lenses: lenses, selection: nil, alphaKernelWidth: 0.05, base: PopulationHyperparameters())
         for eta in [[1.1234, 1.37, 12.93, 0.17], [1.2871, 1.6, 13.2, 0.12]] {
-            let (_, g) = try pop.logDensityAndGradient(eta)
-            for k in 0..<4 {
-                let step = 1e-6
-                var p = eta, m = eta
-                p[k] += step
-                m[k] -= step
-                let fd = (try pop.logDensityAndGradient(p).value - pop.logDensityAndGradient(m).value) / (2 * step)
-                XCTAssertEqual(g[k], fd, accuracy: 1e-4 * max(1, abs(fd)), "η \(eta) component \(k)")
-            }
+            try assertGradientMatchesDifferences(pop, at: eta, relative: 1e-4)
         }
     }
 

@@ -76,36 +76,34 @@ final class InferInputsTests: XCTestCase {
         XCTAssertTrue(warning.contains("2 of 4") && warning.contains("narrow (width 0.0150") && !warning.contains("wide"), warning)
     }
 
-    /// `lens_coordinates`: enclosed_mass by default, halo_mass accepted, anything else refused naming the key and the value.
-    func testLensCoordinatesKey() throws {
+    /// A configuration with `edit` applied is refused by `validate`, naming every one of `words` (the key and value).
+    func assertRefused(_ edit: (inout InferConfiguration) -> Void, naming words: [String], line: UInt = #line) {
         var c = InferConfiguration()
         c.table = Self.table
-        XCTAssertEqual(c.lensCoordinates, "enclosed_mass")
-        c.lensCoordinates = "halo_mass"
-        XCTAssertNoThrow(try c.validate())
-        c.lensCoordinates = "einstein"
-        XCTAssertThrowsError(try c.validate()) { error in
-            XCTAssertTrue("\(error)".contains("lens_coordinates") && "\(error)".contains("einstein"), "\(error)")
+        edit(&c)
+        XCTAssertThrowsError(try c.validate(), line: line) { error in
+            XCTAssertTrue(words.allSatisfy { "\(error)".contains($0) }, "\(error)", line: line)
         }
-        XCTAssertTrue(InferConfiguration.describe(.lensCoordinates).contains("enclosed_mass"))
     }
 
-    func testAlphaMarginalKeys() throws {
-        var c = InferConfiguration()
-        c.table = Self.table
-        XCTAssertEqual(c.alphaMarginal, "conditional")
-        c.alphaMarginal = "kernel"
-        XCTAssertNoThrow(try c.validate())
-        c.alphaMarginal = "histogram"
-        XCTAssertThrowsError(try c.validate()) { error in
-            XCTAssertTrue("\(error)".contains("alpha_marginal") && "\(error)".contains("histogram"), "\(error)")
+    /// The keys with a choice of words: `lens_coordinates` (enclosed_mass by default, halo_mass) and `alpha_marginal`
+    /// (conditional by default, kernel): the other choice is accepted, anything else refused naming the key and the
+    /// value; the conditional grid's step and kept draws must be positive.
+    func testChoiceKeys() throws {
+        let keys: [(WritableKeyPath<InferConfiguration, String>, String, String, String, InferConfiguration.Key)] = [
+            (\.lensCoordinates, "enclosed_mass", "halo_mass", "lens_coordinates", .lensCoordinates),
+            (\.alphaMarginal, "conditional", "kernel", "alpha_marginal", .alphaMarginal)]
+        for (path, byDefault, other, name, key) in keys {
+            var c = InferConfiguration()
+            c.table = Self.table
+            XCTAssertEqual(c[keyPath: path], byDefault)
+            c[keyPath: path] = other
+            XCTAssertNoThrow(try c.validate(), name)
+            assertRefused({ $0[keyPath: path] = "einstein" }, naming: [name, "einstein"])
+            XCTAssertTrue(InferConfiguration.describe(key).contains(byDefault) && InferConfiguration.describe(key).contains(other), name)
         }
-        c.alphaMarginal = "conditional"
-        c.conditionalAlphaStep = 0
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("conditional_alpha_step"), "\($0)") }
-        c.conditionalAlphaStep = 0.01
-        c.conditionalDraws = 0
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("conditional_draws"), "\($0)") }
+        assertRefused({ $0.conditionalAlphaStep = 0 }, naming: ["conditional_alpha_step"])
+        assertRefused({ $0.conditionalDraws = 0 }, naming: ["conditional_draws"])
     }
 
     /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming

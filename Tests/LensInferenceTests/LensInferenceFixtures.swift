@@ -3,6 +3,7 @@ import HaloProfiles
 import LensInference
 import LensingRuns
 import Microlensing
+import XCTest
 
 /// Shared fixtures: the small real magnification table (made by `tessera tabulate` from
 /// Fixtures/microlensing-table-grid.yaml by scripts/make_inference_table_fixture.sh: 330 cells of 100×100-pixel
@@ -24,5 +25,19 @@ enum Fixtures {
     /// A catalog of `count` lenses, drawn once per process per (count, seed).
     static func catalog(count: Int, seed: UInt64) throws -> MockLensCatalog {
         try population().catalog(count: count, seed: seed)
+    }
+}
+
+/// The population density's analytic gradient against central differences (step 1e-6) in all four η components.
+func assertGradientMatchesDifferences(_ pop: ReweightedPopulation, at eta: [Double], relative tolerance: Double,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+    let (_, g) = try pop.logDensityAndGradient(eta)
+    for k in 0..<4 {
+        let step = 1e-6
+        var p = eta, m = eta
+        p[k] += step
+        m[k] -= step
+        let fd = (try pop.logDensityAndGradient(p).value - pop.logDensityAndGradient(m).value) / (2 * step)
+        XCTAssertEqual(g[k], fd, accuracy: tolerance * max(1, abs(fd)), "η \(eta) component \(k)", file: file, line: line)
     }
 }
