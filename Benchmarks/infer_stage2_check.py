@@ -17,7 +17,8 @@ selection grid), so the lenses of k runs together are a mock of k·N lenses; sta
 in sorted order) gives the posterior widths at k·N without a new stage 1.
 
 `cond` reads each lens's `alphaConditional` from lenses/lens-NNNNN.json: per kept draw j, ln p(α | r_j) and the
-slice's log M_h on the α grid, interpolated linearly at α_sps (Swift: Catmull-Rom), and
+slice's log M_h on the α grid, interpolated linearly at α_sps (Swift: Catmull-Rom; at a slice's end both taper
+the density linearly to zero over the step, log M_h held here and extended linearly in Swift), and
 w_ij = p_j(α_sps) N(m_j(α_sps); μ(α_sps), σ) (see AlphaConditional and ReweightedPopulation).
 
 Truth: the infer configuration's defaults (α_sps 1.2, slope 1.5, normalisation 13.0, scatter 0.15), which
@@ -62,8 +63,12 @@ def logpost(eta, S, x, logA, lo, hi, h):
             k = np.searchsorted(grid, a_sps) - 1
             if k < 0 or k >= len(grid) - 1: return -np.inf
             f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
-            with np.errstate(invalid='ignore'):
+            with np.errstate(invalid='ignore', divide='ignore'):
                 l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
+                # Ends of a slice's support: the density falls linearly to 0 over the step, log M_h held.
+                a0, a1 = np.isfinite(lp[:, k]), np.isfinite(lp[:, k + 1])
+                l = np.where(a0 & ~a1, lp[:, k] + np.log(1 - f), np.where(~a0 & a1, lp[:, k + 1] + np.log(f), l))
+                mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
             ok = np.isfinite(l) & np.isfinite(mm)
             if not ok.any(): return -np.inf
             mu = norm + slope * (xi + np.log10(a_sps) - 11.5)

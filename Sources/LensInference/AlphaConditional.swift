@@ -152,19 +152,47 @@ public struct AlphaConditional: Sendable, Codable, Equatable {
 
     /// ln p(α | r_j) and log M_h on the slice of draw j at α, with their derivatives in α: a cubic (Catmull–Rom)
     /// interpolation of the grid values where the four nearest are finite, linear where only the two bracketing
-    /// ones are; nil where either bracketing value is missing or α is off the grid.
+    /// ones are; nil where neither bracketing value is finite or α is off the grid.
+    ///
+    /// At an end of the slice's support (one bracketing value finite, the other not) the density falls linearly to
+    /// zero at the next grid point — p = p_edge (1 − f), the trapezoid rule's own assumption in the normalisation —
+    /// and log M_h continues linearly. The support's true end lies somewhere in that step, so this is as accurate
+    /// as cutting it at the last finite point, and it keeps each draw's weight continuous in α_sps: cut, every one
+    /// of a lens's draws whose slice ends near α_sps put a step into stage 2's density, and NUTS adapted step sizes
+    /// of 0.003–0.01 on it (split R̂ 1.06 on one 25-lens mock, against 0.05–0.09 in its smoother chains).
     public func interpolate(_ j: Int, alpha: Double) -> (logP: Double, dLogP: Double, logHaloMass: Double, dLogHaloMass: Double)? {
         let t = (alpha - alphaStart) / alphaStep
         guard t >= 0, t <= Double(gridCount - 1) else { return nil }
         let k = min(Int(t), gridCount - 2)
         let f = t - Double(k)
-        guard let p = Self.cubic(logConditional[j], k, f), let m = Self.cubic(logHaloMass[j], k, f) else { return nil }
+        guard let p = Self.cubic(logConditional[j], k, f, edge: .taperDensity),
+              let m = Self.cubic(logHaloMass[j], k, f, edge: .extendLinearly) else { return nil }
         return (p.value, p.slope / alphaStep, m.value, m.slope / alphaStep)
     }
 
-    /// The value and slope (per grid step) at k + f of a Catmull–Rom spline through `y`, linear at ends and gaps.
-    static func cubic(_ y: [Double?], _ k: Int, _ f: Double) -> (value: Double, slope: Double)? {
-        guard let y0 = y[k], let y1 = y[k + 1] else { return nil }
+    /// What `cubic` does in an interval with one end missing.
+    enum Edge { case taperDensity, extendLinearly }
+
+    /// The value and slope (per grid step) at k + f of a Catmull–Rom spline through `y`, linear at ends and gaps;
+    /// in an interval with one end missing, `edge` (ln of a density falling linearly to 0, or the line through the
+    /// finite end and its other neighbour).
+    static func cubic(_ y: [Double?], _ k: Int, _ f: Double, edge: Edge) -> (value: Double, slope: Double)? {
+        guard let y0 = y[k], let y1 = y[k + 1] else {
+            switch (y[k], y[k + 1], edge) {
+            case let (y0?, nil, .taperDensity):
+                return f < 1 ? (y0 + Double.log(1 - f), -1 / (1 - f)) : nil
+            case let (nil, y1?, .taperDensity):
+                return f > 0 ? (y1 + Double.log(f), 1 / f) : nil
+            case let (y0?, nil, .extendLinearly):
+                let s = k > 0 ? y[k - 1].map { y0 - $0 } ?? 0 : 0
+                return (y0 + f * s, s)
+            case let (nil, y1?, .extendLinearly):
+                let s = k + 2 < y.count ? y[k + 2].map { $0 - y1 } ?? 0 : 0
+                return (y1 - (1 - f) * s, s)
+            default:
+                return nil
+            }
+        }
         guard k > 0, k + 2 < y.count, let ym = y[k - 1], let y2 = y[k + 2] else {
             return (y0 + f * (y1 - y0), y1 - y0)
         }

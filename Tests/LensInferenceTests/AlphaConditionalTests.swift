@@ -104,6 +104,35 @@ final class AlphaConditionalTests: XCTestCase {
         }
     }
 
+    /// At an end of a slice's support the density falls linearly to zero over the next grid step (continuous in α,
+    /// as the trapezoid normalisation assumes) and log M_h continues linearly; the derivatives there match
+    /// differences; beyond, no support.
+    func testSliceEndsTaperContinuously() throws {
+        let c = AlphaConditional(alphaStart: 1.0, alphaStep: 0.1, gridCount: 6, draws: [[13, 0, 0, 0, 0, 1, 1.2]],
+                                 samplingDraws: [[13, 0, 0, 0, 0, 1, 1.2]], slope: [0, 0, 0, 0, 0, 0, 0],
+                                 logConditional: [[nil, -2, -1, -1.5, nil, nil]], logHaloMass: [[nil, 13.0, 12.9, 12.8, nil, nil]])
+        let left = try XCTUnwrap(c.interpolate(0, alpha: 1.05)), right = try XCTUnwrap(c.interpolate(0, alpha: 1.35))
+        XCTAssertEqual(left.logP, -2 + log(0.5), accuracy: 1e-12)
+        XCTAssertEqual(right.logP, -1.5 + log(0.5), accuracy: 1e-12)
+        XCTAssertEqual(left.logHaloMass, 13.05, accuracy: 1e-12)
+        XCTAssertEqual(right.logHaloMass, 12.75, accuracy: 1e-12)
+        // Continuous at the support's last grid points, from either side.
+        for (alpha, value) in [(1.1, -2.0), (1.3, -1.5)] {
+            let below = try XCTUnwrap(c.interpolate(0, alpha: alpha - 1e-9)).logP, above = try XCTUnwrap(c.interpolate(0, alpha: alpha + 1e-9)).logP
+            XCTAssertEqual(below, value, accuracy: 1e-6)
+            XCTAssertEqual(above, value, accuracy: 1e-6)
+        }
+        for alpha in [1.03, 1.17, 1.37] {
+            let at = try XCTUnwrap(c.interpolate(0, alpha: alpha))
+            let h = 1e-7
+            let plus = try XCTUnwrap(c.interpolate(0, alpha: alpha + h)), minus = try XCTUnwrap(c.interpolate(0, alpha: alpha - h))
+            XCTAssertEqual(at.dLogP, (plus.logP - minus.logP) / (2 * h), accuracy: 1e-5 * max(1, abs(at.dLogP)), "α \(alpha)")
+            XCTAssertEqual(at.dLogHaloMass, (plus.logHaloMass - minus.logHaloMass) / (2 * h), accuracy: 1e-5, "α \(alpha)")
+        }
+        XCTAssertNil(c.interpolate(0, alpha: 1.45))
+        XCTAssertNil(c.interpolate(0, alpha: 0.95))
+    }
+
     /// On a real mock lens in enclosed-mass coordinates: each slice's conditional integrates to 1 over the grid, and a
     /// slice at its draw's α returns the draw (log M_h from the root along the slice, interpolated: 1e-4 dex).
     func testSlicesOfARealLensPassThroughTheirDraws() throws {
