@@ -12,6 +12,9 @@ depends on h and on the stage-1 Monte Carlo noise without rerunning stage 1. Pri
     python3 Benchmarks/infer_stage2_check.py cond,0.05 "RUNGLOB"   # the conditional estimator against the kernel
     python3 Benchmarks/infer_stage2_check.py cond "RUNGLOB" 1,2,4  # also pools of 2 and 4 runs: widths against N
 
+SELECTION=FILE takes ln A(η) from another selection.json (e.g. one built with more draws per node, same axes
+recipe otherwise); NOSEL=1 leaves the selection term out.
+
 Pools: the mocks of `infer_recovery.sh` are independent draws of the same population (same η, survey and
 selection grid), so the lenses of k runs together are a mock of k·N lenses; stage 2 on each pool (consecutive runs
 in sorted order) gives the posterior widths at k·N without a new stage 1.
@@ -24,7 +27,7 @@ w_ij = p_j(α_sps) N(m_j(α_sps); μ(α_sps), σ) (see AlphaConditional and Rewe
 Truth: the infer configuration's defaults (α_sps 1.2, slope 1.5, normalisation 13.0, scatter 0.15), which
 `Benchmarks/infer_recovery.sh` uses. Selection: runs built with a selection_axes grid (selection.json) only.
 """
-import json, sys, glob, h5py, numpy as np
+import json, os, sys, glob, h5py, numpy as np
 from scipy.interpolate import RegularGridInterpolator
 truth = np.array([1.2, 1.5, 13.0, 0.15]); names = ['alpha', 'slope', 'norm', 'scatter']
 
@@ -34,8 +37,9 @@ def load(run):
     c = json.load(open(f'{run}/catalog.json')); f = h5py.File(f'{run}/chains.h5')
     S = f['stage1/draws'][:]; ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
     lms = {l['id']: l['logMsps'] for l in c['lenses']}
-    sel = json.load(open(f'{run}/selection.json')); axes = [np.array(a) for a in sel['axes']]
+    sel = json.load(open(os.environ.get('SELECTION') or f'{run}/selection.json')); axes = [np.array(a) for a in sel['axes']]
     logA = RegularGridInterpolator(axes, np.array(sel['logA']).reshape([len(a) for a in axes]), bounds_error=False, fill_value=None)
+    if os.environ.get('NOSEL'): logA = lambda eta: [0.0]
     x = np.array([lms[ids[i]] for i in range(len(ids))])
     return S, x, logA, np.array([a[0] for a in axes]), np.array([a[-1] for a in axes])
 
