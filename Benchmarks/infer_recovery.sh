@@ -11,6 +11,9 @@
 #   SEEDS=2 SIZES=5 LENS_WARMUP=50 LENS_DRAWS=80 LENS_DEPTH=4 SEL_DRAWS=200 \
 #     SEL_AXES="[[0.9, 1.5], [1.0, 2.0], [12.7, 13.3], [0.05, 0.3]]" Benchmarks/infer_recovery.sh   # reduced
 #
+# Stage 2 uses each lens's α conditionals (ALPHA_MARGINAL=kernel for the α kernel); for widths at larger N without a
+# new stage 1, pool runs: Benchmarks/infer_stage2_check.py cond "$WORK/n25-seed*-mltrue/run" 1,2,4.
+#
 # Cost: stage 1 is ~2 ms per lens-likelihood value and gradient, so LENS_WARMUP + LENS_DRAWS iterations of up to
 # 2^LENS_DEPTH gradients per lens: 10-20 s per double and ~2 min per quad at 300 + 400 and depth 8 (one core); the
 # full study (20 × (25 + 50 + 100) lenses × 2 likelihoods) is about a day on 2 cores.
@@ -23,6 +26,10 @@ LENS_WARMUP=${LENS_WARMUP:-100}
 LENS_DRAWS=${LENS_DRAWS:-200}
 LENS_DEPTH=${LENS_DEPTH:-6}
 LENS_COORDS=${LENS_COORDS:-enclosed_mass}
+ALPHA_MARGINAL=${ALPHA_MARGINAL:-conditional}
+# SEL_FILE: a selection.h5 from `tessera selection build` for this population (smooth A(η)); empty: the multilinear
+# grid of SEL_AXES, whose kinks at its nodes biased α_sps by ~3σ at N = 100 (README, Benchmarks).
+SEL_FILE=${SEL_FILE:-}
 MICRO=${MICRO:-"true false"}
 SEL_AXES=${SEL_AXES:-"[[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]"}
 SEL_DRAWS=${SEL_DRAWS:-300}
@@ -54,11 +61,13 @@ lens_warmup: $LENS_WARMUP
 lens_draws: $LENS_DRAWS
 lens_max_tree_depth: $LENS_DEPTH
 lens_coordinates: $LENS_COORDS
+alpha_marginal: $ALPHA_MARGINAL
 chains: 4
 warmup: 500
 draws: 1000
 seed: $seed
 YAML
+      [ -n "$SEL_FILE" ] && echo "selection_file: $SEL_FILE" >>"$d/infer.yaml"
       rm -rf "$d/run"
       mpirun -np "$NP" --oversubscribe "$BIN" infer --config "$d/infer.yaml" --out "$d/run" >"$d/infer.log" 2>&1 \
         || { echo "run $d failed: see $d/infer.log" >&2; continue; }
