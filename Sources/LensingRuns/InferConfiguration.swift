@@ -82,7 +82,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case .selectionVersion: return "Expected selection-table version; empty: the selection file's, or the one computed from the\nselection settings."
         case .selectionFile: return "A selection normalisation built by `tessera selection build` (selection.h5) for the same\nmagnification table: A(η) and the hyperprior box come from it, and selection_axes/draws/seed are\nunused. Empty: the grid of selection_axes, built at the start."
         case .interimLogHaloMass: return "Stage-1 interim prior on log M_h [M☉]: uniform on [lo, hi]."
-        case .interimAlpha: return "Stage-1 interim prior on each lens's α: uniform on [lo, hi]; must cover the α axis ± 3 h."
+        case .interimAlpha: return "Stage-1 interim prior on each lens's α: uniform on [lo, hi]; must cover the α axis (or the selection\nfile's α range) ± 3 h."
         case .alphaMarginal: return "How stage 2 takes each lens's posterior at the shared α_sps: conditional (each kept stage-1 draw's\nconditional density of α, computed after its chain; no width, see AlphaConditional) or kernel (an α\nkernel of width alpha_kernel_width about α_sps)."
         case .conditionalDraws: return "alpha_marginal conditional: stage-1 draws kept per lens (evenly spaced) whose α conditional is computed."
         case .conditionalAlphaStep: return "alpha_marginal conditional: largest step of the α grid over interim_alpha (each kept draw costs one\nlikelihood value per grid point)."
@@ -161,9 +161,11 @@ public struct InferConfiguration: Configuration, Equatable {
             }
         }
         if !(alphaKernelWidth > 0) { throw InvalidConfigValue(field: "alpha_kernel_width", reason: "must be > 0, got \(alphaKernelWidth)") }
-        let alphaAxis = selectionAxes[0]
-        if interimAlpha[0] > alphaAxis.first! - 3 * alphaKernelWidth || interimAlpha[1] < alphaAxis.last! + 3 * alphaKernelWidth || interimAlpha[0] <= 0 {
-            throw InvalidConfigValue(field: "interim_alpha", reason: "must be > 0 and cover the α axis \(alphaAxis.first!)…\(alphaAxis.last!) ± 3 alpha_kernel_width, got \(interimAlpha)")
+        // With a selection file its box is the hyperprior and the axes are unused: `InferRunner.checkSelectionRecipe`
+        // checks interim_alpha against the file's α range once the file is read.
+        if selectionFile.isEmpty {
+            try Self.checkInterimAlpha(interimAlpha, covers: selectionAxes[0].first!...selectionAxes[0].last!, kernelWidth: alphaKernelWidth,
+                                       what: "the α axis")
         }
         for (name, v) in [("lens_warmup", lensWarmup), ("warmup", warmup)] where v < 0 {
             throw InvalidConfigValue(field: name, reason: "must be >= 0, got \(v)")
@@ -182,6 +184,13 @@ public struct InferConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "lens_coordinates", reason: "must be enclosed_mass or halo_mass, got '\(lensCoordinates)'")
         }
         if !(1...15).contains(lensMaxTreeDepth) { throw InvalidConfigValue(field: "lens_max_tree_depth", reason: "must be in 1…15, got \(lensMaxTreeDepth)") }
+    }
+
+    /// interim_alpha must be > 0 and cover the hyperprior's α range ± 3 alpha_kernel_width.
+    static func checkInterimAlpha(_ interim: [Double], covers alpha: ClosedRange<Double>, kernelWidth h: Double, what: String) throws {
+        if interim[0] > alpha.lowerBound - 3 * h || interim[1] < alpha.upperBound + 3 * h || interim[0] <= 0 {
+            throw InvalidConfigValue(field: "interim_alpha", reason: "must be > 0 and cover \(what) \(alpha.lowerBound)…\(alpha.upperBound) ± 3 alpha_kernel_width, got \(interim)")
+        }
     }
 
     /// The mock's true hyperparameters (the others at `PopulationHyperparameters` defaults).

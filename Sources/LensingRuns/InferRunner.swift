@@ -183,6 +183,9 @@ public enum InferRunner {
         if !differences.isEmpty {
             throw InferInputError(file: path, message: "selection normalisation built for other \(differences.joined(separator: ", ")) than this run's; rebuild it with matching settings")
         }
+        let box = record.selection.box
+        try InferConfiguration.checkInterimAlpha(c.interimAlpha, covers: box.lower[0]...box.upper[0], kernelWidth: c.alphaKernelWidth,
+                                                 what: "the α range of \(path)")
     }
 
     /// The survey settings of mocks and selection: `SurveySettings` defaults with the configured source size.

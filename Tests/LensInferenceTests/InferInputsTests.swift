@@ -150,5 +150,20 @@ final class InferInputsTests: XCTestCase {
         }
         // The inferred four may differ (they are what the file spans).
         XCTAssertNoThrow(try InferRunner.checkSelectionRecipe(try record { $0.alphaSps = 1.4 }, c, path: "selection.h5"))
+        // interim_alpha is checked against the file's α range (1.0…1.5 ± 3h), not against the unused selection_axes.
+        var narrow = c
+        narrow.interimAlpha = [0.9, 1.6]
+        XCTAssertThrowsError(try InferRunner.checkSelectionRecipe(try record { _ in }, narrow, path: "selection.h5")) {
+            XCTAssertTrue("\($0)".contains("interim_alpha") && "\($0)".contains("selection.h5"), "\($0)")
+        }
+        var withFile = c
+        withFile.table = Self.table
+        withFile.selectionFile = "selection.h5"
+        withFile.selectionAxes = [[0.8, 2.0], [1.0, 2.0], [12.6, 13.4], [0.05, 0.3]]
+        withFile.interimAlpha = [0.7, 1.7]
+        XCTAssertNoThrow(try withFile.validate(), "the unused axes' α range is not checked with a selection file")
+        XCTAssertNoThrow(try InferRunner.checkSelectionRecipe(try record { _ in }, withFile, path: "selection.h5"))
+        withFile.selectionFile = ""
+        XCTAssertThrowsError(try withFile.validate()) { XCTAssertTrue("\($0)".contains("interim_alpha"), "\($0)") }
     }
 }
