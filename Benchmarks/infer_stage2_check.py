@@ -33,7 +33,8 @@ truth = np.array([1.2, 1.5, 13.0, 0.15]); names = ['alpha', 'slope', 'norm', 'sc
 
 
 def load(run):
-    """A run's stage-1 draws [lens, draw, parameter], each lens's log M_sps, ln A(η) and the hyperprior box."""
+    """A run's stage-1 draws [lens, draw, parameter], each lens's log M_sps, ln A(η), the hyperprior box and the
+    lens ids (chains.h5 order)."""
     c = json.load(open(f'{run}/catalog.json')); f = h5py.File(f'{run}/chains.h5')
     S = f['stage1/draws'][:]; ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
     lms = {l['id']: l['logMsps'] for l in c['lenses']}
@@ -41,7 +42,7 @@ def load(run):
     logA = RegularGridInterpolator(axes, np.array(sel['logA']).reshape([len(a) for a in axes]), bounds_error=False, fill_value=None)
     if os.environ.get('NOSEL'): logA = lambda eta: [0.0]
     x = np.array([lms[ids[i]] for i in range(len(ids))])
-    return S, x, logA, np.array([a[0] for a in axes]), np.array([a[-1] for a in axes])
+    return S, x, logA, np.array([a[0] for a in axes]), np.array([a[-1] for a in axes]), ids
 
 
 def conditionals(run, ids):
@@ -100,17 +101,14 @@ def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
 
 def loaded(run, h):
     """What `logpost` needs from one run: stage-1 draws, log M_sps, ln A, box, and the conditionals for `cond`."""
-    S, x, logA, lo, hi = load(run)
-    if h != 'cond': return S, x, logA, lo, hi, None
-    f = h5py.File(f'{run}/chains.h5'); ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
-    return S, x, logA, lo, hi, conditionals(run, ids)
+    S, x, logA, lo, hi, ids = load(run)
+    return S, x, logA, lo, hi, conditionals(run, ids) if h == 'cond' else None
 
 
 hs = [v if v == 'cond' else float(v) for v in sys.argv[1].split(',')]
-runs = []
-for run in sorted(glob.glob(sys.argv[2])):
-    try: load(run); runs.append(run)
-    except Exception: pass
+# Finished runs only (a run's stage 2 writes chains.h5).
+runs = [r for r in sorted(glob.glob(sys.argv[2]))
+        if all(os.path.exists(f'{r}/{name}') for name in ('catalog.json', 'chains.h5', 'selection.json'))]
 pools = [int(v) for v in sys.argv[3].split(',')] if len(sys.argv) > 3 else [1]
 for h in hs:
     for pool in pools:

@@ -110,10 +110,16 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
         return ((plus.halo - minus.halo) / (2 * h), (plus.halo - 2 * mid.halo + minus.halo) / (h * h), mid.stars)
     }
 
+    /// z for w and the halo's slopes there; nil outside the support (α off its box, no root, a_h′ ≤ 0).
+    func supported(_ w: [Double]) -> (z: [Double], slopes: (first: Double, second: Double, stars: Double))? {
+        guard posterior.alphaRange.contains(w[6]), let z = constrained(w),
+              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0 else { return nil }
+        return (z, slopes)
+    }
+
     /// ln q(w) without a gradient: one likelihood value and the halo's slope (for `AlphaConditional`).
     public func logDensity(_ w: [Double]) throws -> Double {
-        guard posterior.alphaRange.contains(w[6]), let z = constrained(w),
-              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0 else { return -.infinity }
+        guard let (z, slopes) = supported(w) else { return -.infinity }
         let value = try posterior.logDensity(z)
         guard value.isFinite else { return -.infinity }
         return value + w[0] - Double.log(slopes.first)
@@ -121,8 +127,7 @@ public struct EnclosedMassCoordinates: LogDensity, Sendable {
 
     public func logDensityAndGradient(_ w: [Double]) throws -> (value: Double, gradient: [Double]) {
         let minusInfinity = (-Double.infinity, [Double](repeating: 0, count: 7))
-        guard posterior.alphaRange.contains(w[6]), let z = constrained(w),
-              let slopes = haloSlopes(z[0], alpha: w[6]), slopes.first > 0 else { return minusInfinity }
+        guard let (z, slopes) = supported(w) else { return minusInfinity }
         let (value, g) = try posterior.logDensityAndGradient(z)
         guard value.isFinite else { return minusInfinity }
         let e = Double.exp(w[0])

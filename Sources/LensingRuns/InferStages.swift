@@ -174,12 +174,12 @@ public enum InferStages {
         }
         let density = TransformedDensity(base, transforms: transforms)
         var rng = RandomSource(seed: c.seed, stream: 1_000_000 + UInt64(chain))
-        var start: [Double] = []
-        for _ in 0..<startTries {
+        var start: [Double] = [], found = false
+        for _ in 0..<startTries where !found {
             start = (0..<4).map { k in lower[k] + (0.1 + 0.8 * rng.uniform()) * (upper[k] - lower[k]) }
-            if let v = try? base.logDensityAndGradient(start), v.value.isFinite, v.gradient.allSatisfy(\.isFinite) { break }
+            if let v = try? base.logDensityAndGradient(start), v.value.isFinite, v.gradient.allSatisfy(\.isFinite) { found = true }
         }
-        guard let v = try? base.logDensityAndGradient(start), v.value.isFinite else {
+        guard found else {
             let zero = population.lenses.filter { lens in
                 !(lens.conditional.map { cond in cond.draws.indices.contains { cond.interpolate($0, alpha: start[0]) != nil } } ?? true)
             }.map(\.id)
