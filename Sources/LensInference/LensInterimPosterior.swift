@@ -98,7 +98,9 @@ public struct LensInterimPosterior: LogDensity, Sendable {
 /// boundary to stall on); the source is then β̄ and log F_s the flux-weighted estimate. The image-plane posterior
 /// is then maximised from there by L-BFGS (in the unconstrained coordinates, its finite-difference gradient).
 /// Trial α values are the middle of the α box, then the box's quartiles and ends, until one gives a finite
-/// posterior.
+/// posterior. Where none does, the source-plane fit is repeated along log M_h with the shear fitted at each mass
+/// (`profileStart`): for a double the fit is one point of a one-parameter family, and that point can make four
+/// images where others make two.
 public enum LensStart {
     /// The start (constrained z) and its log-density.
     ///
@@ -125,7 +127,7 @@ public enum LensStart {
 
     /// L-BFGS on the image-plane posterior (unconstrained, no Jacobian: the constrained mode) from z; the better of
     /// the result and z where its gradient is finite, else nil.
-    static func polish(_ posterior: LensInterimPosterior, from z: [Double], value start: Double) -> (z: [Double], logDensity: Double)? {
+    public static func polish(_ posterior: LensInterimPosterior, from z: [Double], value start: Double) -> (z: [Double], logDensity: Double)? {
         let transformed = TransformedDensity(posterior, transforms: posterior.transforms, includeJacobian: false)
         if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(z)),
            r.logDensity.isFinite, r.logDensity > start {
@@ -138,58 +140,12 @@ public enum LensStart {
 
     /// The source-plane start search of the type doc, at the trial α values in turn.
     static func search(_ posterior: LensInterimPosterior) throws -> (z: [Double], logDensity: Double) {
-        let like = posterior.likelihood, lens = like.lens
+        let lens = posterior.likelihood.lens
         let a = posterior.alphaRange
         let trials = [0.5, 0.25, 0.75, 0.1, 0.9].map { a.lowerBound + $0 * (a.upperBound - a.lowerBound) }
         var lastReason = "no trial α gave a finite posterior"
         for alpha in trials {
-            // Source-plane scatter as a function of (log M_h, γ₁, γ₂), with a weak shear prior.
-            func scatter(_ v: [Double]) -> (Double, (Double, Double))? {
-                let p = LensParameters(logHaloMass: v[0], shear1: v[1], shear2: v[2], sourceX: 0, sourceY: 0, logSourceFlux: 0)
-                guard let g = like.galaxy(p, alphaSPS: alpha) else { return nil }
-                let beta = lens.images.map { g.model.sourcePosition(x: $0.x, y: $0.y) }
-                let mx = beta.map(\.x).reduce(0, +) / Double(beta.count), my = beta.map(\.y).reduce(0, +) / Double(beta.count)
-                let s = beta.reduce(0) { $0 + ($1.x - mx) * ($1.x - mx) + ($1.y - my) * ($1.y - my) }
-                return (s, (mx, my))
-            }
-            let sigma2 = 1e-4  // arcsec²: scale of the scatter objective
-            let objective = ClosureDensity(dimension: 3) { v in
-                func f(_ v: [Double]) -> Double {
-                    guard posterior.logHaloMassRange.contains(v[0]), let (s, _) = scatter(v) else { return -.infinity }
-                    let gs = posterior.survey.shearSigma
-                    return -0.5 * s / sigma2 - 0.5 * (v[1] * v[1] + v[2] * v[2]) / (gs * gs)
-                }
-                let value = f(v)
-                var g = [0.0, 0.0, 0.0]
-                for k in 0..<3 {
-                    var p = v, m = v
-                    p[k] += 1e-6
-                    m[k] -= 1e-6
-                    g[k] = (f(p) - f(m)) / 2e-6
-                }
-                return (value, g.allSatisfy(\.isFinite) ? g : [0, 0, 0])
-            }
-            // Coarse scan in log M_h at zero shear, then L-BFGS.
-            let m = posterior.logHaloMassRange
-            var best = [m.lowerBound, 0, 0], bestValue = -Double.infinity
-            for step in 0...40 {
-                let v = [m.lowerBound + (m.upperBound - m.lowerBound) * (Double(step) + 0.5) / 41, 0.0, 0.0]
-                if let value = try? objective.logDensityAndGradient(v).value, value > bestValue { (best, bestValue) = (v, value) }
-            }
-            guard bestValue.isFinite else { continue }
-            if let r = try? LBFGS(maxIterations: 200, gradientTolerance: 1e-6).maximize(objective, initial: best),
-               r.logDensity.isFinite, r.logDensity >= bestValue {
-                best = r.x
-            }
-            guard let (_, source) = scatter(best) else { continue }
-            // Source flux: mean of log(F_obs / |μ|) over the images at this model.
-            let p0 = LensParameters(logHaloMass: best[0], shear1: best[1], shear2: best[2], sourceX: source.0, sourceY: source.1,
-                                    logSourceFlux: posterior.survey.logSourceFluxMean)
-            var z = [p0.logHaloMass, p0.shear1, p0.shear2, p0.sourceX, p0.sourceY, p0.logSourceFlux, alpha]
-            if let (images, _) = like.matchedImages(p0, alphaSPS: alpha) {
-                let logs = zip(images, lens.images).map { Double.log10(Swift.max($1.flux, 1e-30) / Swift.abs($0.magnification)) }
-                z[5] = logs.reduce(0, +) / Double(logs.count)
-            }
+            guard let fit = sourcePlaneFit(posterior, alpha: alpha, logHaloMass: nil), let z = startPoint(posterior, fit, alpha: alpha) else { continue }
             let start: Double
             do { start = try posterior.logDensity(z) } catch {
                 lastReason = "\(error)"
@@ -202,7 +158,102 @@ public enum LensStart {
             if let found = polish(posterior, from: z, value: start) { return found }
             lastReason = "at α = \(alpha) the start has no finite gradient"
         }
+        // Two images fix two source-plane constraints for three parameters (log M_h, γ₁, γ₂): the best fit above is
+        // one point of a one-parameter family, and where that point makes four images (seen: a 2.9″ double at every
+        // trial α) other points of the family may make two. Walk the family along log M_h, the shear fitted at each.
+        for alpha in trials {
+            if let found = profileStart(posterior, alpha: alpha) { return found }
+        }
+        lastReason += "; nor anywhere along log M_h with the shear fitted at each"
         throw LensInferenceError.invalidLens(lens: lens.id, reason: "no parameters in the interim boxes (log M_h "
             + "\(posterior.logHaloMassRange), α \(posterior.alphaRange)) reproduce its \(lens.images.count) images: \(lastReason)")
+    }
+
+    /// (log M_h, γ₁, γ₂) minimising the source-plane scatter of the observed images at `alpha` (with a weak shear
+    /// prior): a coarse scan in log M_h at zero shear, then L-BFGS over all three; with `logHaloMass` given, L-BFGS
+    /// over the shear alone at that mass. nil where no point of the box maps the images back.
+    static func sourcePlaneFit(_ posterior: LensInterimPosterior, alpha: Double, logHaloMass fixed: Double?) -> [Double]? {
+        let sigma2 = 1e-4  // arcsec²: scale of the scatter objective
+        let gs = posterior.survey.shearSigma
+        func f(_ v: [Double]) -> Double {
+            guard posterior.logHaloMassRange.contains(v[0]), let (s, _) = sourcePlaneScatter(posterior, v, alpha: alpha) else { return -.infinity }
+            return -0.5 * s / sigma2 - 0.5 * (v[1] * v[1] + v[2] * v[2]) / (gs * gs)
+        }
+        // The free coordinates: all three, or the shear at the fixed mass.
+        let free = fixed == nil ? [0, 1, 2] : [1, 2]
+        func full(_ x: [Double]) -> [Double] { fixed.map { [$0, x[0], x[1]] } ?? x }
+        let objective = ClosureDensity(dimension: free.count) { x in
+            let v = full(x)
+            let value = f(v)
+            var g = [Double](repeating: 0, count: free.count)
+            for (i, k) in free.enumerated() {
+                var p = v, m = v
+                p[k] += 1e-6
+                m[k] -= 1e-6
+                g[i] = (f(p) - f(m)) / 2e-6
+            }
+            return (value, g.allSatisfy(\.isFinite) ? g : [Double](repeating: 0, count: free.count))
+        }
+        var best: [Double], bestValue: Double
+        if let fixed {
+            best = [0, 0]
+            bestValue = f([fixed, 0, 0])
+        } else {
+            let m = posterior.logHaloMassRange
+            (best, bestValue) = ([m.lowerBound, 0, 0], -Double.infinity)
+            for step in 0...40 {
+                let v = [m.lowerBound + (m.upperBound - m.lowerBound) * (Double(step) + 0.5) / 41, 0.0, 0.0]
+                let value = f(v)
+                if value > bestValue { (best, bestValue) = (v, value) }
+            }
+        }
+        guard bestValue.isFinite else { return nil }
+        if let r = try? LBFGS(maxIterations: 200, gradientTolerance: 1e-6).maximize(objective, initial: best),
+           r.logDensity.isFinite, r.logDensity >= bestValue {
+            best = r.x
+        }
+        return full(best)
+    }
+
+    /// The scatter Σ |β(θ_k) − β̄|² of the observed images mapped to the source plane by (log M_h, γ₁, γ₂) = v at
+    /// `alpha`, and β̄; nil where the lens model cannot be built.
+    static func sourcePlaneScatter(_ posterior: LensInterimPosterior, _ v: [Double], alpha: Double) -> (Double, (Double, Double))? {
+        let like = posterior.likelihood
+        let p = LensParameters(logHaloMass: v[0], shear1: v[1], shear2: v[2], sourceX: 0, sourceY: 0, logSourceFlux: 0)
+        guard let g = like.galaxy(p, alphaSPS: alpha) else { return nil }
+        let beta = like.lens.images.map { g.model.sourcePosition(x: $0.x, y: $0.y) }
+        let mx = beta.map(\.x).reduce(0, +) / Double(beta.count), my = beta.map(\.y).reduce(0, +) / Double(beta.count)
+        let s = beta.reduce(0) { $0 + ($1.x - mx) * ($1.x - mx) + ($1.y - my) * ($1.y - my) }
+        return (s, (mx, my))
+    }
+
+    /// The 7-D start at a source-plane fit (log M_h, γ₁, γ₂): the source at β̄, log F_s the mean of
+    /// log(F_obs / |μ|) over the matched images (the survey's mean flux where the images do not match).
+    static func startPoint(_ posterior: LensInterimPosterior, _ fit: [Double], alpha: Double) -> [Double]? {
+        let like = posterior.likelihood
+        guard let (_, source) = sourcePlaneScatter(posterior, fit, alpha: alpha) else { return nil }
+        let p0 = LensParameters(logHaloMass: fit[0], shear1: fit[1], shear2: fit[2], sourceX: source.0, sourceY: source.1,
+                                logSourceFlux: posterior.survey.logSourceFluxMean)
+        var z = [p0.logHaloMass, p0.shear1, p0.shear2, p0.sourceX, p0.sourceY, p0.logSourceFlux, alpha]
+        if let (images, _) = like.matchedImages(p0, alphaSPS: alpha) {
+            let logs = zip(images, like.lens.images).map { Double.log10(Swift.max($1.flux, 1e-30) / Swift.abs($0.magnification)) }
+            z[5] = logs.reduce(0, +) / Double(logs.count)
+        }
+        return z
+    }
+
+    /// The source-plane fit along log M_h (41 masses over the box, the shear fitted at each) at `alpha`: the point
+    /// of highest posterior density among those with a finite one, polished; nil where none is finite.
+    static func profileStart(_ posterior: LensInterimPosterior, alpha: Double) -> (z: [Double], logDensity: Double)? {
+        let m = posterior.logHaloMassRange
+        var best: (z: [Double], value: Double)?
+        for step in 0...40 {
+            let mass = m.lowerBound + (m.upperBound - m.lowerBound) * (Double(step) + 0.5) / 41
+            guard let fit = sourcePlaneFit(posterior, alpha: alpha, logHaloMass: mass), let z = startPoint(posterior, fit, alpha: alpha),
+                  let value = try? posterior.logDensity(z), value.isFinite else { continue }
+            if value > best?.value ?? -.infinity { best = (z, value) }
+        }
+        guard let best else { return nil }
+        return polish(posterior, from: best.z, value: best.value)
     }
 }

@@ -172,6 +172,33 @@ final class ReweightedPopulationTests: XCTestCase {
         XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
     }
 
+    /// Mock seed 5017's lens-14 (values copied): a wide double (2.9″) on which every trial α's source-plane
+    /// start sat on the part of the doubles' degenerate family (log M_h against shear) where the model makes four
+    /// images, so the run stopped with "no parameters … reproduce its 2 images". The profile over log M_h finds one.
+    func testStartIsFoundForAWideDoubleWhoseSourcePlaneStartIsAQuad() throws {
+        let images = [ObservedImage(x: 0.660764971278166, y: 2.0163130014399235, positionError: 0.005,
+                                    flux: 259.56812884930844, fluxError: 12.016639502010788),
+                      ObservedImage(x: -0.2982376235892633, y: -0.7797353826879273, positionError: 0.005,
+                                    flux: 255.17800105569913, fluxError: 12.468709336072148)]
+        let truth = MockLens.Truth(parameters: LensParameters(logHaloMass: 13.470901995979649, shear1: -0.06945831419545838,
+                                                              shear2: 0.04260138327545043, sourceX: 0.19853037995263886,
+                                                              sourceY: 0.5524592010632723, logSourceFlux: 2.036420202538195),
+                                   alphaSPS: 1.2, images: [])
+        let lens = MockLens(id: "lens-14", lensRedshift: 0.47265184872758464, sourceRedshift: 1.9934915988237996,
+                            logMsps: 11.48036941278114, logEffectiveRadius: 0.7161984735073487, images: images, truth: truth)
+        let like = try LensLikelihood(lens: lens, cosmology: Fixtures.cosmology, microlensing: Fixtures.microlensing, sourceSize: 0)
+        let posterior = try LensInterimPosterior(likelihood: like, survey: SurveySettings(), logHaloMassRange: 11.5...15,
+                                                 alphaRange: 0.7...1.7, microlensing: true)
+        let t = truth.parameters
+        let atTruth = try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, 1.2])
+        XCTAssertTrue(atTruth.isFinite)
+        let (z, value) = try LensStart.find(posterior)
+        XCTAssertTrue(value.isFinite)
+        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
+        // A start, not merely a finite point: within a few units of ln p of the truth's density or above it.
+        XCTAssertGreaterThan(value, atTruth - 5)
+    }
+
     func testLensWithNoSolutionIsAClearError() throws {
         // Three non-central images: this lens model gives 2 or 4 (plus the undetected central one), never 3.
         let images = [ObservedImage(x: 0.9, y: 0, positionError: 0.005, flux: 100, fluxError: 5),

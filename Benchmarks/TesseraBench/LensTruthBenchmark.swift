@@ -1,0 +1,56 @@
+import Foundation
+import Inference
+import LensInference
+import LensingRuns
+
+/// Where each mock lens's truth sits in its stage-1 posterior (issue 17: is a lens's chain in the right place?).
+///
+/// For every lens of a finished `tessera infer` run on a mock catalog: ln p_int (the interim posterior in
+/// (log M_h, γ₁, γ₂, β_x, β_y, log F_s, α), the coordinates the draws are saved in) at the truth, at the draws,
+/// and at the local maximum found by L-BFGS from the truth. If the chain explored the posterior, the truth's
+/// ln p lies among the draws' (the fraction of draws above it is roughly uniform over lenses) and the maximum
+/// reached from the truth is no higher than the best draw by more than a few units; a maximum from the truth far
+/// above every draw is a mode the chain never visited.
+///
+///     swift run -c release tessera-bench lens-truth RUN_DIR [EVERY]   (EVERY: use every k-th draw, default 4)
+enum LensTruthBenchmark {
+    static func run(arguments: [String]) {
+        guard let dir = arguments.first else {
+            print("usage: tessera-bench lens-truth RUN_DIR [EVERY]")
+            exit(2)
+        }
+        let every = arguments.count > 1 ? max(Int(arguments[1]) ?? 4, 1) : 4
+        do {
+            let c = try JSONDecoder().decode(InferConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json")))
+            let cosmology = try InferInputs.cosmology()
+            let (microlensing, _) = try InferInputs.loadTable(c.table, expectedVersion: c.tableVersion)
+            let catalog = try JSONDecoder().decode(MockLensCatalog.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/catalog.json")))
+            var survey = SurveySettings()
+            survey.sourceSize = c.sourceSize
+            print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh")
+            for (i, lens) in catalog.lenses.enumerated() {
+                let path = String(format: "%@/lenses/lens-%05d.json", dir, i)
+                guard let data = FileManager.default.contents(atPath: path) else { print("\(lens.id): no checkpoint \(path)"); continue }
+                let samples = try JSONDecoder().decode(InferStages.LensSamples.self, from: data)
+                let like = try LensLikelihood(lens: lens, cosmology: cosmology, microlensing: microlensing, sourceSize: c.sourceSize)
+                let posterior = try LensInterimPosterior(likelihood: like, survey: survey,
+                                                         logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
+                                                         alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
+                let t = lens.truth.parameters
+                let zTruth = [t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, lens.truth.alphaSPS]
+                let truth = (try? posterior.logDensity(zTruth)) ?? -.infinity
+                let values = stride(from: 0, to: samples.draws.count, by: every).map { (try? posterior.logDensity(samples.draws[$0])) ?? -.infinity }
+                let sorted = values.sorted()
+                let above = Double(values.filter { $0 > truth }.count) / Double(max(values.count, 1))
+                var best = (value: truth, z: zTruth)
+                if truth.isFinite, let found = LensStart.polish(posterior, from: zTruth, value: truth) { best = (found.logDensity, found.z) }
+                print(String(format: "%@ %d %.2f %.2f %.2f %.3f %.2f %.4f %.4f %.4f %.4f", lens.id, lens.images.count, truth,
+                             sorted.last ?? .nan, sorted.isEmpty ? .nan : sorted[sorted.count / 2], above, best.value,
+                             best.z[6], best.z[0], lens.truth.alphaSPS, t.logHaloMass))
+            }
+        } catch {
+            print("lens-truth: \(error)")
+            exit(1)
+        }
+    }
+}
