@@ -156,19 +156,20 @@ public struct ReweightedPopulation: Sendable {
     }
 
     /// Lens `i`'s normalised importance weights at η: the probabilities of drawing each of its stage-1 samples
-    /// from its conditional posterior given η (stage 3 of a run).
-    public func weights(lens i: Int, eta: [Double]) -> [Double] {
+    /// from its conditional posterior given η (stage 3 of a run). nil where no sample has weight at η (the lens's
+    /// density is zero there, e.g. an α_sps none of its conditionals reaches): there is nothing to draw from.
+    public func weights(lens i: Int, eta: [Double]) -> [Double]? {
         let logW = logWeights(lenses[i], eta, gradients: false).logW
-        guard let m = logW.max(), m.isFinite else { return [Double](repeating: 1 / Double(logW.count), count: logW.count) }
+        guard let m = logW.max(), m.isFinite else { return nil }
         let e = logW.map { Double.exp($0 - m) }
         let s = e.reduce(0, +)
         return e.map { $0 / s }
     }
 
-    /// Kish's effective sample size (Σw)²/Σw² of each lens's weights at η.
+    /// Kish's effective sample size (Σw)²/Σw² of each lens's weights at η; 0 for a lens with no weight there.
     public func effectiveSampleSizes(eta: [Double]) -> [Double] {
         lenses.indices.map { i in
-            let w = weights(lens: i, eta: eta)
+            guard let w = weights(lens: i, eta: eta) else { return 0 }
             return 1 / w.reduce(0) { $0 + $1 * $1 }
         }
     }

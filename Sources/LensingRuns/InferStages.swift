@@ -201,11 +201,15 @@ public enum InferStages {
 
     /// Stage 3: for every draw of chain `chain`, one stage-1 sample of each lens drawn with its importance weights at
     /// that η — a draw from the lens's conditional posterior p(θ_i | η, data). Returns [draw][lens] sample indices.
-    public static func conditionalIndices(chain: EtaChain, population: ReweightedPopulation, seed: UInt64) -> [[Int]] {
+    /// - Throws: `InferInputError` naming the chain, the draw and the lens where a lens has no weight at an η draw
+    ///   (a chain's draws have finite ln p(η), so every lens has weight there; this guards saved chains).
+    public static func conditionalIndices(chain: EtaChain, population: ReweightedPopulation, seed: UInt64) throws -> [[Int]] {
         var rng = RandomSource(seed: seed, stream: 2_000_000 + UInt64(chain.chain))
-        return chain.draws.map { eta in
-            population.lenses.indices.map { i in
-                let w = population.weights(lens: i, eta: eta)
+        return try chain.draws.enumerated().map { d, eta in
+            try population.lenses.indices.map { i in
+                guard let w = population.weights(lens: i, eta: eta) else {
+                    throw InferInputError(file: "chain \(chain.chain)", message: "lens \(population.lenses[i].id) has no weight at draw \(d), η = \(eta)")
+                }
                 var u = rng.uniform()
                 for (j, p) in w.enumerated() {
                     if u < p { return j }

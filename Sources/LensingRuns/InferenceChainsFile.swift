@@ -25,7 +25,7 @@ public enum InferenceChainsFile {
         var lensDraws: [Double] = []
         lensDraws.reserveCapacity(nChains * nDraws * nLenses * 7)
         for chain in chains {
-            for (d, picks) in InferStages.conditionalIndices(chain: chain, population: population, seed: seed).enumerated() {
+            for (d, picks) in try InferStages.conditionalIndices(chain: chain, population: population, seed: seed).enumerated() {
                 precondition(d < nDraws)
                 for (i, j) in picks.enumerated() {
                     lensDraws.append(contentsOf: try InferStages.lensDraw(lenses[i], population.lenses[i], pick: j, eta: chain.draws[d]))

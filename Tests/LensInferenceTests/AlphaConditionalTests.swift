@@ -92,6 +92,21 @@ final class AlphaConditionalTests: XCTestCase {
         XCTAssertGreaterThan(spread, 2)
     }
 
+    /// Stage 3's weights: normalised where the lens has support at α_sps; nil and an importance ESS of 0 where no
+    /// slice reaches α_sps (outside the interim α box), never a uniform stand-in that would read as ESS = all draws.
+    func testWeightsAreNilWhereTheLensHasNoSupport() throws {
+        let c = try AlphaConditional.compute(ToyLens(), draws: ToyLens.draws(500, seed: 9), kept: 40,
+                                             alphaRange: ToyLens.alphaBox, step: 0.01) { $0 }
+        let pop = try ReweightedPopulation(lenses: [ReweightedPopulation.Lens(id: "a", logMsps: 11.3, conditional: c, logInterim: 0)],
+                                           selection: nil, alphaKernelWidth: 0.05, base: PopulationHyperparameters())
+        let inside = [1.2, 1.5, 13.1, 0.15], outside = [ToyLens.alphaBox.upperBound + 0.1, 1.5, 13.1, 0.15]
+        let w = try XCTUnwrap(pop.weights(lens: 0, eta: inside))
+        XCTAssertEqual(w.reduce(0, +), 1, accuracy: 1e-12)
+        XCTAssertGreaterThan(pop.effectiveSampleSizes(eta: inside)[0], 1)
+        XCTAssertNil(pop.weights(lens: 0, eta: outside))
+        XCTAssertEqual(pop.effectiveSampleSizes(eta: outside), [0])
+    }
+
     /// The conditional weights' analytic gradient against central differences in all four η components.
     func testGradientMatchesFiniteDifferences() throws {
         let c = try AlphaConditional.compute(ToyLens(), draws: ToyLens.draws(500, seed: 9), kept: 40,
