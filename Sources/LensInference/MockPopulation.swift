@@ -77,29 +77,8 @@ public struct MockPopulation: Sendable {
         }
         let visible = all.filter { $0.kind != .maximum }
         guard visible.count >= 2 else { return .notSelected }
-        var observed: [ObservedImage] = [], trueImages: [MockLens.TrueImage] = []
-        let sourceFlux = Double.exp10(logFs)
-        for (i, img) in visible.enumerated() {
-            let gamma = (img.gamma1 * img.gamma1 + img.gamma2 * img.gamma2).squareRoot()
-            let queried = Result { () throws(LensInferenceError) -> MicrolensedFlux.ImagePDF in
-                try microlensing.pdf(kappa: img.kappa, gamma: gamma, s: img.smoothFraction,
-                                     sourceSize: sv.sourceSize, lens: id, image: i)
-            }
-            let pdf: MicrolensedFlux.ImagePDF
-            switch queried {
-            case .success(let p): pdf = p
-            case .failure(let e):
-                if sv.rejectOutsideTable { return .outsideTable }
-                throw e
-            }
-            let factor = MicrolensedFlux.drawFactor(pdf, rng: &rng)
-            let trueFlux = sourceFlux * abs(img.magnification) * factor
-            let sigmaF = sv.fluxErrorFraction * trueFlux
-            observed.append(ObservedImage(x: img.x + sv.positionError * rng.normal(), y: img.y + sv.positionError * rng.normal(),
-                                          positionError: sv.positionError, flux: trueFlux + sigmaF * rng.normal(), fluxError: sigmaF))
-            trueImages.append(.init(x: img.x, y: img.y, kappa: img.kappa, gamma: gamma, smoothFraction: img.smoothFraction,
-                                    macroMagnification: img.magnification, microlensingFactor: factor,
-                                    parity: img.parity, timeDelayDays: img.timeDelayDays ?? .nan))
+        guard let (observed, trueImages) = try observe(visible, sourceFlux: Double.exp10(logFs), lens: id, rng: &rng) else {
+            return .outsideTable
         }
         guard observed.allSatisfy({ $0.flux >= sv.fluxLimit }) else { return .notSelected }
         var separation = 0.0
@@ -111,6 +90,39 @@ public struct MockPopulation: Sendable {
         return .selected(MockLens(id: id, lensRedshift: zl, sourceRedshift: zs, logMsps: logMsps, logEffectiveRadius: logRe,
                                   images: observed,
                                   truth: .init(parameters: params, alphaSPS: eta.alphaSPS, images: trueImages)))
+    }
+
+    /// What the survey records of a lens's non-central images `visible` for a source of flux `sourceFlux`: each image's
+    /// flux microlensed by a factor drawn from the table at its (κ, |γ|, s, source size), then its position and flux
+    /// with Gaussian errors (`SurveySettings.observedFlux`: σ_F from the flux without microlensing), and the truth of each image. No
+    /// selection is applied. nil where an image is outside the table and the survey rejects such lenses.
+    /// - Throws: `.outsideTable` naming the lens and image when `rejectOutsideTable` is false.
+    public func observe(_ visible: [LensImage], sourceFlux: Double, lens id: String, rng: inout RandomSource) throws
+        -> (observed: [ObservedImage], truth: [MockLens.TrueImage])? {
+        let sv = survey
+        var observed: [ObservedImage] = [], trueImages: [MockLens.TrueImage] = []
+        for (i, img) in visible.enumerated() {
+            let gamma = (img.gamma1 * img.gamma1 + img.gamma2 * img.gamma2).squareRoot()
+            let queried = Result { () throws(LensInferenceError) -> MicrolensedFlux.ImagePDF in
+                try microlensing.pdf(kappa: img.kappa, gamma: gamma, s: img.smoothFraction,
+                                     sourceSize: sv.sourceSize, lens: id, image: i)
+            }
+            let pdf: MicrolensedFlux.ImagePDF
+            switch queried {
+            case .success(let p): pdf = p
+            case .failure(let e):
+                if sv.rejectOutsideTable { return nil }
+                throw e
+            }
+            let factor = MicrolensedFlux.drawFactor(pdf, rng: &rng)
+            let x = img.x + sv.positionError * rng.normal(), y = img.y + sv.positionError * rng.normal()
+            let flux = sv.observedFlux(macroFlux: sourceFlux * abs(img.magnification), microlensingFactor: factor, rng: &rng)
+            observed.append(ObservedImage(x: x, y: y, positionError: sv.positionError, flux: flux.flux, fluxError: flux.error))
+            trueImages.append(.init(x: img.x, y: img.y, kappa: img.kappa, gamma: gamma, smoothFraction: img.smoothFraction,
+                                    macroMagnification: img.magnification, microlensingFactor: factor,
+                                    parity: img.parity, timeDelayDays: img.timeDelayDays ?? .nan))
+        }
+        return (observed, trueImages)
     }
 
     /// The images the lens model of `lens` (its data and true parameters, η's α_sps) gives now, for checking a

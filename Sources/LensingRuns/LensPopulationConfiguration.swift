@@ -78,7 +78,7 @@ public struct LensPopulationConfiguration: Configuration, Equatable {
         case .logSourceFluxSigma: return "Standard deviation of log10 intrinsic source flux."
         case .sourceSize: return "Source radius in microlens Einstein radii (a source size of the magnification table; 0 = point source)."
         case .positionError: return "Gaussian error of each image coordinate [arcsec]."
-        case .fluxErrorFraction: return "Gaussian flux error as a fraction of the true (microlensed) flux."
+        case .fluxErrorFraction: return "Gaussian flux error as a fraction of the image's flux without microlensing (F_s |mu|)."
         case .fluxLimit: return "Every detected image must have observed flux >= this (survey flux units)."
         case .minSeparation: return "The largest image separation must be >= this [arcsec]."
         case .rejectOutsideTable: return "A lens with an image outside the magnification table counts as not selected (else it is an error)."

@@ -34,6 +34,42 @@ final class MicrolensedFluxTests: XCTestCase {
         }
     }
 
+    /// The mock's flux noise is the likelihood's sampling density: on fluxes drawn as `MockPopulation.observe` draws
+    /// them (a factor from the PDF, then `SurveySettings.observedFlux`), the score ∂ ln p(F | m₀)/∂ ln m₀ at the true
+    /// m₀ has mean zero within 4 standard errors. With σ_F proportional to the microlensed flux (the former mock,
+    /// whose σ_F told the factor) the mean is many standard errors negative: the test can fail.
+    func testMockFluxNoiseIsTheLikelihoodsSamplingDensity() throws {
+        let ml = Fixtures.microlensing
+        // A minimum with much smooth matter (a narrow PDF, where σ_F matters beside the microlensing spread).
+        let pdf = try ml.pdf(kappa: 0.35, gamma: 0.2, s: 0.9, sourceSize: 0, lens: "t", image: 0)
+        let survey = SurveySettings(), m0 = 200.0
+        func meanScore(_ draw: (inout RandomSource) -> (flux: Double, error: Double)) -> (mean: Double, standardError: Double) {
+            var rng = RandomSource(seed: 3, stream: 0)
+            var scores: [Double] = []
+            for _ in 0..<20_000 {
+                let (f, sigma) = draw(&rng)
+                let h = 1e-4
+                let up = log(ml.likelihood(flux: f, sigma: sigma, macroFlux: m0 * exp(h), pdf: pdf))
+                let down = log(ml.likelihood(flux: f, sigma: sigma, macroFlux: m0 * exp(-h), pdf: pdf))
+                scores.append((up - down) / (2 * h))
+            }
+            let mean = scores.reduce(0, +) / Double(scores.count)
+            let variance = scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count - 1)
+            return (mean, (variance / Double(scores.count)).squareRoot())
+        }
+        let now = meanScore { rng in
+            let k = MicrolensedFlux.drawFactor(pdf, rng: &rng)
+            return survey.observedFlux(macroFlux: m0, microlensingFactor: k, rng: &rng)
+        }
+        XCTAssertLessThan(abs(now.mean), 4 * now.standardError, "mean score \(now.mean) ± \(now.standardError)")
+        let former = meanScore { rng in
+            let k = MicrolensedFlux.drawFactor(pdf, rng: &rng)
+            let sigma = survey.fluxErrorFraction * m0 * k
+            return (m0 * k + sigma * rng.normal(), sigma)
+        }
+        XCTAssertLessThan(former.mean, -4 * former.standardError, "former mock: mean score \(former.mean) ± \(former.standardError)")
+    }
+
     func testLikelihoodIsANormalisedDensityInFlux() throws {
         let ml = Fixtures.microlensing
         let pdf = try ml.pdf(kappa: 0.6, gamma: 0.5, s: 0.5, sourceSize: 0.2, lens: "t", image: 0)
