@@ -20,8 +20,9 @@ final class MockPopulationTests: XCTestCase {
             // Observed positions scatter about the true ones by the stated error.
             for (o, t) in zip(lens.images, lens.truth.images) {
                 XCTAssertLessThan(hypot(o.x - t.x, o.y - t.y), 5 * o.positionError)
+                // σ_F from the flux without microlensing (the reported error must not tell the factor).
                 XCTAssertEqual(o.fluxError, sv.fluxErrorFraction * pow(10, lens.truth.parameters.logSourceFlux)
-                               * abs(t.macroMagnification) * t.microlensingFactor, accuracy: 1e-9 * o.fluxError)
+                               * abs(t.macroMagnification), accuracy: 1e-9 * o.fluxError)
             }
             // True images solve the lens equation of the truth's lens.
             let g = try LensGalaxy(lensRedshift: lens.lensRedshift, sourceRedshift: lens.sourceRedshift,
