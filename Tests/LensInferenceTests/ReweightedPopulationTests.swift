@@ -152,51 +152,50 @@ final class ReweightedPopulationTests: XCTestCase {
     /// ignores microlensing this lens stopped the run ("no parameters in the interim boxes reproduce its 2
     /// images"). Its truth is a valid lens, so a start must be found, with a finite posterior.
     func testStartIsFoundForADoubleByTheRadialCaustic() throws {
-        let images = [ObservedImage(x: 1.0746449432833418, y: 1.1413068854561648, positionError: 0.005,
-                                    flux: 264.09210214057833, fluxError: 13.429474389819868),
-                      ObservedImage(x: -0.34933932407642226, y: -0.4305909010454611, positionError: 0.005,
-                                    flux: 136.23947935528832, fluxError: 6.593825541055418)]
-        let truth = MockLens.Truth(parameters: LensParameters(logHaloMass: 12.921867564353244, shear1: 0.010015580895901155,
-                                                              shear2: 0.06864377960066245, sourceX: 0.3339278772649507,
-                                                              sourceY: 0.38996407910970843, logSourceFlux: 2.052220065451591),
-                                   alphaSPS: 1.2, images: [])
-        let lens = MockLens(id: "lens-6", lensRedshift: 0.4814053238885905, sourceRedshift: 2.4899126998651275,
-                            logMsps: 11.36975673414159, logEffectiveRadius: 0.7460534320977552, images: images, truth: truth)
-        let like = try LensLikelihood(lens: lens, cosmology: Fixtures.cosmology, microlensing: Fixtures.microlensing, sourceSize: 0)
-        let posterior = try LensInterimPosterior(likelihood: like, survey: SurveySettings(), logHaloMassRange: 11.5...15,
-                                                 alphaRange: 0.7...1.7, microlensing: true)
-        let t = truth.parameters
-        XCTAssertTrue(try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, 1.2]).isFinite)
-        let (z, value) = try LensStart.find(posterior)
-        XCTAssertTrue(value.isFinite)
-        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
+        try assertStartIsFound(MockLens(
+            id: "lens-6", lensRedshift: 0.4814053238885905, sourceRedshift: 2.4899126998651275,
+            logMsps: 11.36975673414159, logEffectiveRadius: 0.7460534320977552,
+            images: [ObservedImage(x: 1.0746449432833418, y: 1.1413068854561648, positionError: 0.005,
+                                   flux: 264.09210214057833, fluxError: 13.429474389819868),
+                     ObservedImage(x: -0.34933932407642226, y: -0.4305909010454611, positionError: 0.005,
+                                   flux: 136.23947935528832, fluxError: 6.593825541055418)],
+            truth: MockLens.Truth(parameters: LensParameters(logHaloMass: 12.921867564353244, shear1: 0.010015580895901155,
+                                                             shear2: 0.06864377960066245, sourceX: 0.3339278772649507,
+                                                             sourceY: 0.38996407910970843, logSourceFlux: 2.052220065451591),
+                                  alphaSPS: 1.2, images: [])))
     }
 
     /// Mock seed 5017's lens-14 (values copied): a wide double (2.9″) on which every trial α's source-plane
     /// start sat on the part of the doubles' degenerate family (log M_h against shear) where the model makes four
     /// images, so the run stopped with "no parameters … reproduce its 2 images". The profile over log M_h finds one.
     func testStartIsFoundForAWideDoubleWhoseSourcePlaneStartIsAQuad() throws {
-        let images = [ObservedImage(x: 0.660764971278166, y: 2.0163130014399235, positionError: 0.005,
-                                    flux: 259.56812884930844, fluxError: 12.016639502010788),
-                      ObservedImage(x: -0.2982376235892633, y: -0.7797353826879273, positionError: 0.005,
-                                    flux: 255.17800105569913, fluxError: 12.468709336072148)]
-        let truth = MockLens.Truth(parameters: LensParameters(logHaloMass: 13.470901995979649, shear1: -0.06945831419545838,
-                                                              shear2: 0.04260138327545043, sourceX: 0.19853037995263886,
-                                                              sourceY: 0.5524592010632723, logSourceFlux: 2.036420202538195),
-                                   alphaSPS: 1.2, images: [])
-        let lens = MockLens(id: "lens-14", lensRedshift: 0.47265184872758464, sourceRedshift: 1.9934915988237996,
-                            logMsps: 11.48036941278114, logEffectiveRadius: 0.7161984735073487, images: images, truth: truth)
+        try assertStartIsFound(MockLens(
+            id: "lens-14", lensRedshift: 0.47265184872758464, sourceRedshift: 1.9934915988237996,
+            logMsps: 11.48036941278114, logEffectiveRadius: 0.7161984735073487,
+            images: [ObservedImage(x: 0.660764971278166, y: 2.0163130014399235, positionError: 0.005,
+                                   flux: 259.56812884930844, fluxError: 12.016639502010788),
+                     ObservedImage(x: -0.2982376235892633, y: -0.7797353826879273, positionError: 0.005,
+                                   flux: 255.17800105569913, fluxError: 12.468709336072148)],
+            truth: MockLens.Truth(parameters: LensParameters(logHaloMass: 13.470901995979649, shear1: -0.06945831419545838,
+                                                             shear2: 0.04260138327545043, sourceX: 0.19853037995263886,
+                                                             sourceY: 0.5524592010632723, logSourceFlux: 2.036420202538195),
+                                  alphaSPS: 1.2, images: [])))
+    }
+
+    /// `LensStart.find` on a mock lens (interim boxes log M_h 11.5–15, α 0.7–1.7, microlensing on) whose truth
+    /// has a finite posterior: it returns a point whose value is the posterior's there, and a start rather than
+    /// merely a finite point — within 5 in ln p of the truth's density or above it.
+    func assertStartIsFound(_ lens: MockLens, file: StaticString = #filePath, line: UInt = #line) throws {
         let like = try LensLikelihood(lens: lens, cosmology: Fixtures.cosmology, microlensing: Fixtures.microlensing, sourceSize: 0)
         let posterior = try LensInterimPosterior(likelihood: like, survey: SurveySettings(), logHaloMassRange: 11.5...15,
                                                  alphaRange: 0.7...1.7, microlensing: true)
-        let t = truth.parameters
-        let atTruth = try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, 1.2])
-        XCTAssertTrue(atTruth.isFinite)
+        let t = lens.truth.parameters
+        let atTruth = try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, lens.truth.alphaSPS])
+        XCTAssertTrue(atTruth.isFinite, file: file, line: line)
         let (z, value) = try LensStart.find(posterior)
-        XCTAssertTrue(value.isFinite)
-        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
-        // A start, not merely a finite point: within a few units of ln p of the truth's density or above it.
-        XCTAssertGreaterThan(value, atTruth - 5)
+        XCTAssertTrue(value.isFinite, file: file, line: line)
+        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9, file: file, line: line)
+        XCTAssertGreaterThan(value, atTruth - 5, file: file, line: line)
     }
 
     func testLensWithNoSolutionIsAClearError() throws {
