@@ -92,10 +92,11 @@ public struct MockPopulation: Sendable {
                                   truth: .init(parameters: params, alphaSPS: eta.alphaSPS, images: trueImages)))
     }
 
-    /// What the survey records of a lens's non-central images `visible` for a source of flux `sourceFlux`: each image's
-    /// flux microlensed by a factor drawn from the table at its (κ, |γ|, s, source size), then its position and flux
-    /// with Gaussian errors (`SurveySettings.observedFlux`: σ_F from the flux without microlensing), and the truth of each image. No
-    /// selection is applied. nil where an image is outside the table and the survey rejects such lenses.
+    /// What the survey records of a lens's non-central images `visible` for a source of flux `sourceFlux`: each
+    /// image's flux microlensed by a factor drawn from the table at its (κ, |γ|, s, source size), then its position
+    /// and flux with Gaussian errors (`SurveySettings.observedFlux`: σ_F from the flux without microlensing), and the
+    /// truth of each image. No selection is applied. nil where an image is outside the table and the survey rejects
+    /// such lenses.
     /// - Throws: `.outsideTable` naming the lens and image when `rejectOutsideTable` is false.
     public func observe(_ visible: [LensImage], sourceFlux: Double, lens id: String, rng: inout RandomSource) throws
         -> (observed: [ObservedImage], truth: [MockLens.TrueImage])? {
