@@ -147,6 +147,16 @@ else
   failed=$((failed + 1)); echo "FAIL slurm/tessera.sbatch sample"; cat "$work/slurm-sample.log"
 fi
 
+# The bundled strong-lens inference example (issue 17) as users start it: it must finish (a changed mock once
+# left two lenses with no common α and stage 2 could not start), and its chains file must read back.
+infer_start=$(date +%s)
+if mpirun -np 4 --oversubscribe "$bin" infer --config examples/infer-small.yaml --out "$work/infer-small" >"$work/infer-small.log" 2>&1 \
+   && h5dump -H "$work/infer-small/chains.h5" >/dev/null && [ -s "$work/infer-small/summary.json" ] && [ -s "$work/infer-small/report.html" ]; then
+  passed=$((passed + 1)); echo "ok   mpirun -np 4 tessera infer --config examples/infer-small.yaml ($(( $(date +%s) - infer_start )) s)"
+else
+  failed=$((failed + 1)); echo "FAIL mpirun -np 4 tessera infer --config examples/infer-small.yaml"; cat "$work/infer-small.log"
+fi
+
 # The demo's HTML report in headless Chromium: every image decodes, no console error, built
 # within 5 s, screenshot kept in .build/test-artifacts (scripts/test-report-browser.sh).
 if scripts/test-report-browser.sh "$bin" "$demo" >"$work/report-browser.log" 2>&1; then
