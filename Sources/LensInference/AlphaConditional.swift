@@ -73,6 +73,14 @@ public struct AlphaConditional: Sendable, Codable, Equatable {
         return z
     }
 
+    /// The α range any slice supports (grid points with a density; the taper adds up to one step at each end), or
+    /// nil when none does.
+    public var supportedAlpha: ClosedRange<Double>? {
+        let ks = (0..<gridCount).filter { k in logConditional.contains { $0[k] != nil } }
+        guard let lo = ks.first, let hi = ks.last else { return nil }
+        return alpha(lo)...alpha(hi)
+    }
+
     /// The draws whose conditional is zero at every grid point: the slice's support is narrower than the grid step
     /// (stage 2 gives them no weight; a run reports their number).
     public var unresolvedDraws: Int { logConditional.filter { $0.allSatisfy { $0 == nil } }.count }

@@ -183,8 +183,21 @@ public enum InferStages {
             let zero = population.lenses.filter { lens in
                 !(lens.conditional.map { cond in cond.draws.indices.contains { cond.interpolate($0, alpha: start[0]) != nil } } ?? true)
             }.map(\.id)
+            // Where the lenses' supported α ranges share nothing, no start can exist: say so, with the ranges.
+            let ranges = population.lenses.compactMap { lens in lens.conditional.map { (lens.id, $0.supportedAlpha) } }
+            let shared = ranges.reduce(Optional(lower[0]...upper[0])) { acc, r in
+                guard let acc, let s = r.1, s.lowerBound <= acc.upperBound, s.upperBound >= acc.lowerBound else { return nil }
+                return max(acc.lowerBound, s.lowerBound)...min(acc.upperBound, s.upperBound)
+            }
+            let narrow = ranges.sorted { ($0.1.map { $0.upperBound - $0.lowerBound } ?? 0) < ($1.1.map { $0.upperBound - $0.lowerBound } ?? 0) }
+                .prefix(3).map { "\($0.0) α \($0.1.map { String(format: "%.2f–%.2f", $0.lowerBound, $0.upperBound) } ?? "none")" }
+            let hint = shared == nil
+                ? "no α_sps in the box is reached by every lens's slices (narrowest: \(narrow.joined(separator: ", "))): their "
+                    + "stage-1 chains explored too little of α; start a new run with larger lens_warmup, lens_draws or "
+                    + "lens_max_tree_depth"
+                : "the α slices of lenses \(zero) have no support there"
             throw InferInputError(file: "chain \(chain)", message: "no start with a finite ln p(η) in \(startTries) draws of the "
-                + "hyperprior box; at the last, α_sps = \(start[0]), the α slices of lenses \(zero) have no support")
+                + "hyperprior box; at the last, α_sps = \(start[0]); \(hint)")
         }
         let nuts = NUTS(maxTreeDepth: 8, targetAcceptance: 0.8, initialStepSize: 0.5)
         let result = try nuts.sample(density, initial: density.unconstrain(start), warmup: c.warmup, draws: c.draws,

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LensInference
+import LensingRuns
 import TesseraSupport
 import XCTest
 
@@ -105,6 +106,25 @@ final class AlphaConditionalTests: XCTestCase {
         XCTAssertGreaterThan(pop.effectiveSampleSizes(eta: inside)[0], 1)
         XCTAssertNil(pop.weights(lens: 0, eta: outside))
         XCTAssertEqual(pop.effectiveSampleSizes(eta: outside), [0])
+    }
+
+    /// Two lenses whose slices reach disjoint α ranges (0.7–1.0 and 1.3–1.7) leave no η with a finite density:
+    /// stage 2 says so, naming the lenses and their ranges and what to change, instead of only "no support".
+    func testDisjointAlphaSupportsAreNamedWhenStageTwoCannotStart() throws {
+        let draws = ToyLens.draws(200, seed: 4)
+        let lenses = try [("low", 0.7...1.0), ("high", 1.3...1.7)].map { id, range in
+            ReweightedPopulation.Lens(id: id, logMsps: 11.3, conditional: try AlphaConditional.compute(
+                ToyLens(), draws: draws, kept: 10, alphaRange: range, step: 0.01) { $0 }, logInterim: 0)
+        }
+        XCTAssertEqual(try XCTUnwrap(lenses[0].conditional?.supportedAlpha).lowerBound, 0.7, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(lenses[1].conditional?.supportedAlpha).upperBound, 1.7, accuracy: 1e-9)
+        let pop = try ReweightedPopulation(lenses: lenses, selection: nil, alphaKernelWidth: 0.05, base: PopulationHyperparameters())
+        XCTAssertThrowsError(try InferStages.sampleEta(chain: 0, population: pop, c: InferConfiguration())) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("no α_sps in the box is reached by every lens's slices"), text)
+            XCTAssertTrue(text.contains("low α 0.70–1.00") && text.contains("high α 1.30–1.70"), text)
+            XCTAssertTrue(text.contains("lens_warmup"), text)
+        }
     }
 
     /// The conditional weights' analytic gradient against central differences in all four η components.
