@@ -30,6 +30,8 @@ ALPHA_MARGINAL=${ALPHA_MARGINAL:-conditional}
 # SEL_FILE: a selection.h5 from `tessera selection build` for this population (smooth, refined A(η)); empty: the
 # multilinear grid of SEL_AXES (at N = 100 both gave α_sps 1.234 for truth 1.2: README, Benchmarks).
 SEL_FILE=${SEL_FILE:-}
+# TRUE_ALPHA: the mocks' α_sps (default the configuration's 1.2): is an offset additive, or a pull towards a value?
+TRUE_ALPHA=${TRUE_ALPHA:-}
 MICRO=${MICRO:-"true false"}
 SEL_AXES=${SEL_AXES:-"[[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]"}
 SEL_DRAWS=${SEL_DRAWS:-300}
@@ -68,6 +70,7 @@ draws: 1000
 seed: $seed
 YAML
       [ -n "$SEL_FILE" ] && echo "selection_file: $SEL_FILE" >>"$d/infer.yaml"
+      [ -n "$TRUE_ALPHA" ] && echo "true_alpha_sps: $TRUE_ALPHA" >>"$d/infer.yaml"
       rm -rf "$d/run"
       mpirun -np "$NP" --oversubscribe "$BIN" infer --config "$d/infer.yaml" --out "$d/run" >"$d/infer.log" 2>&1 \
         || { echo "run $d failed: see $d/infer.log" >&2; continue; }

@@ -24,8 +24,8 @@ slice's log M_h on the α grid, interpolated linearly at α_sps (Swift: Catmull-
 the density linearly to zero over the step, log M_h held here and extended linearly in Swift), and
 w_ij = p_j(α_sps) N(m_j(α_sps); μ(α_sps), σ) (see AlphaConditional and ReweightedPopulation).
 
-Truth: the infer configuration's defaults (α_sps 1.2, slope 1.5, normalisation 13.0, scatter 0.15), which
-`Benchmarks/infer_recovery.sh` uses. Selection: runs built with a selection_axes grid (selection.json) only.
+Truth: each run's catalog (catalog.json `hyperparameters`; `Benchmarks/infer_recovery.sh` uses α_sps 1.2, slope 1.5,
+normalisation 13.0, scatter 0.15 unless TRUE_ALPHA is set); pools of runs must share it. Selection: runs built with a selection_axes grid (selection.json) only.
 """
 import json, os, sys, glob, h5py, numpy as np
 from scipy.interpolate import RegularGridInterpolator
@@ -102,6 +102,8 @@ def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
 def loaded(run, h):
     """What `logpost` needs from one run: stage-1 draws, log M_sps, ln A, box, and the conditionals for `cond`."""
     S, x, logA, lo, hi, ids = load(run)
+    hp = json.load(open(f'{run}/catalog.json'))['hyperparameters']
+    truth[:] = [hp['alphaSPS'], hp['haloSlope'], hp['haloNormalisation'], hp['haloScatter']]
     return S, x, logA, lo, hi, conditionals(run, ids) if h == 'cond' else None
 
 
