@@ -37,27 +37,39 @@ def lens_files(run):
     return [files[i] for i in ids]
 
 
-# 1. Slices against draws.
-ranks, shifts = [], []
+# Stage 2's inputs (this also sets `truth` from the catalogs).
+parts = [loaded(r, 'cond') for r in runs]
+x = np.concatenate([p[1] for p in parts]); C = sum((p[5] for p in parts), [])
+logA = parts[0][2]
+
+# 1. Slices against draws, and 3. (below) the true log M_h at the true α: one pass over the lens files.
+ranks, shifts, pits, pulls = [], [], [], []
 for r in runs:
+    cat = {l['id']: l for l in json.load(open(f'{r}/catalog.json'))['lenses']}
     for path in lens_files(r):
-        c = json.load(open(path))['alphaConditional']
+        dd = json.load(open(path)); c = dd['alphaConditional']
         grid = c['alphaStart'] + c['alphaStep'] * np.arange(c['gridCount'])
-        p = np.exp(np.array([[-np.inf if v is None else v for v in row] for row in c['logConditional']]))
-        p /= p.sum(1, keepdims=True)
+        lp = np.array([[-np.inf if v is None else v for v in row] for row in c['logConditional']])
+        mass = np.array([[np.nan if v is None else v for v in row] for row in c['logHaloMass']])
+        p = np.exp(lp); p /= p.sum(1, keepdims=True)
         a = np.array(c['draws'])[:, 6]
         cdf = np.cumsum(p, 1)
         ranks.append(np.mean([np.interp(a[j], grid, cdf[j]) for j in range(len(a))]))
         shifts.append(a.mean() - (p * grid).sum(1).mean())
+        k = int(round((truth[0] - c['alphaStart']) / c['alphaStep']))
+        ok = np.isfinite(lp[:, k]) & np.isfinite(mass[:, k])
+        if not ok.any(): continue
+        w = np.exp(lp[ok, k] - lp[ok, k].max()); w /= w.sum(); mm = mass[ok, k]
+        t = cat[dd['id']]['truth']['parameters']['logHaloMass']
+        mean = (w * mm).sum(); sd = np.sqrt((w * (mm - mean) ** 2).sum())
+        pits.append((w * (mm < t)).sum())
+        if sd > 0: pulls.append((t - mean) / sd)
 ranks, shifts = np.array(ranks), np.array(shifts)
 n = len(ranks)
 print(f'1. {n} lenses in {len(runs)} runs: mean rank of each draw in its slice {ranks.mean():.4f} ± {ranks.std(ddof=1) / n ** 0.5:.4f} '
       f'(0.5 if the draws follow the slices); draws minus Rao-Blackwell mean α {shifts.mean():+.4f} ± {shifts.std(ddof=1) / n ** 0.5:.4f}')
 
 # 2. Monte Carlo noise of stage 2 at the truth.
-parts = [loaded(r, 'cond') for r in runs]
-x = np.concatenate([p[1] for p in parts]); C = sum((p[5] for p in parts), [])
-logA = parts[0][2]
 
 
 def lens_term(eta, h, xi):
@@ -103,22 +115,7 @@ print(f'2. at the truth, {usable.sum()} lenses, {batches} batches of {size} kept
       + '; Monte Carlo sd ' + ' '.join(f'{nm} {v:.4f}' for nm, v in zip(names, mc))
       + f'; lens {worst} holds {share[worst]:.0%} of the α Monte Carlo variance')
 
-# 3. True log M_h against each lens's posterior at the true α.
-pits, pulls = [], []
-for r in runs:
-    cat = {l['id']: l for l in json.load(open(f'{r}/catalog.json'))['lenses']}
-    for path in lens_files(r):
-        dd = json.load(open(path)); c = dd['alphaConditional']
-        k = int(round((truth[0] - c['alphaStart']) / c['alphaStep']))
-        lp = np.array([np.nan if row[k] is None else row[k] for row in c['logConditional']])
-        m = np.array([np.nan if row[k] is None else row[k] for row in c['logHaloMass']])
-        ok = np.isfinite(lp) & np.isfinite(m)
-        if not ok.any(): continue
-        w = np.exp(lp[ok] - lp[ok].max()); w /= w.sum(); mm = m[ok]
-        t = cat[dd['id']]['truth']['parameters']['logHaloMass']
-        mean = (w * mm).sum(); sd = np.sqrt((w * (mm - mean) ** 2).sum())
-        pits.append((w * (mm < t)).sum())
-        if sd > 0: pulls.append((t - mean) / sd)
+# 3. True log M_h against each lens's posterior at the true α (computed in the pass of part 1).
 pulls = np.array(pulls)
 print(f'3. true log M_h in each lens\'s posterior at α = {truth[0]}: PIT histogram (10 bins) {np.histogram(pits, bins=10, range=(0, 1))[0].tolist()}; '
       f'pulls median {np.median(pulls):+.3f}, robust width {1.4826 * np.median(np.abs(pulls - np.median(pulls))):.3f}, 68% coverage {np.mean(np.abs(pulls) < 1):.3f}')

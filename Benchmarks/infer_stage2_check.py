@@ -34,8 +34,9 @@ truth = np.array([1.2, 1.5, 13.0, 0.15]); names = ['alpha', 'slope', 'norm', 'sc
 
 def load(run):
     """A run's stage-1 draws [lens, draw, parameter], each lens's log M_sps, ln A(η), the hyperprior box and the
-    lens ids (chains.h5 order)."""
+    lens ids (chains.h5 order). Sets `truth` to the catalog's hyperparameters."""
     c = json.load(open(f'{run}/catalog.json')); f = h5py.File(f'{run}/chains.h5')
+    hp = c['hyperparameters']; truth[:] = [hp['alphaSPS'], hp['haloSlope'], hp['haloNormalisation'], hp['haloScatter']]
     S = f['stage1/draws'][:]; ids = [i.decode() if isinstance(i, bytes) else i for i in f['lenses/ids'][:]]
     lms = {l['id']: l['logMsps'] for l in c['lenses']}
     sel = json.load(open(os.environ.get('SELECTION') or f'{run}/selection.json')); axes = [np.array(a) for a in sel['axes']]
@@ -102,8 +103,6 @@ def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
 def loaded(run, h):
     """What `logpost` needs from one run: stage-1 draws, log M_sps, ln A, box, and the conditionals for `cond`."""
     S, x, logA, lo, hi, ids = load(run)
-    hp = json.load(open(f'{run}/catalog.json'))['hyperparameters']
-    truth[:] = [hp['alphaSPS'], hp['haloSlope'], hp['haloNormalisation'], hp['haloScatter']]
     return S, x, logA, lo, hi, conditionals(run, ids) if h == 'cond' else None
 
 

@@ -21,10 +21,7 @@ enum LensScoreBenchmark {
         let lensCount = arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10
         let draws = arguments.count > 2 ? Int(arguments[2]) ?? 400 : 400
         do {
-            let c = try JSONDecoder().decode(InferConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json")))
-            let cosmology = try InferInputs.cosmology()
-            let (microlensing, _) = try InferInputs.loadTable(c.table, expectedVersion: c.tableVersion)
-            let catalog = try JSONDecoder().decode(MockLensCatalog.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/catalog.json")))
+            let (c, cosmology, microlensing, catalog) = try InferRunFiles.load(dir)
             let population = try MockPopulation(hyperparameters: catalog.hyperparameters, survey: catalog.survey, cosmology: cosmology,
                                                 microlensing: microlensing)
             let names = InferStages.lensParameterNames

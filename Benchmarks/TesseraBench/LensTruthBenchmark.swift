@@ -1,4 +1,5 @@
 import Foundation
+import HaloProfiles
 import Inference
 import LensInference
 import LensingRuns
@@ -21,21 +22,13 @@ enum LensTruthBenchmark {
         }
         let every = arguments.count > 1 ? max(Int(arguments[1]) ?? 4, 1) : 4
         do {
-            let c = try JSONDecoder().decode(InferConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json")))
-            let cosmology = try InferInputs.cosmology()
-            let (microlensing, _) = try InferInputs.loadTable(c.table, expectedVersion: c.tableVersion)
-            let catalog = try JSONDecoder().decode(MockLensCatalog.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/catalog.json")))
-            var survey = SurveySettings()
-            survey.sourceSize = c.sourceSize
+            let (c, cosmology, microlensing, catalog) = try InferRunFiles.load(dir)
             print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh")
             for (i, lens) in catalog.lenses.enumerated() {
                 let path = String(format: "%@/lenses/lens-%05d.json", dir, i)
                 guard let data = FileManager.default.contents(atPath: path) else { print("\(lens.id): no checkpoint \(path)"); continue }
                 let samples = try JSONDecoder().decode(InferStages.LensSamples.self, from: data)
-                let like = try LensLikelihood(lens: lens, cosmology: cosmology, microlensing: microlensing, sourceSize: c.sourceSize)
-                let posterior = try LensInterimPosterior(likelihood: like, survey: survey,
-                                                         logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
-                                                         alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
+                let posterior = try InferStages.interimPosterior(lens, c: c, microlensing: microlensing, cosmology: cosmology)
                 let t = lens.truth.parameters
                 let zTruth = [t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, lens.truth.alphaSPS]
                 let truth = (try? posterior.logDensity(zTruth)) ?? -.infinity
@@ -52,5 +45,16 @@ enum LensTruthBenchmark {
             print("lens-truth: \(error)")
             exit(1)
         }
+    }
+}
+
+/// What the lens benchmarks read of a finished `tessera infer` run on a mock: its configuration (params.json), the
+/// cosmology, the microlensing table it names (version-checked) and its catalog (catalog.json).
+enum InferRunFiles {
+    static func load(_ dir: String) throws -> (InferConfiguration, Cosmology, MicrolensedFlux, MockLensCatalog) {
+        let c = try JSONDecoder().decode(InferConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/params.json")))
+        let (microlensing, _) = try InferInputs.loadTable(c.table, expectedVersion: c.tableVersion)
+        let catalog = try JSONDecoder().decode(MockLensCatalog.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/catalog.json")))
+        return (c, try InferInputs.cosmology(), microlensing, catalog)
     }
 }

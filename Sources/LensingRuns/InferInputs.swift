@@ -66,9 +66,7 @@ public enum InferInputs {
                 throw InferInputError(file: c.catalog, message: "not a lens catalog (MockLensCatalog JSON): \(error)")
             }
         }
-        var survey = SurveySettings()
-        survey.sourceSize = c.sourceSize
-        let population = try MockPopulation(hyperparameters: c.trueHyperparameters, survey: survey, cosmology: cosmology,
+        let population = try MockPopulation(hyperparameters: c.trueHyperparameters, survey: InferRunner.survey(c), cosmology: cosmology,
                                             microlensing: microlensing)
         return try population.catalog(count: c.mockLenses, seed: c.mockSeed)
     }

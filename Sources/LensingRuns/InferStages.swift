@@ -38,16 +38,22 @@ public enum InferStages {
         public var alphaConditional: AlphaConditional?
     }
 
+    /// Lens `lens`'s stage-1 density in constrained coordinates: its likelihood under the configured interim boxes
+    /// (log M_h, α), microlensing setting and source size (what `sampleLens` samples, and what a check of its draws
+    /// must evaluate).
+    public static func interimPosterior(_ lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
+                                        cosmology: Cosmology) throws -> LensInterimPosterior {
+        let like = try LensLikelihood(lens: lens, cosmology: cosmology, microlensing: microlensing, sourceSize: c.sourceSize)
+        return try LensInterimPosterior(likelihood: like, survey: InferRunner.survey(c),
+                                        logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
+                                        alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
+    }
+
     /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric),
     /// in `EnclosedMassCoordinates` (`lens_coordinates: enclosed_mass`) or in z itself (`halo_mass`).
     public static func sampleLens(index: Int, lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
                                   cosmology: Cosmology) throws -> LensSamples {
-        var survey = SurveySettings()
-        survey.sourceSize = c.sourceSize
-        let like = try LensLikelihood(lens: lens, cosmology: cosmology, microlensing: microlensing, sourceSize: c.sourceSize)
-        let posterior = try LensInterimPosterior(likelihood: like, survey: survey,
-                                                 logHaloMassRange: c.interimLogHaloMass[0]...c.interimLogHaloMass[1],
-                                                 alphaRange: c.interimAlpha[0]...c.interimAlpha[1], microlensing: c.microlensing)
+        let posterior = try interimPosterior(lens, c: c, microlensing: microlensing, cosmology: cosmology)
         let (start, _) = try LensStart.find(posterior)
         func conditional(_ density: some AlphaSliceable, toZ: @escaping ([Double]) throws -> [Double]) -> (([[Double]]) throws -> AlphaConditional)? {
             guard c.alphaMarginal == "conditional" else { return nil }
@@ -180,9 +186,6 @@ public enum InferStages {
             if let v = try? base.logDensityAndGradient(start), v.value.isFinite, v.gradient.allSatisfy(\.isFinite) { found = true }
         }
         guard found else {
-            let zero = population.lenses.filter { lens in
-                !(lens.conditional.map { cond in cond.draws.indices.contains { cond.interpolate($0, alpha: start[0]) != nil } } ?? true)
-            }.map(\.id)
             // Where the lenses' supported α ranges share nothing, no start can exist: say so, with the ranges.
             let ranges = population.lenses.compactMap { lens in lens.conditional.map { (lens.id, $0.supportedAlpha) } }
             let shared = ranges.reduce(Optional(lower[0]...upper[0])) { acc, r in
@@ -191,11 +194,17 @@ public enum InferStages {
             }
             let narrow = ranges.sorted { ($0.1.map { $0.upperBound - $0.lowerBound } ?? 0) < ($1.1.map { $0.upperBound - $0.lowerBound } ?? 0) }
                 .prefix(3).map { "\($0.0) α \($0.1.map { String(format: "%.2f–%.2f", $0.lowerBound, $0.upperBound) } ?? "none")" }
-            let hint = shared == nil
-                ? "no α_sps in the box is reached by every lens's slices (narrowest: \(narrow.joined(separator: ", "))): their "
+            let hint: String
+            if shared == nil {
+                hint = "no α_sps in the box is reached by every lens's slices (narrowest: \(narrow.joined(separator: ", "))): their "
                     + "stage-1 chains explored too little of α; start a new run with larger lens_warmup, lens_draws or "
                     + "lens_max_tree_depth"
-                : "the α slices of lenses \(zero) have no support there"
+            } else {
+                let zero = population.lenses.filter { lens in
+                    !(lens.conditional.map { cond in cond.draws.indices.contains { cond.interpolate($0, alpha: start[0]) != nil } } ?? true)
+                }.map(\.id)
+                hint = "the α slices of lenses \(zero) have no support there"
+            }
             throw InferInputError(file: "chain \(chain)", message: "no start with a finite ln p(η) in \(startTries) draws of the "
                 + "hyperprior box; at the last, α_sps = \(start[0]); \(hint)")
         }
