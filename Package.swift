@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "StampFittingTests", dependencies: ["StampFitting", "Stamps", "SceneModel"]),
         .testTarget(name: "StampsTests", dependencies: ["Stamps", "MEDSIO", "TesseraFITS", "TesseraTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LensInferenceTests", dependencies: ["LensInference", "StrongLensing", "Microlensing", "LensingRuns", "HaloProfiles", "TesseraSupport", "TesseraHDF5", "TesseraRun"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LensInferenceTests", dependencies: ["LensInference", "Inference", "StrongLensing", "Microlensing", "LensingRuns", "HaloProfiles", "TesseraSupport", "TesseraHDF5", "TesseraRun"], resources: [.copy("Fixtures")]),
         // The layer rule: every import checked against Tests/ArchitectureTests/allowed-imports.txt.
         .testTarget(name: "ArchitectureTests", exclude: ["allowed-imports.txt"]),
         // Launches the built `tessera` binary under `mpirun -np 2` and `-np 4`.
