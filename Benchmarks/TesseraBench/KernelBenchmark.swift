@@ -10,7 +10,7 @@ import SceneModel
 /// kernel does (no culling). The Sérsic table is a smooth made-up 6-component one: the kernel's
 /// cost does not depend on the table's values, only on its component count.
 ///
-/// Peak per core: 16 flops/cycle in double precision with AVX2 + FMA (2 FMA units × 4 lanes × 2),
+/// Peak per core: 16 flops/cycle in double precision with AVX2 + FMA (2 FMA units × 4 lanes × 2), 32 in single,
 /// times the clock read from /proc/cpuinfo (the nominal clock a VM reports; turbo may differ).
 /// Timings are the best call (least disturbed by other processes) and the mean.
 /// These raw-throughput figures are measured with culling off (every pair evaluated).
@@ -42,8 +42,12 @@ enum KernelBenchmark {
             print(String(format: "  measured clock %.3f GHz (dependent double adds, 3-cycle latency as on AMD Zen; Intel Skylake+ has 4)",
                          measured * 1e-9))
             var checksum = 0.0
-            for (label, flops, peakPerCycle) in [("double", SceneKernel.flopsPerEvaluation, 16.0)] {
-                func call() throws -> Double { try kernel.evaluate(theta).gradient[0] }
+            for (precision, flops, peakPerCycle) in [(SceneKernel.Precision.double, SceneKernel.flopsPerEvaluation, 16.0),
+                                                     (.single, SceneKernel.singleFlopsPerEvaluation, 32.0)] {
+                let label = precision.rawValue
+                var k = kernel
+                k.precision = precision
+                func call() throws -> Double { try k.evaluate(theta).gradient[0] }
                 checksum += try call()  // warm-up
                 var best = Double.infinity
                 var calls = 0
@@ -130,14 +134,23 @@ enum KernelBenchmark {
                      100 * Double(rc.gaussianPixelEvaluations) / Double(rf.gaussianPixelEvaluations)))
         print(String(format: "  culled vs un-culled: chi2 relative difference %.2g, worst gradient relative difference %.2g",
                      abs(rc.chi2 - rf.chi2) / rf.chi2, worst))
+        var single = culled
+        single.precision = .single
+        let rs = try single.evaluate(theta)
+        var worstSingle = 0.0
+        for i in theta.indices { worstSingle = max(worstSingle, abs(rs.gradient[i] - rc.gradient[i]) / max(abs(rc.gradient[i]), 1e-3 * norm)) }
+        print(String(format: "  single vs double precision (culled): ln L difference %.2g, worst gradient relative difference %.2g",
+                     rs.logLikelihood - rc.logLikelihood, worstSingle))
         let tf = try time(seconds: seconds) { try full.evaluate(theta).gradient[0] }
         let tc = try time(seconds: seconds) { try culled.evaluate(theta).gradient[0] }
-        for (label, t, pairs) in [("without culling", tf, rf.gaussianPixelEvaluations), ("with culling   ", tc, rc.gaussianPixelEvaluations)] {
+        let ts = try time(seconds: seconds) { try single.evaluate(theta).gradient[0] }
+        for (label, t, pairs) in [("without culling", tf, rf.gaussianPixelEvaluations), ("with culling   ", tc, rc.gaussianPixelEvaluations),
+                                  ("culling, single", ts, rs.gaussianPixelEvaluations)] {
             print(String(format: "  ln L + gradient %@: best %.3f ms, mean %.3f ms per call (%d calls; %.3g evaluated pairs/s)",
                          label, t.best * 1e3, t.mean * 1e3, t.calls, Double(pairs) / t.best))
         }
-        print(String(format: "  speed-up from culling: %.2fx (best), %.2fx (mean)   (checksum %.6g)",
-                     tf.best / tc.best, tf.mean / tc.mean, tf.checksum + tc.checksum))
+        print(String(format: "  speed-up from culling: %.2fx (best), %.2fx (mean); single precision on top: %.2fx (best), %.2fx (mean)   (checksum %.6g)",
+                     tf.best / tc.best, tf.mean / tc.mean, tc.best / ts.best, tc.mean / ts.mean, tf.checksum + tc.checksum + ts.checksum))
     }
 
     /// Three galaxies about 1.5″ apart (blended neighbours), typical sizes and profiles.

@@ -34,7 +34,8 @@ import SceneRuns
 /// with a `-e` suffix (e.g. `laplace-e`): the same in ellipticity coordinates for (q, pa)
 /// (`PatchPosterior.ShapeCoordinates.ellipticity`, `tessera sample`'s default); a further
 /// `-full` suffix starts from the patch's whole Laplace covariance, cross-source terms included
-/// (`FitSettings.fullLaplaceMetric`), re-optimised like `-e`.
+/// (`FitSettings.fullLaplaceMetric`), re-optimised like `-e`; a final `-single` samples with the kernel in single
+/// precision (`FitSettings.samplingPrecision`), whose ms per gradient (τ = 0) is reported beside the double's.
 enum SceneSamplingBenchmark {
     static func run(arguments: [String]) {
         guard let dir = arguments.first else {
@@ -110,7 +111,7 @@ enum SceneSamplingBenchmark {
         let groups = patches(sources)
         print("scene-sampling: \(dir), catalog \(catalogPath): \(sources.count) sources, \(groups.count) patches (active radius \(activeRadius)″, ≤ \(maxActive) active, fixed radius \(fixedRadius)″, roi \(roi)″), bands \(bands)")
         print("  kernel \(SceneKernel.codeGeneration); footprints τ = 0.01 against τ = 0 (exact cut at exp(−\(SceneKernel.cullingExponent)))")
-        var msOn: [Double] = [], msOff: [Double] = [], pairsOn: [Double] = [], pairsOff: [Double] = [], pixelsAll: [Double] = []
+        var msOn: [Double] = [], msOff: [Double] = [], msSingle: [Double] = [], pairsOn: [Double] = [], pairsOff: [Double] = [], pixelsAll: [Double] = []
         var perVariant: [String: (warm: [Double], kept: [Double], div: Int, n: Int, seconds: Double)] = [:]
         for (p, (active, fixed)) in groups.enumerated() where selected.map({ $0.contains(p) }) ?? true {
             let patch = try builder.build(active: active.map { sources[$0] }, roi: active.map { _ in nil },
@@ -127,20 +128,23 @@ enum SceneSamplingBenchmark {
             var on = patch.kernel, off = patch.kernel
             on.footprintTolerance = 0.01
             off.footprintTolerance = 0
+            var single = off
+            single.precision = .single
             let pOn = try on.evaluate(opt.final).gaussianPixelEvaluations, pOff = try off.evaluate(opt.final).gaussianPixelEvaluations
-            var bestOn = Double.infinity, bestOff = Double.infinity
+            var best = [Double](repeating: .infinity, count: 3)
             for _ in 0..<repeats {
-                for (k, best) in [(on, 0), (off, 1)] {
+                for (i, k) in [on, off, single].enumerated() {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     _ = try k.evaluate(opt.final)
-                    let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-6
-                    if best == 0 { bestOn = min(bestOn, dt) } else { bestOff = min(bestOff, dt) }
+                    best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-6)
                 }
             }
-            msOn.append(bestOn); msOff.append(bestOff); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
+            let (bestOn, bestOff, bestSingle) = (best[0], best[1], best[2])
+            msOn.append(bestOn); msOff.append(bestOff); msSingle.append(bestSingle); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
             pixelsAll.append(Double(patch.pixelCount))
-            var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
+            var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx; τ=0 single: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
                               p, active.count, fixed.count, patch.pixelCount, layout.count, bestOn, bestOff, bestOff / bestOn,
+                              bestSingle, bestOff / bestSingle,
                               Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
             // The optimum's Laplace errors in the unconstrained space (the sampler's starting
             // metric): per source, the widths' range, and whether −H had to be regularised.
@@ -157,8 +161,10 @@ enum SceneSamplingBenchmark {
                     // must be the one of that space, so the patch is re-optimised there first (as
                     // `tessera sample` does for a source's first patch); those evaluations are not
                     // counted in the NUTS figures.
-                    let full = v.hasSuffix("-full")
-                    let name = full ? String(v.dropLast(5)) : v
+                    let singlePrecision = v.hasSuffix("-single")
+                    let variant = singlePrecision ? String(v.dropLast(7)) : v
+                    let full = variant.hasSuffix("-full")
+                    let name = full ? String(variant.dropLast(5)) : variant
                     let ellipticity = name.hasSuffix("-e")
                     let base = ellipticity ? String(name.dropLast(2)) : name
                     var s = FitSettings()
@@ -169,6 +175,7 @@ enum SceneSamplingBenchmark {
                     s.adaptMetric = base != "laplace"
                     s.metricPriorWeight = base == "adapt" ? 0 : nil
                     s.fullLaplaceMetric = full
+                    s.samplingPrecision = singlePrecision ? .single : .double
                     let target = ellipticity
                         ? try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres, shapes: .ellipticity)
                         : posterior
@@ -195,6 +202,8 @@ enum SceneSamplingBenchmark {
                      sum(msOn), sum(msOff), sum(msOff) / sum(msOn), sum(pairsOn), sum(pairsOff), sum(pairsOff) / sum(pairsOn), sum(pixelsAll)))
         print(String(format: "per patch: median ms/gradient %.2f with footprints, %.2f without; median pairs/gradient %.3g vs %.3g",
                      median(msOn), median(msOff), median(pairsOn), median(pairsOff)))
+        print(String(format: "single precision (τ = 0): %.1f ms per sweep against %.1f in double (%.2fx); median ms/gradient %.2f",
+                     sum(msSingle), sum(msOff), sum(msOff) / sum(msSingle), median(msSingle)))
         for v in variants {
             guard let a = perVariant[v] else { continue }
             print(String(format: "NUTS %@ (%d patches, warm-up %d, draws %d, max depth %d): evals/iteration median %.0f, mean %.1f (warm-up median %.0f); divergent %d/%d = %.2f%%; %.1f s",

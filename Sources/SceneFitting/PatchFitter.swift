@@ -41,6 +41,10 @@ public struct FitSettings: Codable, Sendable, Equatable {
     /// Sampling: when no active source has a covariance yet, start NUTS with the patch's whole
     /// Laplace covariance, cross-source terms included, instead of its per-source blocks.
     public var fullLaplaceMetric = false
+    /// Sampling: the kernel's arithmetic during NUTS (`SceneKernel.Precision`; the optimisation before it, the
+    /// Laplace covariance and the reported ln L stay in double). `single` halves the time per gradient within
+    /// the error budget `SceneKernel.Precision` states.
+    public var samplingPrecision = SceneKernel.Precision.double
 
     public init() {}
 }
@@ -178,7 +182,8 @@ public enum PatchFitter {
         var nuts = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance, initialStepSize: 0.5)
         nuts.adaptMetric = settings.adaptMetric && settings.warmup >= 20
         nuts.metricPriorWeight = settings.metricPriorWeight ?? Double(layout.count)
-        let sample = try nuts.sample(posterior, initial: y, warmup: settings.warmup, draws: settings.draws, seed: seed,
+        let sample = try nuts.sample(posterior.withPrecision(settings.samplingPrecision), initial: y, warmup: settings.warmup,
+                                     draws: settings.draws, seed: seed,
                                      chain: stream, metric: settings.denseMetric ? .dense : .diagonal,
                                      initialInverseMetric: metric)
         evaluations += (sample.warmupStats + sample.stats).reduce(0) { $0 + $1.nLeapfrog }

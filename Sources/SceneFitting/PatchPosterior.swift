@@ -60,8 +60,20 @@ public struct PatchPosterior: LogDensity {
 
     /// The element-wise transforms; for the parameters of `shapePairs` they are placeholders
     /// (identity) and `ellipticity` maps the pair instead.
-    public let density: TransformedDensity<KernelDensity>
+    public private(set) var density: TransformedDensity<KernelDensity>
     public var kernel: SceneKernel { density.base.kernel }
+
+    /// The same posterior with the kernel's pixel loop in `precision` (`SceneKernel.Precision`): `PatchFitter`
+    /// samples with `FitSettings.samplingPrecision` and optimises in double.
+    public func withPrecision(_ precision: SceneKernel.Precision) -> PatchPosterior {
+        guard precision != kernel.precision else { return self }
+        var copy = self
+        var k = kernel
+        k.precision = precision
+        copy.density = TransformedDensity(KernelDensity(kernel: k, logUniform: density.base.logUniform), transforms: density.transforms,
+                                          includeJacobian: density.includeJacobian)
+        return copy
+    }
     public var dimension: Int { density.dimension }
     let ellipticity: EllipticityCoordinates
     let shapePairs: [ShapePair]
