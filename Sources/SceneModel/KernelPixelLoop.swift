@@ -7,22 +7,34 @@
 // and stores (see Benchmarks/TesseraBench KernelBenchmark for the throughput). The pointers never
 // escape `Workspace.render`; everything else in SceneModel works on arrays.
 
-/// Unaligned vector load of `KernelVector.scalarCount` doubles.
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Double>) -> KernelVector {
-    UnsafeRawPointer(p).loadUnaligned(as: KernelVector.self)
+/// The lanes the pixel loop runs on: 4 doubles (`KernelVector`, `SceneKernel.Precision.double`) or 8 floats
+/// (`SingleVector`, `.single`). `renderBlocks` is generic over them and is specialised for each (one module, whole-
+/// module optimisation), so both compile to straight vector code.
+protocol KernelLanes: SIMD where Scalar: BinaryFloatingPoint {
+    static func exp(_ x: Self) -> Self
+    /// Unaligned load of one vector.
+    static func load(_ p: UnsafePointer<Scalar>) -> Self
+    /// The lanes folded to 4 doubles (the gradient sums and χ² are accumulated in double).
+    static func folded(_ v: Self) -> KernelVector
 }
 
-/// Unaligned vector load of `SingleVector.scalarCount` floats.
-@inline(__always)
-func loadVector(_ p: UnsafePointer<Float>) -> SingleVector {
-    UnsafeRawPointer(p).loadUnaligned(as: SingleVector.self)
+extension KernelLanes {
+    /// Adds `v`, folded to 4 doubles, into the 4 doubles at `p`.
+    @inline(__always) static func add(_ v: Self, into p: UnsafeMutablePointer<Double>) {
+        storeVector(KernelVector.load(p) + folded(v), p)
+    }
 }
 
-/// Adds the 8 float lanes of `v`, folded to 4 doubles, to the 4 doubles at `p`.
-@inline(__always)
-func addLanes(_ v: SingleVector, _ p: UnsafeMutablePointer<Double>) {
-    storeVector(loadVector(p) + KernelVector(v.lowHalf) + KernelVector(v.highHalf), p)
+extension SIMD4: KernelLanes where Scalar == Double {
+    @inline(__always) static func exp(_ x: Self) -> Self { KernelMath.exp(x) }
+    @inline(__always) static func load(_ p: UnsafePointer<Double>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) static func folded(_ v: Self) -> KernelVector { v }
+}
+
+extension SIMD8: KernelLanes where Scalar == Float {
+    @inline(__always) static func exp(_ x: Self) -> Self { KernelMath.exp(x) }
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) static func folded(_ v: Self) -> KernelVector { KernelVector(v.lowHalf) + KernelVector(v.highHalf) }
 }
 
 @inline(__always)
@@ -30,169 +42,53 @@ func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-
 extension Workspace {
     /// Renders the filled Gaussians on `ex`. With `gradient`, accumulates the six sums per
     /// Gaussian into `sums` and returns χ²; with `model`, writes the model of every (padded)
     /// pixel there (kernel pixel order) and returns 0. With `culling`, skips Gaussian × block
     /// pairs as described on `SceneKernel`. Adds the pairs evaluated to `evaluations`.
+    /// `precision` picks the lanes (`SceneKernel.Precision`); both evaluate the same pairs.
     mutating func render(_ ex: KernelExposure, gradient: Bool, culling: Bool, model: UnsafeMutablePointer<Double>?,
                          precision: SceneKernel.Precision = .double, evaluations: inout Int) -> Double {
-        let ng = count
-        for i in 0..<(6 * KernelVector.scalarCount * ng) { sums[i] = 0 }
-        if precision == .single { return renderSingle(ex, gradient: gradient, culling: culling, model: model, evaluations: &evaluations) }
+        for i in 0..<(6 * KernelVector.scalarCount * count) { sums[i] = 0 }
+        switch precision {
+        case .double:
+            return Self.render(KernelVector.self, ex, pixels: (ex.x, ex.y, ex.data, ex.weight), centres: nil, gaussians: gaussians,
+                               count: count, active: &active, sums: &sums, scratch: &scratch, modelBlock: &modelBlock,
+                               residualBlock: &residualBlock, gradient: gradient, culling: culling, model: model,
+                               evaluations: &evaluations)
+        case .single:
+            let f = ex.single
+            return Self.render(SingleVector.self, ex, pixels: (f.x, f.y, f.data, f.weight), centres: f.centres, gaussians: gaussians,
+                               count: count, active: &active, sums: &sums, scratch: &singleScratch, modelBlock: &singleModel,
+                               residualBlock: &singleResidual, gradient: gradient, culling: culling, model: model,
+                               evaluations: &evaluations)
+        }
+    }
+
+    /// `render` on lanes `V`: takes the pointers once and runs `renderBlocks`.
+    @inline(__always)
+    static func render<V: KernelLanes>(_: V.Type, _ ex: KernelExposure, pixels: (x: [V.Scalar], y: [V.Scalar], data: [V.Scalar], weight: [V.Scalar]),
+                                       centres: [Double]?, gaussians: [Double], count ng: Int, active: inout [Int32], sums: inout [Double],
+                                       scratch: inout [V.Scalar], modelBlock: inout [V.Scalar], residualBlock: inout [V.Scalar],
+                                       gradient: Bool, culling: Bool, model: UnsafeMutablePointer<Double>?, evaluations: inout Int) -> Double {
+        let noCentres: [Double] = []
         return gaussians.withUnsafeBufferPointer { gp in
             sums.withUnsafeMutableBufferPointer { sp in
                 scratch.withUnsafeMutableBufferPointer { ep in
                     modelBlock.withUnsafeMutableBufferPointer { mp in
                         residualBlock.withUnsafeMutableBufferPointer { rp in
-                            ex.x.withUnsafeBufferPointer { xp in
-                                ex.y.withUnsafeBufferPointer { yp in
-                                    ex.data.withUnsafeBufferPointer { dp in
-                                        ex.weight.withUnsafeBufferPointer { wp in
-                                            ex.boxes.withUnsafeBufferPointer { bp in
-                                                active.withUnsafeMutableBufferPointer { ap in
-                                                    Self.renderBlocks(
-                                                        blockCount: ex.blockCount, pixelCount: ex.pixelCount, gaussianCount: ng,
-                                                        gaussians: gp.baseAddress!, boxes: culling ? bp.baseAddress! : nil,
-                                                        active: ap.baseAddress!,
-                                                        x: xp.baseAddress!, y: yp.baseAddress!, data: dp.baseAddress!,
-                                                        weight: wp.baseAddress!, scratch: ep.baseAddress!, modelBlock: mp.baseAddress!,
-                                                        residualBlock: rp.baseAddress!, sums: gradient ? sp.baseAddress! : nil,
-                                                        modelOut: model, evaluations: &evaluations)
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The hot loop. Flops per Gaussian-pixel evaluation (counting a multiply-add as 2):
-    /// evaluation 2 (dx, dy) + 7 (quadratic form) + 33 (exp, see `KernelMath.exp`) + 2 (model
-    /// accumulate) = 44; gradient pass 2 (dx, dy recomputed) + 1 (r·e) + 2 (r·e·dx, r·e·dy) +
-    /// 3 (three sums) + 6 (three multiply-add sums) = 14; total 58.
-    ///
-    /// With `boxes` (4 doubles per sub-block, see `KernelExposure.boxes`) a Gaussian whose centre
-    /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`), or whose
-    /// exponent exceeds its footprint exponent (slot 8) everywhere on the box, is not
-    /// evaluated on that sub-block (sub-blocks between two evaluated ones are evaluated too, so
-    /// each Gaussian runs over one contiguous range); `active` (≥ `ng` entries) lists the
-    /// Gaussians evaluated on the block with their ranges, and the scratch is indexed by
-    /// position in that list.
-    static func renderBlocks(blockCount: Int, pixelCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
-                             boxes: UnsafePointer<Double>?, active: UnsafeMutablePointer<Int32>,
-                             x: UnsafePointer<Double>, y: UnsafePointer<Double>, data: UnsafePointer<Double>,
-                             weight: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>,
-                             modelBlock: UnsafeMutablePointer<Double>, residualBlock: UnsafeMutablePointer<Double>,
-                             sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?,
-                             evaluations: inout Int) -> Double {
-        let bs = SceneKernel.blockSize, sub = SceneKernel.subBlockSize
-        let w = KernelVector.scalarCount
-        var chi2 = KernelVector(repeating: 0)
-        for block in 0..<blockCount {
-            let start = block * bs
-            let xb = x + start, yb = y + start
-            var c = 0
-            while c < bs { storeVector(KernelVector(repeating: 0), modelBlock + c); c += w }
-            let na = selectGaussians(block: block, pixelCount: pixelCount, gaussianCount: ng, gaussians: gp, boxes: boxes,
-                                     active: active, evaluations: &evaluations)
-            // Pass 1: every active Gaussian on its sub-blocks; keep e, accumulate the model.
-            for a in 0..<na {
-                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
-                let p = gp + Workspace.stride * Int(active[a] >> 4)
-                let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
-                let fxx = KernelVector(repeating: p[2]), fxy = KernelVector(repeating: p[3])
-                let fyy = KernelVector(repeating: p[4]), norm = KernelVector(repeating: p[5])
-                let eg = scratch + a * bs
-                do {
-                    c = lo * sub
-                    let end = (hi + 1) * sub
-                    while c < end {
-                        let dx = loadVector(xb + c) - mx
-                        let dy = loadVector(yb + c) - my
-                        let t = madd(fxy, dy, fxx * dx)
-                        let arg = madd(dx, t, (fyy * dy) * dy)
-                        let e = KernelMath.exp(arg)
-                        storeVector(e, eg + c)
-                        storeVector(madd(norm, e, loadVector(modelBlock + c)), modelBlock + c)
-                        c += w
-                    }
-                }
-            }
-            if let modelOut {
-                c = 0
-                while c < bs { storeVector(loadVector(modelBlock + c), modelOut + start + c); c += w }
-            }
-            guard let sums else { continue }
-            // Weighted residuals r = (d − m)·w² and χ².
-            c = 0
-            while c < bs {
-                let wv = loadVector(weight + start + c)
-                let res = (loadVector(data + start + c) - loadVector(modelBlock + c)) * wv
-                chi2 = madd(res, res, chi2)
-                storeVector(res * wv, residualBlock + c)
-                c += w
-            }
-            // Pass 2: the six gradient sums of every active Gaussian from the stored values.
-            for a in 0..<na {
-                let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
-                let g = Int(active[a] >> 4)
-                let p = gp + Workspace.stride * g
-                let mx = KernelVector(repeating: p[0]), my = KernelVector(repeating: p[1])
-                let eg = scratch + a * bs
-                var s0 = KernelVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
-                do {
-                    c = lo * sub
-                    let end = (hi + 1) * sub
-                    while c < end {
-                        let dx = loadVector(xb + c) - mx
-                        let dy = loadVector(yb + c) - my
-                        let re = loadVector(residualBlock + c) * loadVector(eg + c)
-                        let rex = re * dx, rey = re * dy
-                        s0 += re; sx += rex; sy += rey
-                        sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
-                        c += w
-                    }
-                }
-                let sg = sums + 6 * w * g
-                storeVector(loadVector(sg) + s0, sg)
-                storeVector(loadVector(sg + w) + sx, sg + w)
-                storeVector(loadVector(sg + 2 * w) + sy, sg + 2 * w)
-                storeVector(loadVector(sg + 3 * w) + sxx, sg + 3 * w)
-                storeVector(loadVector(sg + 4 * w) + sxy, sg + 4 * w)
-                storeVector(loadVector(sg + 5 * w) + syy, sg + 5 * w)
-            }
-        }
-        return chi2.sum()
-    }
-
-    /// `render` in single precision (`SceneKernel.Precision.single`): the same pairs (`selectGaussians` on the
-    /// double parameters), evaluated on 8 float lanes by `renderBlocksSingle`.
-    mutating func renderSingle(_ ex: KernelExposure, gradient: Bool, culling: Bool, model: UnsafeMutablePointer<Double>?,
-                               evaluations: inout Int) -> Double {
-        let ng = count
-        return gaussians.withUnsafeBufferPointer { gp in
-            sums.withUnsafeMutableBufferPointer { sp in
-                singleScratch.withUnsafeMutableBufferPointer { ep in
-                    singleModel.withUnsafeMutableBufferPointer { mp in
-                        singleResidual.withUnsafeMutableBufferPointer { rp in
-                            ex.single.x.withUnsafeBufferPointer { xp in
-                                ex.single.y.withUnsafeBufferPointer { yp in
-                                    ex.single.data.withUnsafeBufferPointer { dp in
-                                        ex.single.weight.withUnsafeBufferPointer { wp in
-                                            ex.single.centres.withUnsafeBufferPointer { cp in
+                            pixels.x.withUnsafeBufferPointer { xp in
+                                pixels.y.withUnsafeBufferPointer { yp in
+                                    pixels.data.withUnsafeBufferPointer { dp in
+                                        pixels.weight.withUnsafeBufferPointer { wp in
+                                            (centres ?? noCentres).withUnsafeBufferPointer { cp in
                                                 ex.boxes.withUnsafeBufferPointer { bp in
                                                     active.withUnsafeMutableBufferPointer { ap in
-                                                        Self.renderBlocksSingle(
-                                                            blockCount: ex.blockCount, pixelCount: ex.pixelCount, gaussianCount: ng,
+                                                        renderBlocks(
+                                                            V.self, blockCount: ex.blockCount, pixelCount: ex.pixelCount, gaussianCount: ng,
                                                             gaussians: gp.baseAddress!, boxes: culling ? bp.baseAddress! : nil,
-                                                            active: ap.baseAddress!, centres: cp.baseAddress!,
+                                                            active: ap.baseAddress!, centres: centres == nil ? nil : cp.baseAddress!,
                                                             x: xp.baseAddress!, y: yp.baseAddress!, data: dp.baseAddress!,
                                                             weight: wp.baseAddress!, scratch: ep.baseAddress!, modelBlock: mp.baseAddress!,
                                                             residualBlock: rp.baseAddress!, sums: gradient ? sp.baseAddress! : nil,
@@ -211,49 +107,62 @@ extension Workspace {
         }
     }
 
-    /// The hot loop in single precision. Pixel coordinates are stored relative to their block's centre
-    /// (`KernelExposure.SinglePixels`) and each Gaussian's centre is taken relative to it in double, so the offsets
-    /// dx, dy carry float's relative precision on a few pixels, not on the pixel's absolute position (a float
-    /// coordinate of 4000 is only good to 2.4e−4 pixel). e, the model, the residuals and each block's χ² and
-    /// gradient sums are float; χ² and the sums are added into double accumulators block by block (so their
-    /// rounding does not grow with the patch's size). Flops per pair: 2 + 7 + 23 (`KernelMath.exp`) + 2 to
-    /// evaluate, 14 for the gradient, on 8 lanes instead of 4.
-    static func renderBlocksSingle(blockCount: Int, pixelCount: Int, gaussianCount ng: Int, gaussians gp: UnsafePointer<Double>,
-                                   boxes: UnsafePointer<Double>?, active: UnsafeMutablePointer<Int32>, centres: UnsafePointer<Double>,
-                                   x: UnsafePointer<Float>, y: UnsafePointer<Float>, data: UnsafePointer<Float>,
-                                   weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                                   modelBlock: UnsafeMutablePointer<Float>, residualBlock: UnsafeMutablePointer<Float>,
-                                   sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?,
-                                   evaluations: inout Int) -> Double {
+    /// The hot loop, on lanes `V`. Flops per Gaussian-pixel evaluation (counting a multiply-add as 2):
+    /// evaluation 2 (dx, dy) + 7 (quadratic form) + 33 (exp, see `KernelMath.exp`; 23 in single precision) + 2
+    /// (model accumulate) = 44 (34); gradient pass 2 (dx, dy recomputed) + 1 (r·e) + 2 (r·e·dx, r·e·dy) +
+    /// 3 (three sums) + 6 (three multiply-add sums) = 14; total 58 (48).
+    ///
+    /// With `boxes` (4 doubles per sub-block, see `KernelExposure.boxes`) a Gaussian whose centre
+    /// is farther from a sub-block's box than its culling radius (slot 6 of `gaussians`), or whose
+    /// exponent exceeds its footprint exponent (slot 8) everywhere on the box, is not
+    /// evaluated on that sub-block (sub-blocks between two evaluated ones are evaluated too, so
+    /// each Gaussian runs over one contiguous range); `active` (≥ `ng` entries) lists the
+    /// Gaussians evaluated on the block with their ranges, and the scratch is indexed by
+    /// position in that list.
+    ///
+    /// With `centres` (x, y per block; the single-precision pixels, `KernelExposure.SinglePixels`) the pixel
+    /// coordinates are relative to their block's centre and each Gaussian's centre is taken relative to it in
+    /// double, so the offsets dx, dy carry the lanes' relative precision on a few pixels, not on the pixel's
+    /// absolute position (a float coordinate of 4000 is only good to 2.4e−4 pixel). Each block's χ² and gradient
+    /// sums are added into double accumulators (`KernelLanes.add`), so their rounding does not grow with the
+    /// patch's size.
+    static func renderBlocks<V: KernelLanes>(_: V.Type, blockCount: Int, pixelCount: Int, gaussianCount ng: Int,
+                                             gaussians gp: UnsafePointer<Double>, boxes: UnsafePointer<Double>?,
+                                             active: UnsafeMutablePointer<Int32>, centres: UnsafePointer<Double>?,
+                                             x: UnsafePointer<V.Scalar>, y: UnsafePointer<V.Scalar>, data: UnsafePointer<V.Scalar>,
+                                             weight: UnsafePointer<V.Scalar>, scratch: UnsafeMutablePointer<V.Scalar>,
+                                             modelBlock: UnsafeMutablePointer<V.Scalar>, residualBlock: UnsafeMutablePointer<V.Scalar>,
+                                             sums: UnsafeMutablePointer<Double>?, modelOut: UnsafeMutablePointer<Double>?,
+                                             evaluations: inout Int) -> Double {
         let bs = SceneKernel.blockSize, sub = SceneKernel.subBlockSize
-        let w = SingleVector.scalarCount, dw = KernelVector.scalarCount
-        var chi2 = 0.0
+        let w = V.scalarCount, dw = KernelVector.scalarCount
+        var chi2 = KernelVector(repeating: 0)
+        func splat(_ v: Double) -> V { V(repeating: V.Scalar(v)) }
         for block in 0..<blockCount {
             let start = block * bs
             let xb = x + start, yb = y + start
-            let cx = centres[2 * block], cy = centres[2 * block + 1]
+            let cx = centres.map { $0[2 * block] } ?? 0, cy = centres.map { $0[2 * block + 1] } ?? 0
             var c = 0
-            while c < bs { storeVector(SingleVector(repeating: 0), modelBlock + c); c += w }
+            while c < bs { storeVector(V(repeating: 0), modelBlock + c); c += w }
             let na = selectGaussians(block: block, pixelCount: pixelCount, gaussianCount: ng, gaussians: gp, boxes: boxes,
                                      active: active, evaluations: &evaluations)
             // Pass 1: every active Gaussian on its sub-blocks; keep e, accumulate the model.
             for a in 0..<na {
                 let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
                 let p = gp + Workspace.stride * Int(active[a] >> 4)
-                let mx = SingleVector(repeating: Float(p[0] - cx)), my = SingleVector(repeating: Float(p[1] - cy))
-                let fxx = SingleVector(repeating: Float(p[2])), fxy = SingleVector(repeating: Float(p[3]))
-                let fyy = SingleVector(repeating: Float(p[4])), norm = SingleVector(repeating: Float(p[5]))
+                let mx = splat(p[0] - cx), my = splat(p[1] - cy)
+                let fxx = splat(p[2]), fxy = splat(p[3]), fyy = splat(p[4]), norm = splat(p[5])
                 let eg = scratch + a * bs
                 c = lo * sub
                 let end = (hi + 1) * sub
                 while c < end {
-                    let dx = loadVector(xb + c) - mx
-                    let dy = loadVector(yb + c) - my
+                    let dx = V.load(xb + c) - mx
+                    let dy = V.load(yb + c) - my
                     let t = madd(fxy, dy, fxx * dx)
                     let arg = madd(dx, t, (fyy * dy) * dy)
-                    let e = KernelMath.exp(arg)
+                    let e = V.exp(arg)
                     storeVector(e, eg + c)
-                    storeVector(madd(norm, e, loadVector(modelBlock + c)), modelBlock + c)
+                    storeVector(madd(norm, e, V.load(modelBlock + c)), modelBlock + c)
                     c += w
                 }
             }
@@ -262,41 +171,41 @@ extension Workspace {
             }
             guard let sums else { continue }
             // Weighted residuals r = (d − m)·w² and the block's χ².
-            var blockChi2 = SingleVector(repeating: 0)
+            var blockChi2 = V(repeating: 0)
             c = 0
             while c < bs {
-                let wv = loadVector(weight + start + c)
-                let res = (loadVector(data + start + c) - loadVector(modelBlock + c)) * wv
+                let wv = V.load(weight + start + c)
+                let res = (V.load(data + start + c) - V.load(modelBlock + c)) * wv
                 blockChi2 = madd(res, res, blockChi2)
                 storeVector(res * wv, residualBlock + c)
                 c += w
             }
-            chi2 += Double(blockChi2.sum())
-            // Pass 2: the six gradient sums of every active Gaussian, added into the double sums' 4 lanes.
+            chi2 += V.folded(blockChi2)
+            // Pass 2: the six gradient sums of every active Gaussian from the stored values.
             for a in 0..<na {
                 let lo = Int((active[a] >> 2) & 3), hi = Int(active[a] & 3)
                 let g = Int(active[a] >> 4)
                 let p = gp + Workspace.stride * g
-                let mx = SingleVector(repeating: Float(p[0] - cx)), my = SingleVector(repeating: Float(p[1] - cy))
+                let mx = splat(p[0] - cx), my = splat(p[1] - cy)
                 let eg = scratch + a * bs
-                var s0 = SingleVector(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
+                var s0 = V(repeating: 0), sx = s0, sy = s0, sxx = s0, sxy = s0, syy = s0
                 c = lo * sub
                 let end = (hi + 1) * sub
                 while c < end {
-                    let dx = loadVector(xb + c) - mx
-                    let dy = loadVector(yb + c) - my
-                    let re = loadVector(residualBlock + c) * loadVector(eg + c)
+                    let dx = V.load(xb + c) - mx
+                    let dy = V.load(yb + c) - my
+                    let re = V.load(residualBlock + c) * V.load(eg + c)
                     let rex = re * dx, rey = re * dy
                     s0 += re; sx += rex; sy += rey
                     sxx = madd(rex, dx, sxx); sxy = madd(rex, dy, sxy); syy = madd(rey, dy, syy)
                     c += w
                 }
                 let sg = sums + 6 * dw * g
-                addLanes(s0, sg); addLanes(sx, sg + dw); addLanes(sy, sg + 2 * dw)
-                addLanes(sxx, sg + 3 * dw); addLanes(sxy, sg + 4 * dw); addLanes(syy, sg + 5 * dw)
+                V.add(s0, into: sg); V.add(sx, into: sg + dw); V.add(sy, into: sg + 2 * dw)
+                V.add(sxx, into: sg + 3 * dw); V.add(sxy, into: sg + 4 * dw); V.add(syy, into: sg + 5 * dw)
             }
         }
-        return chi2
+        return chi2.sum()
     }
 
     /// The Gaussians block `block` evaluates and on which sub-blocks, into `active` (index << 4 | first sub-block

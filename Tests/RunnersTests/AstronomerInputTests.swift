@@ -310,13 +310,13 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_shape_coordinates"))
     }
 
-    /// `sample_precision`: double by default, single accepted and handed to the fitter's sampling settings (for
+    /// `sample_precision`: single by default, double accepted and handed to the fitter's sampling settings (for
     /// optimize too, where `PatchFitter` ignores it), anything else refused naming the key; documented.
     func testSamplePrecisionKey() throws {
         let yaml = try scratchConfigPath("precision")
-        XCTAssertEqual(SceneFitConfiguration().fitSettings(mode: .sample).samplingPrecision, .double)
-        try "bands: [F200W]\nsample_precision: single\n".write(toFile: yaml, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml).fitSettings(mode: .sample).samplingPrecision, .single)
+        XCTAssertEqual(SceneFitConfiguration().fitSettings(mode: .sample).samplingPrecision, .single)
+        try "bands: [F200W]\nsample_precision: double\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml).fitSettings(mode: .sample).samplingPrecision, .double)
         try "bands: [F200W]\nsample_precision: half\n".write(toFile: yaml, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)) {
             XCTAssertTrue("\($0)".contains("sample_precision") && "\($0)".contains("half"), "\($0)")
