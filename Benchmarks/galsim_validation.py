@@ -77,7 +77,7 @@ max_active: 4
 rhalf_range: [{args.rhalf_range[0]}, {args.rhalf_range[1]}]
 sersic_range: [{args.sersic_range[0]}, {args.sersic_range[1]}]
 seed: 1
-"""
+""" + (f"sample_precision: {args.sample_precision}\n" if args.sample_precision else "")
 
 
 def wrap_pa(d):
@@ -263,6 +263,8 @@ def main():
     ap.add_argument("--no-sample", action="store_true", help="optimize only")
     ap.add_argument("--no-roi-check", dest="roi_check", action="store_false")
     ap.add_argument("--tessera", help="the binary (default: this checkout's .build/release/tessera)")
+    ap.add_argument("--sample-precision", choices=["single", "double"],
+                    help="the scene kernel's arithmetic in sample (default: tessera's, single)")
     ap.add_argument("--tag", default="", help="suffix of the run directories and configs (variants on one scene)")
     ap.add_argument("--noise-free", action="store_true",
                     help="generate scenes without noise (ERR unchanged); with --start truth the pulls are model error alone")

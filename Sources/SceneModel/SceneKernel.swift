@@ -112,7 +112,7 @@ public struct SceneKernel: Sendable {
 
     /// Arithmetic of the pixel loop.
     /// - `double`: every pair in double precision (the default; what every fit used before).
-    /// - `single`: e, the model, residuals and each block's sums in float on 8 lanes (`renderBlocksSingle`),
+    /// - `single`: e, the model, residuals and each block's sums in float on 8 lanes (`Workspace.renderBlocks` on `SingleVector`),
     ///   with offsets taken from block centres so positions keep float's relative precision over a few pixels,
     ///   and χ² and the gradient sums accumulated in double across blocks. The error budget: per pixel the
     ///   residual is off by ≈ 6e−8 × (model / noise), so with models up to ~10⁴ σ per pixel ln L stays within
