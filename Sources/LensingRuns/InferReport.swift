@@ -30,11 +30,33 @@ public struct InferReport: Codable, Sendable, Equatable {
         /// With α conditionals: the median over kept draws of their conditional's standard deviation of α, and the
         /// grid step (a width under two steps is poorly resolved: `coarseConditionals`).
         public var conditionalWidth: Double?, conditionalStep: Double?
+        /// With α conditionals: the α range the lens's slices reach ([lower, upper], `AlphaConditional.supportedAlpha`).
+        public var supportedAlpha: [Double]?
 
         public init(id: String, divergences: Int, rHatAlpha: Double?, essAlpha: Double?, importanceESS: Double,
-                    conditionalWidth: Double? = nil, conditionalStep: Double? = nil) {
+                    conditionalWidth: Double? = nil, conditionalStep: Double? = nil, supportedAlpha: [Double]? = nil) {
             (self.id, self.divergences, self.rHatAlpha, self.essAlpha, self.importanceESS) = (id, divergences, rHatAlpha, essAlpha, importanceESS)
-            (self.conditionalWidth, self.conditionalStep) = (conditionalWidth, conditionalStep)
+            (self.conditionalWidth, self.conditionalStep, self.supportedAlpha) = (conditionalWidth, conditionalStep, supportedAlpha)
+        }
+    }
+
+    /// α_sps's approximate 95% range: the 68% interval's half-widths doubled on each side of the median (nil
+    /// without an α parameter).
+    public var alpha95: ClosedRange<Double>? {
+        guard let a = parameters.first(where: { $0.name == "alpha_sps" }) else { return nil }
+        return (a.median - 2 * (a.median - a.lower68))...(a.median + 2 * (a.upper68 - a.median))
+    }
+
+    /// Lenses whose α slices end inside α_sps's 95% range: the lens's density is zero beyond that end (up to one
+    /// grid step's taper), so it cuts the η posterior there. On recovery mock 9017 one such lens (its slices ended
+    /// at α 1.17 for a truth of 1.2, its stage-1 chain in a secondary region 9 below the optimum L-BFGS reaches from
+    /// the truth) held α_sps at 1.144 [1.099, 1.163]. Its run printed only an importance ESS of 2.0 and 367 η
+    /// divergences.
+    public var lensesCuttingAlpha: [Lens] {
+        guard let range = alpha95 else { return [] }
+        return lenses.filter { l in
+            guard let s = l.supportedAlpha, s.count == 2 else { return false }
+            return range.contains(s[0]) && s[0] > range.lowerBound || range.contains(s[1]) && s[1] < range.upperBound
         }
     }
 
@@ -88,7 +110,8 @@ public struct InferReport: Codable, Sendable, Equatable {
         r.lenses = lenses.enumerated().map { i, l in
             let widths = l.alphaConditional?.conditionalWidths.compactMap { $0 }.sorted() ?? []
             return Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i],
-                        conditionalWidth: widths.isEmpty ? nil : widths[widths.count / 2], conditionalStep: l.alphaConditional?.alphaStep)
+                        conditionalWidth: widths.isEmpty ? nil : widths[widths.count / 2], conditionalStep: l.alphaConditional?.alphaStep,
+                        supportedAlpha: l.alphaConditional?.supportedAlpha.map { [$0.lowerBound, $0.upperBound] })
         }
         r.divergences = chains.reduce(0) { $0 + $1.divergences }
         return r
@@ -117,6 +140,14 @@ public struct InferReport: Codable, Sendable, Equatable {
             out.append("warning: \(coarse.count) of \(lenses.count) lenses' α conditionals are narrower than two grid steps: "
                 + coarse.map { "\($0.id) (width \(f($0.conditionalWidth ?? .nan, 4)), step \(f($0.conditionalStep ?? .nan, 4)))" }
                     .joined(separator: ", ") + "; lower conditional_alpha_step")
+        }
+        if let range = alpha95, case let cutting = lensesCuttingAlpha, !cutting.isEmpty {
+            out.append("warning: \(cutting.count) of \(lenses.count) lenses' α slices end inside α_sps's 95% range "
+                + "[\(f(range.lowerBound, 3)), \(f(range.upperBound, 3))]: "
+                + cutting.map { "\($0.id) (α \(f($0.supportedAlpha![0], 2))–\(f($0.supportedAlpha![1], 2)))" }.joined(separator: ", ")
+                + "; each cuts the η posterior at its end. Its stage-1 chain may have missed part of its posterior: "
+                + "compare its draws with the optimum (tessera-bench lens-truth RUN on a mock), or sample it again with "
+                + "larger lens_warmup or lens_max_tree_depth")
         }
         return out
     }

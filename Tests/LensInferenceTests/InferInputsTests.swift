@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import LensInference
 @testable import LensingRuns
 import XCTest
@@ -74,6 +75,26 @@ final class InferInputsTests: XCTestCase {
         XCTAssertEqual(r.coarseConditionals.map(\.id), ["narrow", "none"])
         let warning = r.lines.first { $0.contains("conditional_alpha_step") } ?? ""
         XCTAssertTrue(warning.contains("2 of 4") && warning.contains("narrow (width 0.0150") && !warning.contains("wide"), warning)
+    }
+
+    /// Lenses whose α slices end inside α_sps's 95% range are named (the case of recovery mock 9017: α_sps 1.144
+    /// [1.099, 1.163], one lens's slices ending at 1.17); lenses reaching past both ends, and kernel lenses, are not.
+    func testLensesCuttingTheAlphaPosteriorAreReported() {
+        var r = InferReport()
+        r.parameters = [.init(name: "alpha_sps", median: 1.144, lower68: 1.099, upper68: 1.163, rHat: 1.0, ess: 1000, truth: 1.2,
+                              covered: false, modes: ModeReport.find([[1.14, 1.15]]), chainMeans: [1.144])]
+        func lens(_ id: String, _ support: [Double]?) -> InferReport.Lens {
+            .init(id: id, divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20, supportedAlpha: support)
+        }
+        r.lenses = [lens("wide", [0.7, 1.7]), lens("cut-above", [0.85, 1.17]), lens("cut-below", [1.1, 1.6]),
+                    lens("kernel", nil), lens("edge", [0.9, 1.19])]
+        XCTAssertEqual(r.alpha95?.lowerBound ?? 0, 1.054, accuracy: 1e-9)
+        XCTAssertEqual(r.alpha95?.upperBound ?? 0, 1.182, accuracy: 1e-9)
+        XCTAssertEqual(r.lensesCuttingAlpha.map(\.id), ["cut-above", "cut-below"])
+        let warning = r.lines.first { $0.contains("95% range") } ?? ""
+        XCTAssertTrue(warning.contains("2 of 5") && warning.contains("cut-above (α 0.85–1.17)") && !warning.contains("wide"), warning)
+        r.lenses = [lens("wide", [0.7, 1.7])]
+        XCTAssertFalse(r.lines.contains { $0.contains("95% range") })
     }
 
     /// A configuration with `edit` applied is refused by `validate`, naming every one of `words` (the key and value).
