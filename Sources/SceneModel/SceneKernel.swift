@@ -111,7 +111,8 @@ public struct SceneKernel: Sendable {
     public var footprintTolerance = 0.0
 
     /// Arithmetic of the pixel loop.
-    /// - `double`: every pair in double precision (the default; what every fit used before).
+    /// - `double`: every pair in double precision (the kernel's default, and `optimize`'s; `sample` uses `single`
+    ///   unless configured with `sample_precision: double`).
     /// - `single`: e, the model, residuals and each block's sums in float on 8 lanes (`Workspace.renderBlocks` on `SingleVector`),
     ///   with offsets taken from block centres so positions keep float's relative precision over a few pixels,
     ///   and χ² and the gradient sums accumulated in double across blocks. The error budget: per pixel the
