@@ -11,7 +11,8 @@ import LensingRuns
 /// and at the local maximum found by L-BFGS from the truth. If the chain explored the posterior, the truth's
 /// ln p lies among the draws' (the fraction of draws above it is roughly uniform over lenses) and the maximum
 /// reached from the truth is no higher than the best draw by more than a few units; a maximum from the truth far
-/// above every draw is a mode the chain never visited.
+/// above every draw is a mode the chain never visited. The last two columns are ln p_int and α at the chain's start
+/// (`LensStart`'s optimum): a start far above every draw is a mode the chain found and then left.
 ///
 ///     swift run -c release tessera-bench lens-truth RUN_DIR [EVERY]   (EVERY: use every k-th draw, default 4)
 enum LensTruthBenchmark {
@@ -23,7 +24,7 @@ enum LensTruthBenchmark {
         let every = arguments.count > 1 ? max(Int(arguments[1]) ?? 4, 1) : 4
         do {
             let (c, cosmology, microlensing, catalog) = try InferRunFiles.load(dir)
-            print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh")
+            print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh lnp_start alpha_start")
             for (i, lens) in catalog.lenses.enumerated() {
                 let path = String(format: "%@/lenses/lens-%05d.json", dir, i)
                 guard let data = FileManager.default.contents(atPath: path) else { print("\(lens.id): no checkpoint \(path)"); continue }
@@ -37,9 +38,10 @@ enum LensTruthBenchmark {
                 let above = Double(values.filter { $0 > truth }.count) / Double(max(values.count, 1))
                 var best = (value: truth, z: zTruth)
                 if truth.isFinite, let found = LensStart.polish(posterior, from: zTruth, value: truth) { best = (found.logDensity, found.z) }
-                print(String(format: "%@ %d %.2f %.2f %.2f %.3f %.2f %.4f %.4f %.4f %.4f", lens.id, lens.images.count, truth,
+                let start = (try? posterior.logDensity(samples.start)) ?? -.infinity
+                print(String(format: "%@ %d %.2f %.2f %.2f %.3f %.2f %.4f %.4f %.4f %.4f %.2f %.4f", lens.id, lens.images.count, truth,
                              sorted.last ?? .nan, sorted.isEmpty ? .nan : sorted[sorted.count / 2], above, best.value,
-                             best.z[6], best.z[0], lens.truth.alphaSPS, t.logHaloMass))
+                             best.z[6], best.z[0], lens.truth.alphaSPS, t.logHaloMass, start, samples.start[6]))
             }
         } catch {
             print("lens-truth: \(error)")
