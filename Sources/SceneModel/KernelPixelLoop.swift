@@ -58,7 +58,7 @@ extension Workspace {
                                residualBlock: &residualBlock, gradient: gradient, culling: culling, model: model,
                                evaluations: &evaluations)
         case .single:
-            let f = ex.single
+            guard let f = ex.single else { preconditionFailure("exposure \(ex.name): single-precision pixels not built") }
             return Self.render(SingleVector.self, ex, pixels: (f.x, f.y, f.data, f.weight), centres: f.centres, gaussians: gaussians,
                                count: count, active: &active, sums: &sums, scratch: &singleScratch, modelBlock: &singleModel,
                                residualBlock: &singleResidual, gradient: gradient, culling: culling, model: model,

@@ -91,7 +91,7 @@ public struct SceneKernel: Sendable {
 
     public let layout: ParameterLayout
     public let sersic: SersicMixture
-    let exposures: [KernelExposure]
+    private(set) var exposures: [KernelExposure]
 
     /// Skip negligible Gaussian × block pairs (see "Culling" above). On by default; turn it off
     /// to evaluate every pair (benchmarks, cross-checks).
@@ -125,8 +125,18 @@ public struct SceneKernel: Sendable {
         case double, single
     }
 
-    /// See `Precision`.
-    public var precision = Precision.double
+    /// See `Precision`. Setting `single` builds the float copies of the pixels (`KernelExposure.SinglePixels`) the
+    /// first time, so kernels that stay in double (optimize, the stamp fitter's many short-lived kernels) never
+    /// pay for them.
+    public var precision = Precision.double {
+        didSet {
+            guard precision == .single else { return }
+            for e in exposures.indices where exposures[e].single == nil {
+                let ex = exposures[e]
+                exposures[e].single = KernelExposure.SinglePixels(x: ex.x, y: ex.y, data: ex.data, weight: ex.weight)
+            }
+        }
+    }
 
     /// Floating-point operations per Gaussian-pixel evaluation with gradient in the inner loop
     /// (a multiply-add counts 2; integer bit operations and blends not counted), from the
@@ -221,8 +231,7 @@ public struct SceneKernel: Sendable {
             let px = pad(xs, xs.last ?? 0), py = pad(ys, ys.last ?? 0)
             let data = pad(order.map { ex.data[$0] }, 0), weight = pad(order.map { ex.inverseError[$0] }, 0)
             out.append(KernelExposure(name: ex.name, band: ex.band, pixelCount: n, blockCount: blocks,
-                                      x: px, y: py, data: data, weight: weight,
-                                      single: .init(x: px, y: py, data: data, weight: weight),
+                                      x: px, y: py, data: data, weight: weight, single: nil,
                                       order: order, boxes: boxes,
                                       bounds: n == 0 ? [0, 0, 0, 0] : [xs.min()!, xs.max()!, ys.min()!, ys.max()!],
                                       maxWeight: ex.inverseError.max() ?? 0,
@@ -298,7 +307,7 @@ public struct SceneKernel: Sendable {
     public func evaluate(_ parameters: [Double]) throws -> KernelResult {
         try check(parameters)
         let amps = sersicAmplitudes(parameters)
-        var work = Workspace(gaussians: maxGaussians)
+        var work = Workspace(gaussians: maxGaussians, precision: precision)
         var gradient = [Double](repeating: 0, count: layout.count)
         var chi2 = 0.0
         var evaluations = 0
@@ -315,7 +324,7 @@ public struct SceneKernel: Sendable {
     public func modelImages(_ parameters: [Double]) -> [[Double]] {
         precondition(parameters.count == layout.count, "expected \(layout.count) parameters, got \(parameters.count)")
         let amps = sersicAmplitudes(parameters)
-        var work = Workspace(gaussians: maxGaussians)
+        var work = Workspace(gaussians: maxGaussians, precision: precision)
         return exposures.map { ex in
             work.fill(ex, parameters: parameters, layout: layout, sersic: sersic, amplitudes: amps, footprintBudget: footprintBudget)
             var model = [Double](repeating: 0, count: ex.blockCount * Self.blockSize)
@@ -367,8 +376,8 @@ struct KernelExposure: Sendable {
     var y: [Double]
     var data: [Double]
     var weight: [Double]
-    /// The same pixels for the single-precision loop.
-    var single: SinglePixels
+    /// The same pixels for the single-precision loop; built when the kernel's `precision` is set to `single`.
+    var single: SinglePixels?
     /// order[i] = the patch's index of the kernel's pixel i.
     var order: [Int]
     /// Per sub-block (`SceneKernel.subBlockSize` pixels): x min, x max, y min, y max of its
@@ -459,21 +468,23 @@ struct Workspace {
     var scratch: [Double]
     var modelBlock: [Double]
     var residualBlock: [Double]
-    /// The same three buffers for `Precision.single`.
+    /// The same three buffers for `Precision.single` (only the precision's own buffers are allocated; the others
+    /// stay empty).
     var singleScratch: [Float]
     var singleModel: [Float]
     var singleResidual: [Float]
     var count = 0
 
-    init(gaussians n: Int) {
+    init(gaussians n: Int, precision: SceneKernel.Precision = .double) {
+        let blockBuffer = max(n, 1) * SceneKernel.blockSize, double = precision == .double
         gaussians = [Double](repeating: 0, count: Self.stride * max(n, 1))
         active = [Int32](repeating: 0, count: max(n, 1))
         sums = [Double](repeating: 0, count: 6 * KernelVector.scalarCount * max(n, 1))
-        scratch = [Double](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
-        modelBlock = [Double](repeating: 0, count: SceneKernel.blockSize)
+        scratch = [Double](repeating: 0, count: double ? blockBuffer : 0)
+        modelBlock = [Double](repeating: 0, count: double ? SceneKernel.blockSize : 0)
         residualBlock = modelBlock
-        singleScratch = [Float](repeating: 0, count: max(n, 1) * SceneKernel.blockSize)
-        singleModel = [Float](repeating: 0, count: SceneKernel.blockSize)
+        singleScratch = [Float](repeating: 0, count: double ? 0 : blockBuffer)
+        singleModel = [Float](repeating: 0, count: double ? 0 : SceneKernel.blockSize)
         singleResidual = singleModel
     }
 
