@@ -25,11 +25,7 @@ final class FootprintTests: XCTestCase {
     /// and 0.1, fewer pairs than the exact cut.
     func testFootprintErrorWithinBudgetOnBlend() throws {
         let sersic = try KernelFixture.sersic()
-        let truth = [
-            PatchSource(xi: 0, eta: 0, flux: [120, 90], q: 0.6, pa: 0.4, sersic: 1.5, rhalf: 0.25),
-            PatchSource(xi: 1.9, eta: 0.6, flux: [60, 80], isPoint: true),
-            PatchSource(xi: -0.8, eta: 1.8, flux: [80, 50], q: 0.4, pa: -1.0, sersic: 3.5, rhalf: 0.15),
-        ]
+        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
         let isPoint = truth.map(\.isPoint)
         let base = KernelFixture.discPatch(Array(KernelFixture.specs().prefix(2)), sources: truth, radius: 10)
         var rng = RandomSource(seed: 31)

@@ -104,6 +104,14 @@ enum KernelFixture {
         return Patch(bands: ["g", "r"], plane: TangentPlane(ra0: 150, dec0: 2), exposures: exposures)
     }
 
+    /// The blend of the culling, footprint and precision tests: a galaxy at the origin, a point source 2″ away and a
+    /// second galaxy 2″ the other way, with `fluxes` (two bands each, in that order).
+    static func blend(fluxes: [[Double]]) -> [PatchSource] {
+        [PatchSource(xi: 0, eta: 0, flux: fluxes[0], q: 0.6, pa: 0.4, sersic: 1.5, rhalf: 0.25),
+         PatchSource(xi: 1.9, eta: 0.6, flux: fluxes[1], isPoint: true),
+         PatchSource(xi: -0.8, eta: 1.8, flux: fluxes[2], q: 0.4, pa: -1.0, sersic: 3.5, rhalf: 0.15)]
+    }
+
     static func randomSources(_ rng: inout RandomSource, isPoint: [Bool]) -> [PatchSource] {
         isPoint.map { point in
             PatchSource(xi: 0.5 * (rng.uniform() - 0.5), eta: 0.5 * (rng.uniform() - 0.5),
@@ -356,11 +364,7 @@ final class KernelTests: XCTestCase {
     func testCullingAgreesAndSkips() throws {
         let sersic = try SersicMixture.bundled()
         XCTAssertEqual(sersic.componentCount, 20)
-        let truth = [
-            PatchSource(xi: 0, eta: 0, flux: [120, 90], q: 0.6, pa: 0.4, sersic: 1.5, rhalf: 0.25),
-            PatchSource(xi: 1.9, eta: 0.6, flux: [60, 80], isPoint: true),
-            PatchSource(xi: -0.8, eta: 1.8, flux: [80, 50], q: 0.4, pa: -1.0, sersic: 3.5, rhalf: 0.15),
-        ]
+        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
         let isPoint = truth.map(\.isPoint)
         let specs = Array(KernelFixture.specs().prefix(2))
         let base = KernelFixture.discPatch(specs, sources: truth, radius: 10)
@@ -423,11 +427,7 @@ final class KernelTests: XCTestCase {
     /// fail every bound (model 1e−4 of the peak, ln L off by 44, gradient by 2.6%).
     func testSinglePrecisionIsWithinItsBudget() throws {
         let sersic = try SersicMixture.bundled()
-        let truth = [
-            PatchSource(xi: 0, eta: 0, flux: [3e4, 2e4], q: 0.6, pa: 0.4, sersic: 1.5, rhalf: 0.25),
-            PatchSource(xi: 1.9, eta: 0.6, flux: [6e4, 8e4], isPoint: true),
-            PatchSource(xi: -0.8, eta: 1.8, flux: [8e3, 5e3], q: 0.4, pa: -1.0, sersic: 3.5, rhalf: 0.15),
-        ]
+        let truth = KernelFixture.blend(fluxes: [[3e4, 2e4], [6e4, 8e4], [8e3, 5e3]])
         let isPoint = truth.map(\.isPoint)
         let specs = KernelFixture.specs().prefix(2).map { spec -> KernelFixture.ExposureSpec in
             var s = spec
