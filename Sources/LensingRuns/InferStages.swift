@@ -51,10 +51,11 @@ public enum InferStages {
 
     /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric),
     /// in `EnclosedMassCoordinates` (`lens_coordinates: enclosed_mass`) or in z itself (`halo_mass`).
+    /// - Parameter from: the chain's start (constrained z); `LensStart.find`'s when nil.
     public static func sampleLens(index: Int, lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
-                                  cosmology: Cosmology) throws -> LensSamples {
+                                  cosmology: Cosmology, from: [Double]? = nil) throws -> LensSamples {
         let posterior = try interimPosterior(lens, c: c, microlensing: microlensing, cosmology: cosmology)
-        let (start, _) = try LensStart.find(posterior)
+        let start = try from ?? LensStart.find(posterior).z
         func conditional(_ density: some AlphaSliceable, toZ: @escaping ([Double]) throws -> [Double]) -> (([[Double]]) throws -> AlphaConditional)? {
             guard c.alphaMarginal == "conditional" else { return nil }
             return { w in

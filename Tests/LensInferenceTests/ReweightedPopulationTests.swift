@@ -182,15 +182,51 @@ final class ReweightedPopulationTests: XCTestCase {
                                   alphaSPS: 1.2, images: [])))
     }
 
-    /// `LensStart.find` on a mock lens (interim boxes log M_h 11.5–15, α 0.7–1.7, microlensing on) whose truth
-    /// has a finite posterior: it returns a point whose value is the posterior's there, and a start rather than
-    /// merely a finite point — within 5 in ln p of the truth's density or above it.
-    func assertStartIsFound(_ lens: MockLens, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Mock seed 9017's lens-23 (new flux noise; values copied): a double whose posterior is rugged. The old search
+    /// (source-plane starts at five trial α, each polished in all seven coordinates) ended at α ≈ 0.98, log M_h 13.54
+    /// with ln p −9.1, in a pocket: a chain from there stayed within α 0.91–1.08 (best draw −9.5, slices 0.86–1.13),
+    /// while a chain from the optimum L-BFGS reaches from the truth (−0.7 at α 1.18) spans α 0.81–1.26, best draw
+    /// −0.8, slices 0.70–1.36 (`tessera-bench lens-modes`). The truncated slices cut the population posterior off at
+    /// α 1.17. The start must be no lower than the truth's own optimum (less a unit for L-BFGS's tolerance); the
+    /// profile scan along α finds −0.02 at α 0.85, log M_h 13.54, inside the main mode.
+    func testStartIsInTheMainModeNotAPocket() throws {
+        let lens = MockLens(
+            id: "lens-23", lensRedshift: 0.47620930283831786, sourceRedshift: 2.0786808866597224,
+            logMsps: 11.469042437992304, logEffectiveRadius: 0.6939664427343037,
+            images: [ObservedImage(x: -1.2265360098513176, y: 1.1775825538953624, positionError: 0.005,
+                                   flux: 236.1348583406331, fluxError: 16.79215117405874),
+                     ObservedImage(x: 0.5980239306738188, y: -0.3896270824665585, positionError: 0.005,
+                                   flux: 1917.778356578797, fluxError: 8.334996433875821)],
+            truth: MockLens.Truth(parameters: LensParameters(logHaloMass: 12.914881795107659, shear1: -0.034349180871275066,
+                                                             shear2: -0.051537529158475794, sourceX: -0.4416847088261097,
+                                                             sourceY: 0.33875506484106127, logSourceFlux: 2.1716446981116575),
+                                  alphaSPS: 1.2, images: []))
+        let (posterior, atTruth) = try interimPosterior(lens)
+        let (z, value) = try LensStart.find(posterior)
+        let t = lens.truth.parameters
+        let zTruth = [t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, lens.truth.alphaSPS]
+        let fromTruth = try XCTUnwrap(LensStart.polish(posterior, from: zTruth, value: atTruth))
+        XCTAssertGreaterThan(fromTruth.logDensity, atTruth + 3, "L-BFGS from the truth reaches the main mode's optimum")
+        XCTAssertGreaterThan(value, fromTruth.logDensity - 1, "the start (α \(z[6]), log M_h \(z[0])) is in a pocket below the main mode")
+        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
+    }
+
+    /// The stage-1 posterior of `lens` under the interim boxes the recovery mocks use (log M_h 11.5–15, α 0.7–1.7,
+    /// microlensing on, the test table), and its log-density at the truth.
+    func interimPosterior(_ lens: MockLens) throws -> (LensInterimPosterior, Double) {
         let like = try LensLikelihood(lens: lens, cosmology: Fixtures.cosmology, microlensing: Fixtures.microlensing, sourceSize: 0)
         let posterior = try LensInterimPosterior(likelihood: like, survey: SurveySettings(), logHaloMassRange: 11.5...15,
                                                  alphaRange: 0.7...1.7, microlensing: true)
         let t = lens.truth.parameters
         let atTruth = try posterior.logDensity([t.logHaloMass, t.shear1, t.shear2, t.sourceX, t.sourceY, t.logSourceFlux, lens.truth.alphaSPS])
+        return (posterior, atTruth)
+    }
+
+    /// `LensStart.find` on a mock lens (interim boxes log M_h 11.5–15, α 0.7–1.7, microlensing on) whose truth
+    /// has a finite posterior: it returns a point whose value is the posterior's there, and a start rather than
+    /// merely a finite point — within 5 in ln p of the truth's density or above it.
+    func assertStartIsFound(_ lens: MockLens, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (posterior, atTruth) = try interimPosterior(lens)
         XCTAssertTrue(atTruth.isFinite, file: file, line: line)
         let (z, value) = try LensStart.find(posterior)
         XCTAssertTrue(value.isFinite, file: file, line: line)
