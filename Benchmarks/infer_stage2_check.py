@@ -89,6 +89,27 @@ def logpost(eta, S, x, logA, lo, hi, h):
     return float(np.sum(mx[:, 0] + np.log(np.exp(lw - mx).mean(1)))) - S.shape[0] * logA([eta])[0]
 
 
+def mc_variance(eta, conds, x, batches=10):
+    """Σ_i Var[ln L̂_i(η)]: the Monte Carlo variance of the stage-2 log-likelihood at η (conditional estimator),
+    each lens's from batch means of its kept draws' weights (kept draws are in chain order, so batches carry their
+    autocorrelation): Var[ln L̂_i] ≈ var(batch means) / (B w̄²). Above ~1 the η posterior moves by more than its width
+    between two stage-1 runs (Talbot & Golomb 2023), and its intervals are too narrow."""
+    a_sps, slope, norm, sc = eta; total = 0.0; per = []
+    for (grid, lp, m), xi in zip(conds, x):
+        k = np.searchsorted(grid, a_sps) - 1; f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
+        with np.errstate(invalid='ignore', divide='ignore'):
+            l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
+            a0, a1 = np.isfinite(lp[:, k]), np.isfinite(lp[:, k + 1])
+            l = np.where(a0 & ~a1, lp[:, k] + np.log(1 - f), np.where(~a0 & a1, lp[:, k + 1] + np.log(f), l))
+            mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
+        mu = norm + slope * (xi + np.log10(a_sps) - 11.5)
+        lw = np.where(np.isfinite(l) & np.isfinite(mm), l - 0.5 * ((mm - mu) / sc) ** 2, -np.inf)
+        w = np.exp(lw - np.max(lw)); b = np.array_split(w, batches)
+        means = np.array([v.mean() for v in b]); v = means.var(ddof=1) / batches / w.mean() ** 2
+        per.append(v); total += v
+    return total, np.array(per)
+
+
 def mcmc(S, x, logA, lo, hi, h, n=6000, seed=0):
     """Random-walk Metropolis from the truth (steps scaled as 1/√N); the last 3/4 of the draws."""
     rng = np.random.default_rng(seed); eta = truth.copy(); lp = logpost(eta, S, x, logA, lo, hi, h); out = []
@@ -122,7 +143,11 @@ for h in hs:
             p16, p50, p84 = np.percentile(o, [16, 50, 84], axis=0)
             cov += (truth >= p16) & (truth <= p84); widths += (p84 - p16) / 2; k += 1
             tag = '+'.join(r.split('/')[-2] for r in runs[g * pool:(g + 1) * pool])
-            print(f'h={h} N={len(x)} {tag}: ' + ' '.join(f'{n} {m:.3f}[{a:.3f},{b:.3f}]' for n, m, a, b in zip(names, p50, p16, p84)))
+            extra = ''
+            if h == 'cond':
+                var, per = mc_variance(p50, sum((p[5] for p in parts), []), x)
+                extra = f'; MC var of ln L at the median {var:.2f} (largest lens {per.max():.2f}, median lens {np.median(per):.3f})'
+            print(f'h={h} N={len(x)} {tag}: ' + ' '.join(f'{n} {m:.3f}[{a:.3f},{b:.3f}]' for n, m, a, b in zip(names, p50, p16, p84)) + extra)
         if k:
             print(f'h={h} pools of {pool}: {k} mocks, 68% coverage ' + ' '.join(f'{n} {c/k:.2f}' for n, c in zip(names, cov))
                   + '; half-widths ' + ' '.join(f'{w/k:.3f}' for w in widths))

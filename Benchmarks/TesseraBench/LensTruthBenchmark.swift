@@ -12,19 +12,22 @@ import LensingRuns
 /// ln p lies among the draws' (the fraction of draws above it is roughly uniform over lenses) and the maximum
 /// reached from the truth is no higher than the best draw by more than a few units; a maximum from the truth far
 /// above every draw is a mode the chain never visited. The last two columns are ln p_int and α at the chain's start
-/// (`LensStart`'s optimum): a start far above every draw is a mode the chain found and then left.
+/// (`LensStart`'s optimum): a start far above every draw is a mode the chain found and then left. With `search`, two
+/// more: ln p_int and α at the start today's `LensStart.find` gives (about 3 s per lens): one far above every draw
+/// is a mode the run's chain never reached.
 ///
-///     swift run -c release tessera-bench lens-truth RUN_DIR [EVERY]   (EVERY: use every k-th draw, default 4)
+///     swift run -c release tessera-bench lens-truth RUN_DIR [EVERY [search]]   (EVERY: every k-th draw, default 4)
 enum LensTruthBenchmark {
     static func run(arguments: [String]) {
         guard let dir = arguments.first else {
-            print("usage: tessera-bench lens-truth RUN_DIR [EVERY]")
+            print("usage: tessera-bench lens-truth RUN_DIR [EVERY [search]]")
             exit(2)
         }
         let every = arguments.count > 1 ? max(Int(arguments[1]) ?? 4, 1) : 4
+        let search = arguments.count > 2 && arguments[2] == "search"
         do {
             let (c, cosmology, microlensing, catalog) = try InferRunFiles.load(dir)
-            print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh lnp_start alpha_start")
+            print("id images lnp_truth lnp_max_draws lnp_median_draws frac_draws_above_truth lnp_max_from_truth alpha_at_that_max logMh_at_that_max truth_alpha truth_logMh lnp_start alpha_start" + (search ? " lnp_search alpha_search" : ""))
             for (i, lens) in catalog.lenses.enumerated() {
                 let path = String(format: "%@/lenses/lens-%05d.json", dir, i)
                 guard let data = FileManager.default.contents(atPath: path) else { print("\(lens.id): no checkpoint \(path)"); continue }
@@ -39,9 +42,14 @@ enum LensTruthBenchmark {
                 var best = (value: truth, z: zTruth)
                 if truth.isFinite, let found = LensStart.polish(posterior, from: zTruth, value: truth) { best = (found.logDensity, found.z) }
                 let start = (try? posterior.logDensity(samples.start)) ?? -.infinity
-                print(String(format: "%@ %d %.2f %.2f %.2f %.3f %.2f %.4f %.4f %.4f %.4f %.2f %.4f", lens.id, lens.images.count, truth,
-                             sorted.last ?? .nan, sorted.isEmpty ? .nan : sorted[sorted.count / 2], above, best.value,
-                             best.z[6], best.z[0], lens.truth.alphaSPS, t.logHaloMass, start, samples.start[6]))
+                var line = String(format: "%@ %d %.2f %.2f %.2f %.3f %.2f %.4f %.4f %.4f %.4f %.2f %.4f", lens.id, lens.images.count, truth,
+                                  sorted.last ?? .nan, sorted.isEmpty ? .nan : sorted[sorted.count / 2], above, best.value,
+                                  best.z[6], best.z[0], lens.truth.alphaSPS, t.logHaloMass, start, samples.start[6])
+                if search {
+                    let found = try? LensStart.find(posterior)
+                    line += String(format: " %.2f %.4f", found?.logDensity ?? -.infinity, found?.z[6] ?? .nan)
+                }
+                print(line)
             }
         } catch {
             print("lens-truth: \(error)")

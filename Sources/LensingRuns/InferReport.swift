@@ -27,6 +27,9 @@ public struct InferReport: Codable, Sendable, Equatable {
         public var essAlpha: Double?
         /// Kish ESS of the lens's importance weights at the posterior median η.
         public var importanceESS: Double
+        /// The Monte Carlo variance of the lens's ln L̂_i at the posterior median η
+        /// (`ReweightedPopulation.monteCarloVariances`; nil where not finite).
+        public var monteCarloVariance: Double?
         /// With α conditionals: the median over kept draws of their conditional's standard deviation of α, and the
         /// grid step (a width under two steps is poorly resolved: `coarseConditionals`).
         public var conditionalWidth: Double?, conditionalStep: Double?
@@ -34,8 +37,10 @@ public struct InferReport: Codable, Sendable, Equatable {
         public var supportedAlpha: [Double]?
 
         public init(id: String, divergences: Int, rHatAlpha: Double?, essAlpha: Double?, importanceESS: Double,
-                    conditionalWidth: Double? = nil, conditionalStep: Double? = nil, supportedAlpha: [Double]? = nil) {
+                    conditionalWidth: Double? = nil, conditionalStep: Double? = nil, supportedAlpha: [Double]? = nil,
+                    monteCarloVariance: Double? = nil) {
             (self.id, self.divergences, self.rHatAlpha, self.essAlpha, self.importanceESS) = (id, divergences, rHatAlpha, essAlpha, importanceESS)
+            self.monteCarloVariance = monteCarloVariance
             (self.conditionalWidth, self.conditionalStep, self.supportedAlpha) = (conditionalWidth, conditionalStep, supportedAlpha)
         }
     }
@@ -84,6 +89,17 @@ public struct InferReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// Above this Monte Carlo variance of ln p̂(η | data) at the median η the report warns (`monteCarloVariance`).
+    public static let monteCarloVarianceLimit = 1.0
+
+    /// The Monte Carlo variance of the whole ln p̂(η | data) at the posterior median η: the sum of the lenses'
+    /// finite ones (nil where no lens has one; a lens with no weight at the median η has none). See
+    /// `ReweightedPopulation.monteCarloVariances`.
+    public var monteCarloVariance: Double? {
+        let finite = lenses.compactMap(\.monteCarloVariance)
+        return finite.isEmpty ? nil : finite.reduce(0, +)
+    }
+
     public var parameters: [Parameter] = []
     public var lenses: [Lens] = []
     public var divergences = 0
@@ -107,11 +123,13 @@ public struct InferReport: Codable, Sendable, Equatable {
                                           chainMeans: perChain.map { $0.reduce(0, +) / Double(max($0.count, 1)) }))
         }
         let ess = population.effectiveSampleSizes(eta: medians)
+        let variances = population.monteCarloVariances(eta: medians)
         r.lenses = lenses.enumerated().map { i, l in
             let widths = l.alphaConditional?.conditionalWidths.compactMap { $0 }.sorted() ?? []
             return Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i],
                         conditionalWidth: widths.isEmpty ? nil : widths[widths.count / 2], conditionalStep: l.alphaConditional?.alphaStep,
-                        supportedAlpha: l.alphaConditional?.supportedAlpha.map { [$0.lowerBound, $0.upperBound] })
+                        supportedAlpha: l.alphaConditional?.supportedAlpha.map { [$0.lowerBound, $0.upperBound] },
+                        monteCarloVariance: variances[i].isFinite ? variances[i] : nil)
         }
         r.divergences = chains.reduce(0) { $0 + $1.divergences }
         return r
@@ -127,6 +145,17 @@ public struct InferReport: Codable, Sendable, Equatable {
         }
         if let worst = lenses.min(by: { $0.importanceESS < $1.importanceESS }) {
             out.append("smallest importance ESS at the median η: \(f(worst.importanceESS, 1)) (\(worst.id)); η divergences: \(divergences)")
+        }
+        if let variance = monteCarloVariance {
+            let largest = lenses.filter { $0.monteCarloVariance != nil }.sorted { $0.monteCarloVariance! > $1.monteCarloVariance! }.prefix(3)
+            let largestText = largest.map { "\($0.id) \(f($0.monteCarloVariance!, 3))" }.joined(separator: ", ")
+            out.append("Monte Carlo variance of ln p(η | data) at the median η: \(f(variance, 2)) (largest: \(largestText))")
+            if variance > Self.monteCarloVarianceLimit {
+                out.append("warning: the Monte Carlo variance of ln p(η | data) from the stage-1 samples is \(f(variance, 2)), above "
+                    + "\(f(Self.monteCarloVarianceLimit, 0)): the η posterior would move by about its own width in a rerun of "
+                    + "stage 1 and its intervals are too narrow; it falls as 1/(effective draws per lens): raise lens_draws and "
+                    + "conditional_draws (most for the lenses named above)")
+            }
         }
         let unmixed = poorlyMixedLenses
         if !unmixed.isEmpty {

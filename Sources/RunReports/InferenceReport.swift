@@ -92,9 +92,10 @@ enum InferenceReport {
         }
 
         page.heading("Lenses", level: 3, id: "lenses")
-        page.table(header: ["lens", "divergences", "split R̂(α)", "ESS(α)", "importance ESS", "α conditional width"],
+        page.table(header: ["lens", "divergences", "split R̂(α)", "ESS(α)", "importance ESS", "Monte Carlo var ln L", "α conditional width"],
                    rows: report.lenses.map { l in
-                       [l.id, "\(l.divergences)", f(l.rHatAlpha, 2), f(l.essAlpha, 0), f(l.importanceESS, 1), f(l.conditionalWidth, 3)]
+                       [l.id, "\(l.divergences)", f(l.rHatAlpha, 2), f(l.essAlpha, 0), f(l.importanceESS, 1), f(l.monteCarloVariance, 3),
+                        f(l.conditionalWidth, 3)]
                    })
         return warnings
     }

@@ -77,6 +77,25 @@ final class InferInputsTests: XCTestCase {
         XCTAssertTrue(warning.contains("2 of 4") && warning.contains("narrow (width 0.0150") && !warning.contains("wide"), warning)
     }
 
+    /// The Monte Carlo variance of ln p(η | data) is printed with its largest lenses, and a warning names the cure
+    /// when it is above 1; not when below.
+    func testMonteCarloVarianceIsReportedAndWarnedAboveOne() {
+        var r = InferReport()
+        func lens(_ id: String, _ variance: Double?) -> InferReport.Lens {
+            .init(id: id, divergences: 0, rHatAlpha: 1.01, essAlpha: 40, importanceESS: 20, monteCarloVariance: variance)
+        }
+        r.lenses = [lens("a", 0.2), lens("b", 0.9), lens("c", nil), lens("d", 0.05)]
+        XCTAssertEqual(r.monteCarloVariance ?? 0, 1.15, accuracy: 1e-12)
+        let line = r.lines.first { $0.hasPrefix("Monte Carlo variance") } ?? ""
+        XCTAssertTrue(line.contains("1.15") && line.contains("b 0.900, a 0.200, d 0.050"), line)
+        XCTAssertTrue(r.lines.contains { $0.hasPrefix("warning:") && $0.contains("raise lens_draws") })
+        r.lenses = [lens("a", 0.2), lens("d", 0.05)]
+        XCTAssertFalse(r.lines.contains { $0.contains("raise lens_draws") })
+        r.lenses = [lens("c", nil)]
+        XCTAssertNil(r.monteCarloVariance)
+        XCTAssertFalse(r.lines.contains { $0.hasPrefix("Monte Carlo variance") })
+    }
+
     /// Lenses whose α slices end inside α_sps's 95% range are named (the case of recovery mock 9017: α_sps 1.144
     /// [1.099, 1.163], one lens's slices ending at 1.17); lenses reaching past both ends, and kernel lenses, are not.
     func testLensesCuttingTheAlphaPosteriorAreReported() {

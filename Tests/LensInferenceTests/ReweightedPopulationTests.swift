@@ -144,6 +144,50 @@ final class ReweightedPopulationTests: XCTestCase {
         XCTAssertThrowsError(try table.logAWithGradient(eta))
     }
 
+    /// `monteCarloVariances` against the sampling variance of ln L̂ itself: 400 toy lenses, each with its own 200
+    /// independent draws from the exact interim posterior; the spread of ln L̂_i(η) over lenses (the same L for all)
+    /// is the true Monte Carlo variance, and the batch-means estimates must average to it within 25%. With each
+    /// draw repeated five times (a chain with autocorrelation, ESS a fifth of the count) the estimate must grow
+    /// about fivefold, where Kish's ESS, blind to the repeats, stays put (it would fail this test).
+    func testMonteCarloVarianceMatchesTheSpreadOfRepeatedEstimates() throws {
+        let eta = [1.1, 1.5, 13.0, 0.15], h = 0.2
+        func lenses(samples: Int, repeats: Int) -> [ReweightedPopulation.Lens] {
+            (0..<400).map { k in
+                var rng = RandomSource(seed: 21, stream: UInt64(k))
+                var ms: [Double] = [], as_: [Double] = []
+                while ms.count < samples * repeats {
+                    let z1 = rng.normal(), z2 = rng.normal()
+                    let a = mean.a + sd.a * z1
+                    let m = mean.m + sd.m * (rho * z1 + (1 - rho * rho).squareRoot() * z2)
+                    guard mBox.contains(m) && aBox.contains(a) else { continue }
+                    for _ in 0..<repeats { ms.append(m); as_.append(a) }
+                }
+                return ReweightedPopulation.Lens(id: "toy-\(k)", logMsps: logMsps, logHaloMass: ms, alpha: as_,
+                                                 logInterim: [Double](repeating: 0, count: ms.count))
+            }
+        }
+        let independent = try ReweightedPopulation(lenses: lenses(samples: 200, repeats: 1), selection: nil, alphaKernelWidth: h,
+                                                   base: PopulationHyperparameters())
+        let values = try independent.lenses.indices.map { i in
+            try ReweightedPopulation(lenses: [independent.lenses[i]], selection: nil, alphaKernelWidth: h,
+                                     base: PopulationHyperparameters()).logDensityAndGradient(eta).value
+        }
+        let meanValue = values.reduce(0, +) / Double(values.count)
+        let spread = values.reduce(0) { $0 + ($1 - meanValue) * ($1 - meanValue) } / Double(values.count - 1)
+        let estimates = independent.monteCarloVariances(eta: eta)
+        let meanEstimate = estimates.reduce(0, +) / Double(estimates.count)
+        XCTAssertEqual(meanEstimate / spread, 1, accuracy: 0.25, "estimate \(meanEstimate), spread over lenses \(spread)")
+
+        let repeated = try ReweightedPopulation(lenses: lenses(samples: 200, repeats: 5), selection: nil, alphaKernelWidth: h,
+                                                base: PopulationHyperparameters())
+        let repeatedEstimate = repeated.monteCarloVariances(eta: eta).reduce(0, +) / 400
+        // 1000 draws that are 200 independent ones: the same variance as the 200, not a fifth of it.
+        XCTAssertEqual(repeatedEstimate / spread, 1, accuracy: 0.35, "repeated draws: \(repeatedEstimate) against \(spread)")
+        let kishIndependent = independent.effectiveSampleSizes(eta: eta).reduce(0, +) / 400
+        let kishRepeated = repeated.effectiveSampleSizes(eta: eta).reduce(0, +) / 400
+        XCTAssertGreaterThan(kishRepeated / kishIndependent, 4, "Kish's ESS counts the repeats (why batch means are used)")
+    }
+
     /// A lens whose images no model in the interim boxes reproduces is a clear error naming it (cheap: every trial
     /// fails before the image-plane polish).
     /// A double whose inner saddle lies by the radial critical curve (mock seed 3017 of `infer_recovery.sh`, its
