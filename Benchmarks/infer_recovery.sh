@@ -33,6 +33,10 @@ SEL_FILE=${SEL_FILE:-}
 # TRUE_ALPHA: the mocks' α_sps (default the configuration's 1.2): is an offset additive, or a pull towards a value?
 TRUE_ALPHA=${TRUE_ALPHA:-}
 MICRO=${MICRO:-"true false"}
+# Stage-1 refinement (refine_rounds, monte_carlo_target): a run's target is for its own N lenses; to pool k runs
+# (infer_stage2_check.py) at a variance below ~1, give each about 1/k of it.
+REFINE_ROUNDS=${REFINE_ROUNDS:-2}
+MC_TARGET=${MC_TARGET:-0.5}
 SEL_AXES=${SEL_AXES:-"[[0.9, 1.2, 1.5], [1.0, 1.5, 2.0], [12.7, 13.0, 13.3], [0.05, 0.15, 0.3]]"}
 SEL_DRAWS=${SEL_DRAWS:-300}
 TABLE=${TABLE:-Tests/LensInferenceTests/Fixtures/microlensing-table.h5}
@@ -68,6 +72,8 @@ chains: 4
 warmup: 500
 draws: 1000
 seed: $seed
+refine_rounds: $REFINE_ROUNDS
+monte_carlo_target: $MC_TARGET
 YAML
       [ -n "$SEL_FILE" ] && echo "selection_file: $SEL_FILE" >>"$d/infer.yaml"
       [ -n "$TRUE_ALPHA" ] && echo "true_alpha_sps: $TRUE_ALPHA" >>"$d/infer.yaml"

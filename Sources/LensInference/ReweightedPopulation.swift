@@ -1,3 +1,4 @@
+import Inference
 import RealModule
 
 /// The hierarchical log-density of the four inferred hyperparameters η = (α_sps, halo slope, halo normalisation,
@@ -166,30 +167,29 @@ public struct ReweightedPopulation: Sendable {
         return e.map { $0 / s }
     }
 
-    /// Each lens's Monte Carlo variance of ln L̂_i(η), the stage-2 estimate ln (1/S) Σ_j w_ij: Var[w̄] / w̄² with
-    /// Var[w̄] from `batches` batch means of the weights in draw order (the kept draws are a thinned chain, so
-    /// batches carry its autocorrelation, which Kish's ESS ignores); +∞ for a lens with no weight at η.
+    /// Each lens's Monte Carlo variance of ln L̂_i(η), the stage-2 estimate ln (1/S) Σ_j w_ij: var(w) / (ESS_w w̄²),
+    /// ESS_w the split effective sample size of the weights in draw order (the kept draws are a thinned chain, or
+    /// a lens's chains one after another: the autocorrelation and the chains' disagreement both count, where Kish's
+    /// (Σw)²/Σw² sees neither); +∞ for a lens with no weight at η.
     ///
     /// Their sum is the variance of the whole ln p̂(η | data) from stage 1's finite samples. When it is above ~1
     /// the η posterior moves by about its own width between two stage-1 runs, so its intervals are too narrow
-    /// (Talbot & Golomb 2023, "Growing pains"). On the recovery mocks (25 lenses each, 100 kept draws per lens)
-    /// the sum at the median η was 0.23–0.81 at N = 25, 0.49–1.44 at N = 50 and 1.14–1.59 at N = 100, and the
-    /// 68% coverage of α_sps fell from 0.67 (12 mocks) to 0.33 (3).
-    public func monteCarloVariances(eta: [Double], batches: Int = 10) -> [Double] {
+    /// (Talbot & Golomb 2023, "Growing pains"). On the recovery mocks (25 lenses each, 100 kept draws per lens;
+    /// ten batch means, `infer_stage2_check.py`) the sum at the median η was 0.23–0.81 at N = 25, 0.49–1.44 at
+    /// N = 50 and 1.14–1.59 at N = 100, and the 68% coverage of α_sps fell from 0.67 (12 mocks) to 0.33 (3).
+    /// A chain that never left one region has nearly equal weights and a small variance here: what it did not
+    /// visit cannot show; a poorly mixed chain (R̂ and ESS of α, `InferReport.poorlyMixedLenses`) is the other signal.
+    public func monteCarloVariances(eta: [Double]) -> [Double] {
         lenses.indices.map { i in
             let logW = logWeights(lenses[i], eta, gradients: false).logW
-            guard let m = logW.max(), m.isFinite else { return .infinity }
+            guard let m = logW.max(), m.isFinite, logW.count >= 4 else { return .infinity }
             let w = logW.map { Double.exp($0 - m) }
-            let b = max(2, min(batches, w.count / 2))
-            guard w.count >= 2 * b else { return .infinity }
-            let means = (0..<b).map { k -> Double in
-                let lo = k * w.count / b, hi = (k + 1) * w.count / b
-                return w[lo..<hi].reduce(0, +) / Double(hi - lo)
-            }
             let mean = w.reduce(0, +) / Double(w.count)
-            let grand = means.reduce(0, +) / Double(b)
-            let variance = means.reduce(0) { $0 + ($1 - grand) * ($1 - grand) } / Double(b - 1)
-            return variance / Double(b) / (mean * mean)
+            let variance = w.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(w.count - 1)
+            guard variance > 0 else { return 0 }
+            let ess = Diagnostics.splitEffectiveSampleSize([w])
+            guard ess.isFinite, ess > 0 else { return .infinity }
+            return variance / (ess * mean * mean)
         }
     }
 

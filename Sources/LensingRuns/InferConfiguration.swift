@@ -42,6 +42,8 @@ public struct InferConfiguration: Configuration, Equatable {
     public var draws = 1000
     public var seed: UInt64 = 1
     public var maxAttempts = 2
+    public var refineRounds = 2
+    public var monteCarloTarget = 0.5
 
     public init() {}
 
@@ -58,6 +60,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case lensDraws = "lens_draws", lensMaxTreeDepth = "lens_max_tree_depth", lensCoordinates = "lens_coordinates"
         case chains, warmup, draws, seed
         case maxAttempts = "max_attempts"
+        case refineRounds = "refine_rounds", monteCarloTarget = "monte_carlo_target"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -96,6 +99,8 @@ public struct InferConfiguration: Configuration, Equatable {
         case .draws: return "Stage 2: draws kept per chain."
         case .seed: return "Seed of both NUTS stages and of the per-lens conditional draws."
         case .maxAttempts: return "Tries per lens or chain before it is given up (the run then fails; --resume retries)."
+        case .refineRounds: return "Rounds of stage-1 refinement: after stage 2, the lenses that carry most of the Monte Carlo variance of\nln p(η | data) at the median η get another stage-1 chain each, and stage 2 is run again (0: none)."
+        case .monteCarloTarget: return "Refine until the Monte Carlo variance of ln p(η | data) at the median η is at most this (above ~1 the\nη intervals are too narrow)."
         }
     }
 
@@ -136,6 +141,8 @@ public struct InferConfiguration: Configuration, Equatable {
         draws = try c.decodeIfPresent(Int.self, forKey: .draws) ?? d.draws
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        refineRounds = try c.decodeIfPresent(Int.self, forKey: .refineRounds) ?? d.refineRounds
+        monteCarloTarget = try c.decodeIfPresent(Double.self, forKey: .monteCarloTarget) ?? d.monteCarloTarget
     }
 
     public func validate() throws {
@@ -170,6 +177,8 @@ public struct InferConfiguration: Configuration, Equatable {
         for (name, v) in [("lens_warmup", lensWarmup), ("warmup", warmup)] where v < 0 {
             throw InvalidConfigValue(field: name, reason: "must be >= 0, got \(v)")
         }
+        if refineRounds < 0 { throw InvalidConfigValue(field: "refine_rounds", reason: "must be >= 0, got \(refineRounds)") }
+        if !(monteCarloTarget > 0) { throw InvalidConfigValue(field: "monte_carlo_target", reason: "must be > 0, got \(monteCarloTarget)") }
         for (name, v) in [("lens_draws", lensDraws), ("draws", draws), ("chains", chains), ("max_attempts", maxAttempts)] where v < 1 {
             throw InvalidConfigValue(field: name, reason: "must be >= 1, got \(v)")
         }

@@ -84,27 +84,84 @@ public enum InferRunner {
                 return s
             }
         }
-        let lensSamples: [InferStages.LensSamples] = try comm.broadcast(message: loaded)
-        let population = try InferStages.population(lensSamples, selection: selection, c: c)
-        let chainStore = JSONCheckpointDirectory<Int, InferStages.EtaChain>(
-            directory: context.file(chainDirectory), itemName: "chain", prefix: "chain-", digits: 3)
-        var chainScheduler = try ResumableListScheduler(items: comm.isRoot ? Array(0..<c.chains) : [], store: chainStore,
-                                                        maxAttempts: c.maxAttempts, key: { $0 }, label: { "chain \($0)" })
-        if comm.isRoot {
-            log("infer: \(c.chains) η chains, \(chainScheduler.alreadyDone) already done")
+        var lensSamples: [InferStages.LensSamples] = try comm.broadcast(message: loaded)
+
+        // Stage 2, then refinement rounds: while the Monte Carlo variance of ln p(η | data) at the median η is above
+        // monte_carlo_target, or some lens's chains mixed poorly, those lenses and the ones that carry most of the
+        // variance get another stage-1 chain each (checkpoints in lenses-round-k/) and stage 2 runs again
+        // (chains-round-k/), up to refine_rounds times. Every decision is a function of checkpoints, so a
+        // resumed run takes the same rounds.
+        var round = 0, chainsAlreadyDone = 0
+        var population: ReweightedPopulation
+        var chainStore: JSONCheckpointDirectory<Int, InferStages.EtaChain>
+        while true {
+            population = try InferStages.population(lensSamples, selection: selection, c: c)
+            chainStore = JSONCheckpointDirectory<Int, InferStages.EtaChain>(
+                directory: context.file(round == 0 ? chainDirectory : chainDirectory + "-round-\(round)"), itemName: "chain",
+                prefix: "chain-", digits: 3)
+            var chainScheduler = try ResumableListScheduler(items: comm.isRoot ? Array(0..<c.chains) : [], store: chainStore,
+                                                            maxAttempts: c.maxAttempts, key: { $0 }, label: { "chain \($0)" })
+            if comm.isRoot {
+                log("infer: \(c.chains) η chains\(round == 0 ? "" : " (refinement round \(round))"), \(chainScheduler.alreadyDone) already done")
+            }
+            let etaPopulation = population
+            try WorkQueue.run(communicator: comm, scheduler: &chainScheduler) { chain in
+                try InferStages.sampleEta(chain: chain, population: etaPopulation, c: c)
+            }
+            try failIfAny(comm.isRoot ? chainScheduler.failures.map { "chain \($0.item): \($0.message)" } : [], comm: comm)
+            chainsAlreadyDone = chainScheduler.alreadyDone
+            guard round < c.refineRounds else { break }
+
+            // The lenses to sample again, decided on rank 0 from the chains' median η.
+            var picked: [Int]?
+            if comm.isRoot {
+                let chains = try loadChains(chainStore, count: c.chains)
+                let medians = (0..<4).map { k in ModeReport.quantileSorted(chains.flatMap { $0.draws.map { $0[k] } }.sorted(), 0.5) }
+                let variances = population.monteCarloVariances(eta: medians)
+                let total = variances.reduce(0) { $0 + ($1.isFinite ? $1 : 0) }
+                let poorlyMixed = lensSamples.indices.filter { i in
+                    guard let r = lensSamples[i].rHatAlpha, let e = lensSamples[i].essAlpha else { return true }
+                    return r > InferReport.stage1RHatLimit || e < InferReport.stage1ESSLimit
+                }
+                picked = InferStages.refinementPicks(variances: variances, target: c.monteCarloTarget, poorlyMixed: poorlyMixed)
+                log("infer: Monte Carlo variance of ln p(η | data) at the median η \(String(format: "%.2f", total)) (target "
+                    + "\(c.monteCarloTarget))" + (picked!.isEmpty ? "" : "; refinement round \(round + 1) samples \(picked!.count) lenses "
+                    + "again: " + picked!.map { catalog.lenses[$0].id }.joined(separator: ", ")))
+            }
+            let picks: [Int] = try comm.broadcast(message: picked)
+            if picks.isEmpty { break }
+            round += 1
+            let thisRound = round, previous = lensSamples
+            let roundStore = JSONCheckpointDirectory<Int, InferStages.LensSamples>(
+                directory: context.file(lensDirectory + "-round-\(round)"), itemName: "lens", prefix: "lens-", digits: 5)
+            var roundScheduler = try ResumableListScheduler(items: comm.isRoot ? picks : [], store: roundStore, maxAttempts: c.maxAttempts,
+                                                            key: { $0 }, label: { catalog.lenses[$0].id })
+            var roundProgress = ProgressLine(label: "infer: refinement round \(round) lenses", total: roundScheduler.pending)
+            try WorkQueue.run(communicator: comm, scheduler: &roundScheduler,
+                              progress: { roundProgress.update(done: $0.completed, elapsed: $0.elapsed) }) { i in
+                // From `LensStart`'s start (the first chain's, unless that came from an older search), its own stream.
+                try InferStages.sampleLens(index: i, lens: catalog.lenses[i], c: c, microlensing: microlensing, cosmology: cosmology,
+                                           round: thisRound, slope: previous[i].alphaConditional?.slope)
+            }
+            try failIfAny(comm.isRoot ? roundScheduler.failures.map { "lens \(catalog.lenses[$0.item].id): \($0.message)" } : [], comm: comm)
+            var merged: [InferStages.LensSamples]?
+            if comm.isRoot {
+                var all = lensSamples
+                for i in picks {
+                    guard let extra = try roundStore.load(i) else {
+                        throw InferInputError(file: roundStore.path(for: i), message: "missing lens checkpoint")
+                    }
+                    all[i] = InferStages.merged(all[i], extra)
+                }
+                merged = all
+            }
+            lensSamples = try comm.broadcast(message: merged)
         }
-        try WorkQueue.run(communicator: comm, scheduler: &chainScheduler) { chain in
-            try InferStages.sampleEta(chain: chain, population: population, c: c)
-        }
-        try failIfAny(comm.isRoot ? chainScheduler.failures.map { "chain \($0.item): \($0.message)" } : [], comm: comm)
 
         // Stage 3 and the files, on rank 0.
         var summary: InferSummary?
         if comm.isRoot {
-            let chains = try (0..<c.chains).map { k in
-                guard let r = try chainStore.load(k) else { throw InferInputError(file: chainStore.path(for: k), message: "missing chain checkpoint") }
-                return r
-            }
+            let chains = try loadChains(chainStore, count: c.chains)
             let report = InferReport.make(chains: chains, lenses: lensSamples, population: population,
                                           truth: catalog.hyperparameters.inferred)
             let path = context.file(InferenceChainsFile.name)
@@ -115,11 +172,19 @@ public enum InferRunner {
             for line in report.lines { log("infer: " + line) }
             log("infer: wrote \(path)")
             summary = InferSummary(lenses: catalog.lenses.count, lensesAlreadyDone: lensScheduler.alreadyDone,
-                                   chainsAlreadyDone: chainScheduler.alreadyDone, chainsFile: path, report: report)
+                                   chainsAlreadyDone: chainsAlreadyDone, chainsFile: path, report: report)
         }
         try comm.barrier()
         return summary ?? InferSummary(lenses: catalog.lenses.count, lensesAlreadyDone: 0, chainsAlreadyDone: 0,
                                        chainsFile: context.file(InferenceChainsFile.name), report: InferReport())
+    }
+
+    /// The η chains of one stage-2 round from their checkpoints (rank 0).
+    static func loadChains(_ store: JSONCheckpointDirectory<Int, InferStages.EtaChain>, count: Int) throws -> [InferStages.EtaChain] {
+        try (0..<count).map { k in
+            guard let r = try store.load(k) else { throw InferInputError(file: store.path(for: k), message: "missing chain checkpoint") }
+            return r
+        }
     }
 
     /// The selection normalisation: the configured `selection_file` (refused if its selection or magnification-table

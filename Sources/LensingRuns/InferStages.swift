@@ -51,18 +51,24 @@ public enum InferStages {
 
     /// Stage 1 for one lens: start (`LensStart`), Laplace metric where the Hessian allows, then NUTS (dense metric),
     /// in `EnclosedMassCoordinates` (`lens_coordinates: enclosed_mass`) or in z itself (`halo_mass`).
-    /// - Parameter from: the chain's start (constrained z); `LensStart.find`'s when nil.
+    /// - Parameters:
+    ///   - from: the chain's start (constrained z); `LensStart.find`'s when nil.
+    ///   - round: 0 for the lens's first chain; k for the chain a refinement round k adds (its own random stream,
+    ///     `refinementStream`).
+    ///   - slope: the α conditionals' shear b (`AlphaConditional.slope`); a refinement chain takes its lens's first
+    ///     chain's, so that the two chains' kept draws are one set of slices.
     public static func sampleLens(index: Int, lens: MockLens, c: InferConfiguration, microlensing: MicrolensedFlux,
-                                  cosmology: Cosmology, from: [Double]? = nil) throws -> LensSamples {
+                                  cosmology: Cosmology, from: [Double]? = nil, round: Int = 0, slope: [Double]? = nil) throws -> LensSamples {
         let posterior = try interimPosterior(lens, c: c, microlensing: microlensing, cosmology: cosmology)
         let start = try from ?? LensStart.find(posterior).z
         func conditional(_ density: some AlphaSliceable, toZ: @escaping ([Double]) throws -> [Double]) -> (([[Double]]) throws -> AlphaConditional)? {
             guard c.alphaMarginal == "conditional" else { return nil }
             return { w in
                 try AlphaConditional.compute(density, draws: w, kept: c.conditionalDraws, alphaRange: posterior.alphaRange,
-                                             step: c.conditionalAlphaStep, toZ: toZ)
+                                             step: c.conditionalAlphaStep, slope: slope, toZ: toZ)
             }
         }
+        let stream = UInt64(index) + UInt64(round) * refinementStream
         if c.lensCoordinates == "enclosed_mass" {
             let coordinates = EnclosedMassCoordinates(posterior)
             guard let w0 = coordinates.sampling(start) else {
@@ -75,18 +81,18 @@ public enum InferStages {
                 }
                 return z
             }
-            return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(w0),
+            return try sampleLens(index: index, stream: stream, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(w0),
                                   logInterim: posterior.logInterimDensity, toZ: toZ,
                                   conditional: conditional(coordinates, toZ: toZ))
         }
         let density = TransformedDensity(posterior, transforms: posterior.transforms)
-        return try sampleLens(index: index, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(start),
+        return try sampleLens(index: index, stream: stream, lens: lens, c: c, density: density, start: start, y0: density.unconstrain(start),
                               logInterim: posterior.logInterimDensity, toZ: { $0 }, conditional: conditional(posterior, toZ: { $0 }))
     }
 
     /// NUTS on one lens's density `density` from y0 (its unconstrained start); each draw w (constrained sampling
     /// coordinates) mapped to z by `toZ`, and the draws' α conditionals computed by `conditional` where given.
-    static func sampleLens<D: LogDensity>(index: Int, lens: MockLens, c: InferConfiguration, density: TransformedDensity<D>,
+    static func sampleLens<D: LogDensity>(index: Int, stream: UInt64, lens: MockLens, c: InferConfiguration, density: TransformedDensity<D>,
                                           start: [Double], y0: [Double], logInterim: Double,
                                           toZ: ([Double]) throws -> [Double],
                                           conditional: (([[Double]]) throws -> AlphaConditional)?) throws -> LensSamples {
@@ -103,7 +109,7 @@ public enum InferStages {
             nuts.baseWindow = max(c.lensWarmup - nuts.initialBuffer - nuts.terminalBuffer, 1)
         }
         let result = try nuts.sample(density, initial: y0, warmup: c.lensWarmup, draws: c.lensDraws, seed: c.seed,
-                                     chain: UInt64(index), metric: .dense, initialInverseMetric: inverseMetric)
+                                     chain: stream, metric: .dense, initialInverseMetric: inverseMetric)
         let sampling = result.draws.map { density.constrain($0) }
         let draws = try sampling.map(toZ)
         let alpha = draws.map { $0[6] }, mass = draws.map { $0[0] }
@@ -113,6 +119,51 @@ public enum InferStages {
                            rHatAlpha: finite(Diagnostics.splitRHat([alpha])), rHatLogHaloMass: finite(Diagnostics.splitRHat([mass])),
                            essAlpha: finite(Diagnostics.splitEffectiveSampleSize([alpha])),
                            alphaConditional: try conditional?(sampling))
+    }
+
+    /// Random streams of refinement round k's lens chains: lens i's is `i + k · refinementStream`.
+    public static let refinementStream: UInt64 = 10_000_000
+
+    /// The lenses a refinement round samples again: first those whose chains mixed poorly (`poorlyMixed`: their
+    /// Monte Carlo variance cannot show what they did not visit); then, from each lens's Monte Carlo variance of
+    /// ln L̂_i at the median η (`ReweightedPopulation.monteCarloVariances`), a lens with none finite (no weight
+    /// there), and, when the finite ones sum to V above `target`, the largest in order until they hold 2(V − target)
+    /// of it (another chain of the same length about halves a lens's variance) or all lenses with any.
+    public static func refinementPicks(variances: [Double], target: Double, poorlyMixed: [Int] = []) -> [Int] {
+        let total = variances.reduce(0) { $0 + ($1.isFinite ? $1 : 0) }
+        var picks = poorlyMixed
+        picks += variances.indices.filter { !variances[$0].isFinite && !picks.contains($0) }
+        guard total > target else { return picks }
+        var held = picks.reduce(0) { $0 + (variances[$1].isFinite ? variances[$1] : 0) }
+        for i in variances.indices.filter({ variances[$0].isFinite && variances[$0] > 0 }).sorted(by: { variances[$0] > variances[$1] }) {
+            if held >= 2 * (total - target) { break }
+            if picks.contains(i) { continue }
+            picks.append(i)
+            held += variances[i]
+        }
+        return picks
+    }
+
+    /// The lens's samples with another chain's (`extra`, from a refinement round) appended: draws and kept
+    /// conditionals concatenated, divergences summed, split R̂ and ESS of α over both chains.
+    public static func merged(_ first: LensSamples, _ extra: LensSamples) -> LensSamples {
+        var out = first
+        let chains = [first.draws.map { $0[6] }, extra.draws.map { $0[6] }]
+        out.draws += extra.draws
+        out.divergences += extra.divergences
+        out.meanAcceptStat = (first.meanAcceptStat * Double(first.draws.count) + extra.meanAcceptStat * Double(extra.draws.count))
+            / Double(max(out.draws.count, 1))
+        out.rHatAlpha = finite(Diagnostics.splitRHat(chains))
+        out.rHatLogHaloMass = finite(Diagnostics.splitRHat([first.draws.map { $0[0] }, extra.draws.map { $0[0] }]))
+        out.essAlpha = finite(Diagnostics.splitEffectiveSampleSize(chains))
+        if var conditional = first.alphaConditional, let more = extra.alphaConditional {
+            conditional.draws += more.draws
+            conditional.samplingDraws += more.samplingDraws
+            conditional.logConditional += more.logConditional
+            conditional.logHaloMass += more.logHaloMass
+            out.alphaConditional = conditional
+        }
+        return out
     }
 
     /// The stage-2 density's inputs from the stage-1 results.

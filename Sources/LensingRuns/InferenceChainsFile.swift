@@ -12,7 +12,9 @@ import TesseraSupport
 /// - `/lenses/draws` [chain, draw, lens, parameter] with `/lenses/names` (log_halo_mass [log M☉], shear1, shear2,
 ///   source_x, source_y [arcsec], log_source_flux, alpha_sps) and `/lenses/ids`: each lens's parameters drawn from
 ///   its conditional posterior given that η draw (stage 3);
-/// - `/stage1/draws` [lens, draw, parameter]: each lens's interim-prior NUTS draws (stage 1), same columns.
+/// - `/stage1/draws` [lens, draw, parameter]: each lens's interim-prior NUTS draws (stage 1), same columns; a lens
+///   that refinement rounds sampled again has more (its chains one after another), so the draw axis is the longest
+///   lens's, the others padded with NaN, and `/stage1/draw_counts` [lens] gives each lens's number.
 /// Root attributes: `sim_id`, `table_version`, `selection_table_version`, `microlensing` (1 or 0), `seed`.
 public enum InferenceChainsFile {
     public static let name = "chains.h5"
@@ -21,7 +23,7 @@ public enum InferenceChainsFile {
                              seed: UInt64, simId: String, tableVersion: String, selectionVersion: String, microlensing: Bool,
                              to path: String) throws {
         let nChains = chains.count, nDraws = chains.first?.draws.count ?? 0, nLenses = lenses.count
-        let nLensDraws = lenses.first?.draws.count ?? 0
+        let nLensDraws = lenses.map(\.draws.count).max() ?? 0
         var lensDraws: [Double] = []
         lensDraws.reserveCapacity(nChains * nDraws * nLenses * 7)
         for chain in chains {
@@ -48,7 +50,10 @@ public enum InferenceChainsFile {
             try h5.writeStrings(lenses.map(\.id), to: "/lenses/ids")
             try h5.write(lensDraws, shape: [nChains, nDraws, nLenses, 7], to: "/lenses/draws")
             try h5.writeStrings(InferStages.lensParameterNames, to: "/stage1/names")
-            try h5.write(lenses.flatMap { $0.draws.flatMap { $0 } }, shape: [nLenses, nLensDraws, 7], to: "/stage1/draws")
+            let padding = [Double](repeating: .nan, count: 7)
+            try h5.write(lenses.flatMap { l in (l.draws + [[Double]](repeating: padding, count: nLensDraws - l.draws.count)).flatMap { $0 } },
+                         shape: [nLenses, nLensDraws, 7], to: "/stage1/draws")
+            try h5.write(lenses.map { Double($0.draws.count) }, shape: [nLenses], to: "/stage1/draw_counts")
             try h5.close()
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Inference
-import LensInference
+@testable import LensInference
 @testable import LensingRuns
 import XCTest
 
@@ -94,6 +94,43 @@ final class InferInputsTests: XCTestCase {
         r.lenses = [lens("c", nil)]
         XCTAssertNil(r.monteCarloVariance)
         XCTAssertFalse(r.lines.contains { $0.hasPrefix("Monte Carlo variance") })
+    }
+
+    /// Refinement picks poorly mixed lenses, lenses with no finite Monte Carlo variance, and the lenses with the
+    /// largest variance until they hold twice the excess over the target (another chain halves a lens's variance);
+    /// nothing else at or below the target.
+    func testRefinementPicksTheLensesCarryingTheExcess() {
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.1, 0.2, 0.1], target: 0.5), [])
+        // V = 1.2, target 0.5: 2(V − 0.5) = 1.4 is more than V, so every lens with any variance, largest first.
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.1, 0.6, 0, 0.5], target: 0.5), [1, 3, 0])
+        // V = 1.0, target 0.8: hold 0.4: the 0.3 and then the 0.2.
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.1, 0.3, 0.2, 0.15, 0.25], target: 0.8), [1, 4])
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.01, .infinity, 0.02], target: 0.5), [1])
+        // Poorly mixed lenses always, first; they count towards the excess.
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.1, 0.2, 0.1], target: 0.5, poorlyMixed: [2]), [2])
+        XCTAssertEqual(InferStages.refinementPicks(variances: [0.1, 0.3, 0.2, 0.15, 0.25], target: 0.8, poorlyMixed: [2]), [2, 1])
+    }
+
+    /// A refinement chain's samples are appended: draws and kept conditionals concatenated, divergences summed,
+    /// R̂ over the two chains (two chains at different α give a large R̂).
+    func testMergedLensSamplesConcatenateTheChains() {
+        func samples(alpha: Double, count: Int, divergences: Int) -> InferStages.LensSamples {
+            let draws = (0..<count).map { j in [13.0, 0, 0, 0, 0, 2, alpha + 0.01 * sin(Double(j))] }
+            let conditional = AlphaConditional(alphaStart: 0.8, alphaStep: 0.1, gridCount: 3, draws: draws, samplingDraws: draws,
+                                               slope: [Double](repeating: 0, count: 7),
+                                               logConditional: draws.map { _ in [0, 0, nil] }, logHaloMass: draws.map { _ in [13, 13, nil] })
+            return InferStages.LensSamples(index: 0, id: "l", logMsps: 11.4, start: draws[0], draws: draws, logInterim: -1, stepSize: 0.1,
+                                           divergences: divergences, meanAcceptStat: 0.8, rHatAlpha: 1.0, rHatLogHaloMass: nil, essAlpha: 50,
+                                           alphaConditional: conditional)
+        }
+        let m = InferStages.merged(samples(alpha: 1.0, count: 40, divergences: 3), samples(alpha: 1.3, count: 40, divergences: 4))
+        XCTAssertEqual(m.draws.count, 80)
+        XCTAssertEqual(m.divergences, 7)
+        XCTAssertEqual(m.alphaConditional?.draws.count, 80)
+        XCTAssertEqual(m.alphaConditional?.logConditional.count, 80)
+        XCTAssertEqual(m.alphaConditional?.samplingDraws.count, 80)
+        XCTAssertEqual(m.start, samples(alpha: 1.0, count: 1, divergences: 0).start)
+        XCTAssertGreaterThan(m.rHatAlpha ?? 0, 2, "two chains apart in α")
     }
 
     /// Lenses whose α slices end inside α_sps's 95% range are named (the case of recovery mock 9017: α_sps 1.144

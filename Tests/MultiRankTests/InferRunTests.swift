@@ -3,7 +3,8 @@ import TesseraHDF5
 import XCTest
 
 /// `tessera infer` on a tiny mock (3 lenses, short chains) under `mpirun -np 2`, killed partway by SIGKILL to every
-/// process of the job and resumed under `-np 4`: the result equals an unkilled run's value for value (lens checkpoints byte for byte,
+/// process of the job and resumed under `-np 4`: the result equals an unkilled run's value for value (lens checkpoints,
+/// those of both refinement rounds included, byte for byte,
 /// every dataset of chains.h5), the saved lens results are not rewritten, the metadata records the versions, and
 /// a resume whose selection table has another version is refused naming the file and both versions.
 final class InferRunTests: XCTestCase {
@@ -77,15 +78,30 @@ final class InferRunTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/lenses/" + name)),
                            try Data(contentsOf: URL(fileURLWithPath: reference + "/lenses/" + name)), name)
         }
+        // Refinement: every lens's 8-draw chain mixes poorly, so both rounds (refine_rounds' default 2) sample all three
+        // again, each from its own stream; the resumed run takes the same rounds, checkpoint for checkpoint.
+        XCTAssertTrue(unkilled.stdout.contains("refinement round 1 samples 3 lenses again")
+                      && unkilled.stdout.contains("refinement round 2 samples 3 lenses again"), unkilled.stdout)
+        for round in 1...2 {
+            let directory = "/lenses-round-\(round)/"
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: reference + directory)) ?? []).sorted()
+            XCTAssertEqual(names.count, 3, directory)
+            XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: run + directory)) ?? []).sorted(), names, directory)
+            for name in names {
+                XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + directory + name)),
+                               try Data(contentsOf: URL(fileURLWithPath: reference + directory + name)), directory + name)
+            }
+        }
         let a = try HDF5File.open(reference + "/chains.h5"), b = try HDF5File.open(run + "/chains.h5")
         defer { try? a.close(); try? b.close() }
-        for path in ["/eta/draws", "/eta/log_posterior", "/eta/start", "/lenses/draws", "/stage1/draws"] {
+        for path in ["/eta/draws", "/eta/log_posterior", "/eta/start", "/lenses/draws", "/stage1/draws", "/stage1/draw_counts"] {
             let x = try a.read(Double.self, from: path), y = try b.read(Double.self, from: path)
             XCTAssertEqual(x.shape, y.shape, path)
             XCTAssertEqual(x.values.map(\.bitPattern), y.values.map(\.bitPattern), path)
         }
         XCTAssertEqual(try a.read(Double.self, from: "/eta/draws").shape, [2, 30, 4])
         XCTAssertEqual(try a.read(Double.self, from: "/lenses/draws").shape, [2, 30, 3, 7])
+        XCTAssertEqual(try a.read(Double.self, from: "/stage1/draw_counts").values, [24, 24, 24], "three chains of 8 draws per lens")
         XCTAssertEqual(try a.readStrings(from: "/eta/names"), ["alpha_sps", "halo_slope", "halo_normalisation", "halo_scatter"])
 
         let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/metadata.json"))) as! [String: Any]
