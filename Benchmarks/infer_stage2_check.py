@@ -54,6 +54,11 @@ def conditionals(run, ids):
         grid = c['alphaStart'] + c['alphaStep'] * np.arange(c['gridCount'])
         lp = np.array([[-np.inf if v is None else v for v in row] for row in c['logConditional']])
         m = np.array([[np.nan if v is None else v for v in row] for row in c['logHaloMass']])
+        # Refinement rounds' chains of this lens (lenses-round-k/), appended as the run merges them.
+        for extra in sorted(glob.glob(f'{run}/lenses-round-*/' + os.path.basename(f))):
+            e = json.load(open(extra))['alphaConditional']
+            lp = np.vstack([lp, [[-np.inf if v is None else v for v in row] for row in e['logConditional']]])
+            m = np.vstack([m, [[np.nan if v is None else v for v in row] for row in e['logHaloMass']]])
         out.append((d['id'], grid, lp, m))
     order = {i: k for k, i in enumerate(ids)}
     return [o[1:] for o in sorted(out, key=lambda o: order[o[0]])]
@@ -89,11 +94,28 @@ def logpost(eta, S, x, logA, lo, hi, h):
     return float(np.sum(mx[:, 0] + np.log(np.exp(lw - mx).mean(1)))) - S.shape[0] * logA([eta])[0]
 
 
-def mc_variance(eta, conds, x, batches=10):
+def split_ess(x):
+    """Split effective sample size of one series (Stan's: two halves, Geyer's initial positive sequence)."""
+    n = len(x) // 2
+    if n < 2: return np.nan
+    chains = np.array([x[:n], x[n:2 * n]]); W = chains.var(1, ddof=1).mean()
+    if W <= 0: return np.nan
+    var_plus = (n - 1) / n * W + chains.mean(1).var(ddof=1)
+    c = chains - chains.mean(1, keepdims=True); f = np.fft.rfft(c, 2 * n)
+    acov = np.fft.irfft(f * np.conj(f))[:, :n] / n
+    rho = 1 - (W - acov.mean(0)) / var_plus; rho[0] = 1; total = 0.0
+    for t in range(0, n - 1, 2):
+        pair = rho[t] + rho[t + 1]
+        if pair < 0: break
+        total += pair
+    return 2 * n / max(2 * total - 1, 1e-12)
+
+
+def mc_variance(eta, conds, x):
     """Σ_i Var[ln L̂_i(η)]: the Monte Carlo variance of the stage-2 log-likelihood at η (conditional estimator),
-    each lens's from batch means of its kept draws' weights (kept draws are in chain order, so batches carry their
-    autocorrelation): Var[ln L̂_i] ≈ var(batch means) / (B w̄²). Above ~1 the η posterior moves by more than its width
-    between two stage-1 runs (Talbot & Golomb 2023), and its intervals are too narrow."""
+    each lens's var(w) / (ESS_w w̄²) from its kept draws' weights in chain order (as ReweightedPopulation's
+    monteCarloVariances). Above ~1 the η posterior moves by more than its width between two stage-1 runs (Talbot &
+    Golomb 2023), and its intervals are too narrow."""
     a_sps, slope, norm, sc = eta; total = 0.0; per = []
     for (grid, lp, m), xi in zip(conds, x):
         k = np.searchsorted(grid, a_sps) - 1; f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
@@ -104,8 +126,8 @@ def mc_variance(eta, conds, x, batches=10):
             mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
         mu = norm + slope * (xi + np.log10(a_sps) - 11.5)
         lw = np.where(np.isfinite(l) & np.isfinite(mm), l - 0.5 * ((mm - mu) / sc) ** 2, -np.inf)
-        w = np.exp(lw - np.max(lw)); b = np.array_split(w, batches)
-        means = np.array([v.mean() for v in b]); v = means.var(ddof=1) / batches / w.mean() ** 2
+        w = np.exp(lw - np.max(lw)); v = w.var(ddof=1)
+        v = 0.0 if v <= 0 else v / (split_ess(w) * w.mean() ** 2)
         per.append(v); total += v
     return total, np.array(per)
 
