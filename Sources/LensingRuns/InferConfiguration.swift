@@ -99,7 +99,7 @@ public struct InferConfiguration: Configuration, Equatable {
         case .draws: return "Stage 2: draws kept per chain."
         case .seed: return "Seed of both NUTS stages and of the per-lens conditional draws."
         case .maxAttempts: return "Tries per lens or chain before it is given up (the run then fails; --resume retries)."
-        case .refineRounds: return "Rounds of stage-1 refinement: after stage 2, the lenses that carry most of the Monte Carlo variance of\nln p(η | data) at the median η get another stage-1 chain each, and stage 2 is run again (0: none)."
+        case .refineRounds: return "Rounds of stage-1 refinement: after stage 2, the lenses whose chains mixed poorly and those that carry most\nof the Monte Carlo variance of ln p(η | data) at the median η get another stage-1 chain each, and stage 2 is\nrun again (0: none)."
         case .monteCarloTarget: return "Refine until the Monte Carlo variance of ln p(η | data) at the median η is at most this (above ~1 the\nη intervals are too narrow)."
         }
     }

@@ -4,8 +4,8 @@ import LensInference
 
 /// The summary of an inference run (`summary.json`): per η parameter the posterior median and 68% interval, split
 /// R̂ and ESS across the chains, the separated modes with their weights (`ModeReport`), the catalog's
-/// hyperparameters (the truth when the catalog is a mock), and per lens the stage-1 diagnostics and the importance
-/// effective sample size at the posterior median η.
+/// hyperparameters (the truth when the catalog is a mock), and per lens the stage-1 diagnostics, the importance
+/// effective sample size and the Monte Carlo variance of its ln L̂ at the posterior median η.
 public struct InferReport: Codable, Sendable, Equatable {
     public struct Parameter: Codable, Sendable, Equatable {
         public var name: String
@@ -153,8 +153,8 @@ public struct InferReport: Codable, Sendable, Equatable {
             if variance > Self.monteCarloVarianceLimit {
                 out.append("warning: the Monte Carlo variance of ln p(η | data) from the stage-1 samples is \(f(variance, 2)), above "
                     + "\(f(Self.monteCarloVarianceLimit, 0)): the η posterior would move by about its own width in a rerun of "
-                    + "stage 1 and its intervals are too narrow; it falls as 1/(effective draws per lens): raise lens_draws and "
-                    + "conditional_draws (most for the lenses named above)")
+                    + "stage 1 and its intervals are too narrow; it falls as 1/(effective draws per lens): raise refine_rounds "
+                    + "(more chains for the lenses that carry it), or lens_draws and conditional_draws")
             }
         }
         let unmixed = poorlyMixedLenses

@@ -88,9 +88,9 @@ final class InferInputsTests: XCTestCase {
         XCTAssertEqual(r.monteCarloVariance ?? 0, 1.15, accuracy: 1e-12)
         let line = r.lines.first { $0.hasPrefix("Monte Carlo variance") } ?? ""
         XCTAssertTrue(line.contains("1.15") && line.contains("b 0.900, a 0.200, d 0.050"), line)
-        XCTAssertTrue(r.lines.contains { $0.hasPrefix("warning:") && $0.contains("raise lens_draws") })
+        XCTAssertTrue(r.lines.contains { $0.hasPrefix("warning:") && $0.contains("raise refine_rounds") })
         r.lenses = [lens("a", 0.2), lens("d", 0.05)]
-        XCTAssertFalse(r.lines.contains { $0.contains("raise lens_draws") })
+        XCTAssertFalse(r.lines.contains { $0.contains("raise refine_rounds") })
         r.lenses = [lens("c", nil)]
         XCTAssertNil(r.monteCarloVariance)
         XCTAssertFalse(r.lines.contains { $0.hasPrefix("Monte Carlo variance") })
