@@ -12,6 +12,10 @@ depends on h and on the stage-1 Monte Carlo noise without rerunning stage 1. Pri
     python3 Benchmarks/infer_stage2_check.py cond,0.05 "RUNGLOB"   # the conditional estimator against the kernel
     python3 Benchmarks/infer_stage2_check.py cond "RUNGLOB" 1,2,4  # also pools of 2 and 4 runs: widths against N
 
+With `cond`, each run or pool also prints the Monte Carlo variance of ln p(η | data) at its median η (the sum over
+lenses of var(w) / (ESS_w w̄²), as the run's own report; refinement rounds' slices in lenses-round-k/ are appended
+to their lens's): above ~1 the pool's intervals are too narrow.
+
 SELECTION=FILE takes ln A(η) from another selection.json (e.g. one built with more draws per node, same axes
 recipe otherwise); NOSEL=1 leaves the selection term out.
 
