@@ -78,16 +78,20 @@ final class InferRunTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/lenses/" + name)),
                            try Data(contentsOf: URL(fileURLWithPath: reference + "/lenses/" + name)), name)
         }
-        // Refinement: every lens's 8-draw chain mixes poorly, so both rounds (refine_rounds' default 2) sample all three
-        // again, each from its own stream; the resumed run takes the same rounds, checkpoint for checkpoint.
+        // Refinement: every lens's 8-draw chain mixes poorly, so round 1 samples all three again; round 2 those still
+        // poorly mixed or carrying the variance (each from its own stream). The resumed run takes the same rounds,
+        // checkpoint for checkpoint, and each lens's draws count its chains.
         XCTAssertTrue(unkilled.stdout.contains("refinement round 1 samples 3 lenses again")
-                      && unkilled.stdout.contains("refinement round 2 samples 3 lenses again"), unkilled.stdout)
+                      && unkilled.stdout.contains("refinement round 2 samples"), unkilled.stdout)
+        var chainsPerLens = [String: Int]()
+        for name in lensCheckpoints(reference) { chainsPerLens[name] = 1 }
         for round in 1...2 {
             let directory = "/lenses-round-\(round)/"
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: reference + directory)) ?? []).sorted()
-            XCTAssertEqual(names.count, 3, directory)
+            XCTAssertFalse(names.isEmpty, directory)
             XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: run + directory)) ?? []).sorted(), names, directory)
             for name in names {
+                chainsPerLens[name, default: 0] += 1
                 XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + directory + name)),
                                try Data(contentsOf: URL(fileURLWithPath: reference + directory + name)), directory + name)
             }
@@ -101,7 +105,8 @@ final class InferRunTests: XCTestCase {
         }
         XCTAssertEqual(try a.read(Double.self, from: "/eta/draws").shape, [2, 30, 4])
         XCTAssertEqual(try a.read(Double.self, from: "/lenses/draws").shape, [2, 30, 3, 7])
-        XCTAssertEqual(try a.read(Double.self, from: "/stage1/draw_counts").values, [24, 24, 24], "three chains of 8 draws per lens")
+        XCTAssertEqual(try a.read(Double.self, from: "/stage1/draw_counts").values,
+                       lensCheckpoints(reference).map { Double(8 * chainsPerLens[$0]!) }, "8 draws per chain, in catalog order")
         XCTAssertEqual(try a.readStrings(from: "/eta/names"), ["alpha_sps", "halo_slope", "halo_normalisation", "halo_scatter"])
 
         let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/metadata.json"))) as! [String: Any]
