@@ -147,17 +147,20 @@ public enum InferStages {
     }
 
     /// The lens's samples with another chain's (`extra`, from a refinement round) appended: draws and kept
-    /// conditionals concatenated, divergences summed, split R̂ and ESS of α over both chains.
+    /// conditionals concatenated, divergences summed, split R̂ and ESS of α over all its chains (`first` may hold
+    /// several from earlier rounds; every chain has `extra`'s length, lens_draws, so it is cut into pieces of that).
     public static func merged(_ first: LensSamples, _ extra: LensSamples) -> LensSamples {
         var out = first
-        let chains = [first.draws.map { $0[6] }, extra.draws.map { $0[6] }]
         out.draws += extra.draws
+        let length = max(extra.draws.count, 1)
+        let pieces = stride(from: 0, to: out.draws.count, by: length).map { Array(out.draws[$0..<min($0 + length, out.draws.count)]) }
+        func column(_ k: Int) -> [[Double]] { pieces.map { $0.map { $0[k] } } }
         out.divergences += extra.divergences
         out.meanAcceptStat = (first.meanAcceptStat * Double(first.draws.count) + extra.meanAcceptStat * Double(extra.draws.count))
             / Double(max(out.draws.count, 1))
-        out.rHatAlpha = finite(Diagnostics.splitRHat(chains))
-        out.rHatLogHaloMass = finite(Diagnostics.splitRHat([first.draws.map { $0[0] }, extra.draws.map { $0[0] }]))
-        out.essAlpha = finite(Diagnostics.splitEffectiveSampleSize(chains))
+        out.rHatAlpha = finite(Diagnostics.splitRHat(column(6)))
+        out.rHatLogHaloMass = finite(Diagnostics.splitRHat(column(0)))
+        out.essAlpha = finite(Diagnostics.splitEffectiveSampleSize(column(6)))
         if var conditional = first.alphaConditional, let more = extra.alphaConditional {
             conditional.draws += more.draws
             conditional.samplingDraws += more.samplingDraws

@@ -131,6 +131,11 @@ final class InferInputsTests: XCTestCase {
         XCTAssertEqual(m.alphaConditional?.samplingDraws.count, 80)
         XCTAssertEqual(m.start, samples(alpha: 1.0, count: 1, divergences: 0).start)
         XCTAssertGreaterThan(m.rHatAlpha ?? 0, 2, "two chains apart in α")
+        // A third chain (a second round) joins as a third piece, not as the tail of one long first chain: with the
+        // third at the first's α, R̂ stays large (the second chain still disagrees) and the ESS counts three chains.
+        let third = InferStages.merged(m, samples(alpha: 1.0, count: 40, divergences: 0))
+        XCTAssertEqual(third.draws.count, 120)
+        XCTAssertGreaterThan(third.rHatAlpha ?? 0, 1.5, "the middle chain still disagrees")
     }
 
     /// Lenses whose α slices end inside α_sps's 95% range are named (the case of recovery mock 9017: α_sps 1.144
