@@ -68,6 +68,20 @@ def conditionals(run, ids):
     return [o[1:] for o in sorted(out, key=lambda o: order[o[0]])]
 
 
+def slices_at(grid, lp, m, a_sps):
+    """Every kept draw's ln p(α_sps | r_j) and log M_h at α_sps, interpolated linearly on the α grid; None outside it."""
+    k = np.searchsorted(grid, a_sps) - 1
+    if k < 0 or k >= len(grid) - 1: return None
+    f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
+    with np.errstate(invalid='ignore', divide='ignore'):
+        l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
+        # Ends of a slice's support: the density falls linearly to 0 over the step, log M_h held.
+        a0, a1 = np.isfinite(lp[:, k]), np.isfinite(lp[:, k + 1])
+        l = np.where(a0 & ~a1, lp[:, k] + np.log(1 - f), np.where(~a0 & a1, lp[:, k + 1] + np.log(f), l))
+        mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
+    return l, mm
+
+
 def logpost(eta, S, x, logA, lo, hi, h):
     """Σ_i ln (1/S) Σ_j w_ij(η) − N ln A(η) inside the box (see ReweightedPopulation); h = the conditionals' list
     for the conditional estimator."""
@@ -75,15 +89,9 @@ def logpost(eta, S, x, logA, lo, hi, h):
     if isinstance(h, list):
         a_sps, slope, norm, sc = eta; total = 0.0
         for (grid, lp, m), xi in zip(h, x):
-            k = np.searchsorted(grid, a_sps) - 1
-            if k < 0 or k >= len(grid) - 1: return -np.inf
-            f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
-            with np.errstate(invalid='ignore', divide='ignore'):
-                l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
-                # Ends of a slice's support: the density falls linearly to 0 over the step, log M_h held.
-                a0, a1 = np.isfinite(lp[:, k]), np.isfinite(lp[:, k + 1])
-                l = np.where(a0 & ~a1, lp[:, k] + np.log(1 - f), np.where(~a0 & a1, lp[:, k + 1] + np.log(f), l))
-                mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
+            at = slices_at(grid, lp, m, a_sps)
+            if at is None: return -np.inf
+            l, mm = at
             ok = np.isfinite(l) & np.isfinite(mm)
             if not ok.any(): return -np.inf
             mu = norm + slope * (xi + np.log10(a_sps) - 11.5)
@@ -122,12 +130,7 @@ def mc_variance(eta, conds, x):
     Golomb 2023), and its intervals are too narrow."""
     a_sps, slope, norm, sc = eta; total = 0.0; per = []
     for (grid, lp, m), xi in zip(conds, x):
-        k = np.searchsorted(grid, a_sps) - 1; f = (a_sps - grid[k]) / (grid[k + 1] - grid[k])
-        with np.errstate(invalid='ignore', divide='ignore'):
-            l = lp[:, k] + f * (lp[:, k + 1] - lp[:, k]); mm = m[:, k] + f * (m[:, k + 1] - m[:, k])
-            a0, a1 = np.isfinite(lp[:, k]), np.isfinite(lp[:, k + 1])
-            l = np.where(a0 & ~a1, lp[:, k] + np.log(1 - f), np.where(~a0 & a1, lp[:, k + 1] + np.log(f), l))
-            mm = np.where(a0 & ~a1, m[:, k], np.where(~a0 & a1, m[:, k + 1], mm))
+        l, mm = slices_at(grid, lp, m, a_sps)
         mu = norm + slope * (xi + np.log10(a_sps) - 11.5)
         lw = np.where(np.isfinite(l) & np.isfinite(mm), l - 0.5 * ((mm - mu) / sc) ** 2, -np.inf)
         w = np.exp(lw - np.max(lw)); v = w.var(ddof=1)

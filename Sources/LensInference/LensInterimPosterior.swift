@@ -128,30 +128,20 @@ public enum LensStart {
     }
 
     /// L-BFGS on the image-plane posterior (unconstrained, no Jacobian: the constrained mode) from z; the better of
-    /// the result and z where its gradient is finite, else nil.
-    public static func polish(_ posterior: LensInterimPosterior, from z: [Double], value start: Double) -> (z: [Double], logDensity: Double)? {
-        let transformed = TransformedDensity(posterior, transforms: posterior.transforms, includeJacobian: false)
-        if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(z)),
-           r.logDensity.isFinite, r.logDensity > start {
-            let polished = transformed.constrain(r.x)
-            if let v = try? posterior.logDensityAndGradient(polished), v.value.isFinite { return (polished, v.value) }
+    /// the result and z where its gradient is finite, else nil. With `holdingAlpha`, over the six coordinates other
+    /// than α (α = z[6] held: a point of the profile along α).
+    public static func polish(_ posterior: LensInterimPosterior, from z: [Double], value start: Double,
+                              holdingAlpha: Bool = false) -> (z: [Double], logDensity: Double)? {
+        let free = holdingAlpha ? 6 : 7
+        let held = Array(z[free...])
+        let density = ClosureDensity(dimension: free) { x in
+            let (value, gradient) = try posterior.logDensityAndGradient(x + held)
+            return (value, Array(gradient[0..<free]))
         }
-        if let v = try? posterior.logDensityAndGradient(z), v.value.isFinite { return (z, v.value) }
-        return nil
-    }
-
-    /// L-BFGS over the six coordinates other than α (α = z[6] held), as `polish`: the better of the result and z
-    /// where its gradient is finite, else nil.
-    static func polishAtFixedAlpha(_ posterior: LensInterimPosterior, from z: [Double], value start: Double) -> (z: [Double], logDensity: Double)? {
-        let alpha = z[6]
-        let conditional = ClosureDensity(dimension: 6) { x in
-            let (value, gradient) = try posterior.logDensityAndGradient(x + [alpha])
-            return (value, Array(gradient[0..<6]))
-        }
-        let transformed = TransformedDensity(conditional, transforms: Array(posterior.transforms[0..<6]), includeJacobian: false)
-        if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(Array(z[0..<6]))),
+        let transformed = TransformedDensity(density, transforms: Array(posterior.transforms[0..<free]), includeJacobian: false)
+        if let r = try? LBFGS(maxIterations: 60, gradientTolerance: 1e-4).maximize(transformed, initial: transformed.unconstrain(Array(z[0..<free]))),
            r.logDensity.isFinite, r.logDensity > start {
-            let polished = transformed.constrain(r.x) + [alpha]
+            let polished = transformed.constrain(r.x) + held
             if let v = try? posterior.logDensityAndGradient(polished), v.value.isFinite { return (polished, v.value) }
         }
         if let v = try? posterior.logDensityAndGradient(z), v.value.isFinite { return (z, v.value) }
@@ -217,7 +207,7 @@ public enum LensStart {
             }
             var best: (z: [Double], logDensity: Double)?
             for (z, start) in candidates {
-                if let found = polishAtFixedAlpha(posterior, from: z, value: start), found.logDensity > best?.logDensity ?? -.infinity {
+                if let found = polish(posterior, from: z, value: start, holdingAlpha: true), found.logDensity > best?.logDensity ?? -.infinity {
                     best = found
                 }
             }

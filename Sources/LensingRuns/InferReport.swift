@@ -83,10 +83,14 @@ public struct InferReport: Codable, Sendable, Equatable {
     /// against 1.2), and between two stage-1 runs of one mock, with six such lenses in one, stage 2's α moved by
     /// more than its 68% interval (1.142 against 1.246).
     public var poorlyMixedLenses: [Lens] {
-        lenses.filter { l in
-            guard let r = l.rHatAlpha, let e = l.essAlpha else { return true }
-            return r > Self.stage1RHatLimit || e < Self.stage1ESSLimit
-        }
+        lenses.filter { Self.mixedPoorly(rHatAlpha: $0.rHatAlpha, essAlpha: $0.essAlpha) }
+    }
+
+    /// The rule of `poorlyMixedLenses` for one lens's split R̂ and ESS of α (nil: not finite), which refinement rounds
+    /// also pick by.
+    public static func mixedPoorly(rHatAlpha: Double?, essAlpha: Double?) -> Bool {
+        guard let r = rHatAlpha, let e = essAlpha else { return true }
+        return r > stage1RHatLimit || e < stage1ESSLimit
     }
 
     /// Above this Monte Carlo variance of ln p̂(η | data) at the median η the report warns (`monteCarloVariance`).
@@ -109,13 +113,12 @@ public struct InferReport: Codable, Sendable, Equatable {
     public static func make(chains: [InferStages.EtaChain], lenses: [InferStages.LensSamples], population: ReweightedPopulation,
                             truth: [Double]) -> InferReport {
         var r = InferReport()
-        var medians: [Double] = []
+        let medians = Self.medians(chains)
         for (k, name) in InferStages.etaNames.enumerated() {
             let perChain = chains.map { $0.draws.map { $0[k] } }
             let pooled = perChain.flatMap { $0 }.sorted()
             let q = { (p: Double) in ModeReport.quantileSorted(pooled, p) }
-            let median = q(0.5), lo = q(0.16), hi = q(0.84)
-            medians.append(median)
+            let median = medians[k], lo = q(0.16), hi = q(0.84)
             r.parameters.append(Parameter(name: name, median: median, lower68: lo, upper68: hi,
                                           rHat: finite(Diagnostics.splitRHat(perChain)), ess: finite(Diagnostics.splitEffectiveSampleSize(perChain)),
                                           truth: truth[k], covered: lo <= truth[k] && truth[k] <= hi,
@@ -133,6 +136,12 @@ public struct InferReport: Codable, Sendable, Equatable {
         }
         r.divergences = chains.reduce(0) { $0 + $1.divergences }
         return r
+    }
+
+    /// Each η parameter's posterior median over all chains' draws pooled (where the report evaluates the lenses'
+    /// importance ESS and Monte Carlo variance, and refinement rounds pick lenses).
+    public static func medians(_ chains: [InferStages.EtaChain]) -> [Double] {
+        InferStages.etaNames.indices.map { k in ModeReport.quantileSorted(chains.flatMap { $0.draws.map { $0[k] } }.sorted(), 0.5) }
     }
 
     /// Lines for the log.

@@ -116,12 +116,10 @@ public enum InferRunner {
             var picked: [Int]?
             if comm.isRoot {
                 let chains = try loadChains(chainStore, count: c.chains)
-                let medians = (0..<4).map { k in ModeReport.quantileSorted(chains.flatMap { $0.draws.map { $0[k] } }.sorted(), 0.5) }
-                let variances = population.monteCarloVariances(eta: medians)
+                let variances = population.monteCarloVariances(eta: InferReport.medians(chains))
                 let total = variances.reduce(0) { $0 + ($1.isFinite ? $1 : 0) }
-                let poorlyMixed = lensSamples.indices.filter { i in
-                    guard let r = lensSamples[i].rHatAlpha, let e = lensSamples[i].essAlpha else { return true }
-                    return r > InferReport.stage1RHatLimit || e < InferReport.stage1ESSLimit
+                let poorlyMixed = lensSamples.indices.filter {
+                    InferReport.mixedPoorly(rHatAlpha: lensSamples[$0].rHatAlpha, essAlpha: lensSamples[$0].essAlpha)
                 }
                 picked = InferStages.refinementPicks(variances: variances, target: c.monteCarloTarget, poorlyMixed: poorlyMixed)
                 log("infer: Monte Carlo variance of ln p(η | data) at the median η \(String(format: "%.2f", total)) (target "

@@ -18,15 +18,17 @@ final class ReweightedPopulationTests: XCTestCase {
         return -0.5 * (u * u - 2 * rho * u * v + v * v) / (1 - rho * rho)
     }
 
-    /// Exact draws from the interim posterior (∝ L on the boxes): the Gaussian, truncated to the boxes.
-    func toyLens(samples: Int) -> ReweightedPopulation.Lens {
-        var rng = RandomSource(seed: 11, stream: 0)
+    /// Exact draws from the interim posterior (∝ L on the boxes): the Gaussian, truncated to the boxes; each draw
+    /// `repeats` times in a row (a chain whose autocorrelation makes `samples` draws count as samples / repeats).
+    func toyLens(samples: Int, seed: UInt64 = 11, stream: UInt64 = 0, repeats: Int = 1) -> ReweightedPopulation.Lens {
+        var rng = RandomSource(seed: seed, stream: stream)
         var ms: [Double] = [], as_: [Double] = []
         while ms.count < samples {
             let z1 = rng.normal(), z2 = rng.normal()
             let a = mean.a + sd.a * z1
             let m = mean.m + sd.m * (rho * z1 + (1 - rho * rho).squareRoot() * z2)
-            if mBox.contains(m) && aBox.contains(a) { ms.append(m); as_.append(a) }
+            guard mBox.contains(m) && aBox.contains(a) else { continue }
+            for _ in 0..<repeats { ms.append(m); as_.append(a) }
         }
         let logInterim = -log(mBox.upperBound - mBox.lowerBound) - log(aBox.upperBound - aBox.lowerBound)
         return ReweightedPopulation.Lens(id: "toy", logMsps: logMsps, logHaloMass: ms, alpha: as_,
@@ -152,19 +154,7 @@ final class ReweightedPopulationTests: XCTestCase {
     func testMonteCarloVarianceMatchesTheSpreadOfRepeatedEstimates() throws {
         let eta = [1.1, 1.5, 13.0, 0.15], h = 0.2
         func lenses(samples: Int, repeats: Int) -> [ReweightedPopulation.Lens] {
-            (0..<400).map { k in
-                var rng = RandomSource(seed: 21, stream: UInt64(k))
-                var ms: [Double] = [], as_: [Double] = []
-                while ms.count < samples * repeats {
-                    let z1 = rng.normal(), z2 = rng.normal()
-                    let a = mean.a + sd.a * z1
-                    let m = mean.m + sd.m * (rho * z1 + (1 - rho * rho).squareRoot() * z2)
-                    guard mBox.contains(m) && aBox.contains(a) else { continue }
-                    for _ in 0..<repeats { ms.append(m); as_.append(a) }
-                }
-                return ReweightedPopulation.Lens(id: "toy-\(k)", logMsps: logMsps, logHaloMass: ms, alpha: as_,
-                                                 logInterim: [Double](repeating: 0, count: ms.count))
-            }
+            (0..<400).map { k in toyLens(samples: samples * repeats, seed: 21, stream: UInt64(k), repeats: repeats) }
         }
         let independent = try ReweightedPopulation(lenses: lenses(samples: 200, repeats: 1), selection: nil, alphaKernelWidth: h,
                                                    base: PopulationHyperparameters())
