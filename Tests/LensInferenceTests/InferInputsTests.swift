@@ -186,6 +186,9 @@ final class InferInputsTests: XCTestCase {
         }
         assertRefused({ $0.conditionalAlphaStep = 0 }, naming: ["conditional_alpha_step"])
         assertRefused({ $0.conditionalDraws = 0 }, naming: ["conditional_draws"])
+        assertRefused({ $0.refineRounds = -1 }, naming: ["refine_rounds", "-1"])
+        assertRefused({ $0.monteCarloTarget = 0 }, naming: ["monte_carlo_target"])
+        assertRefused({ $0.monteCarloTarget = .nan }, naming: ["monte_carlo_target"])
     }
 
     /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming
