@@ -20,6 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-20}
+# FIRST_SEED: start the seed loop there (a new work dir continuing a study on fresh mocks)
+FIRST_SEED=${FIRST_SEED:-1}
 SIZES=${SIZES:-"25 50 100"}
 NP=${NP:-4}
 LENS_WARMUP=${LENS_WARMUP:-100}
@@ -49,7 +51,7 @@ work=${WORK:-$(mktemp -d /tmp/infer-recovery.XXXXXX)}
 echo "infer recovery: sizes $SIZES x $SEEDS seeds, microlensing $MICRO, mpirun -np $NP; work dir $work"
 start=$(date +%s)
 for n in $SIZES; do
-  for seed in $(seq 1 "$SEEDS"); do
+  for seed in $(seq "$FIRST_SEED" "$SEEDS"); do
     for micro in $MICRO; do
       d="$work/n$n-seed$seed-ml$micro"
       [ -f "$d/run/summary.json" ] && continue

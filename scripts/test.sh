@@ -134,8 +134,12 @@ if mpirun -np 4 --oversubscribe "$bin" demo --out "$demo" >"$work/demo.log" 2>&1
    && h5dump -H "$demo/sample/results.h5" >/dev/null \
    && t=$(jq .target_iterations "$demo/sample/params.json") \
    && h5dump -d /state/n_iter "$demo/sample/results.h5" | grep -q "$t, $t" \
-   && [ -s "$demo/sample/postprocess/summary.fits" ] && [ -s "$demo/sample/catalog.fits" ]; then
-  passed=$((passed + 1)); echo "ok   mpirun -np 4 tessera demo"
+   && [ -s "$demo/sample/postprocess/summary.fits" ] && [ -s "$demo/sample/catalog.fits" ] \
+   && conv=$(grep -oE 'max split R-hat [0-9.]+, min ESS [0-9]+' "$work/demo.log") \
+   && echo "$conv" | awk '{ exit !($4 + 0 <= 1.05 && $7 + 0 >= 100) }'; then
+  # Issue 16's demo criterion: max split R-hat <= 1.05 and min ESS >= 100 for every parameter (its
+  # 30 s on 2 cores is a benchmark figure, printed here, not asserted).
+  passed=$((passed + 1)); echo "ok   mpirun -np 4 tessera demo ($conv; $(grep -oE 'demo \[ *[0-9.]+ s\]: done' "$work/demo.log" | grep -oE '[0-9.]+ s'))"
 else
   failed=$((failed + 1)); echo "FAIL mpirun -np 4 tessera demo"; cat "$work/demo.log"
 fi

@@ -45,6 +45,16 @@ public struct FitSettings: Codable, Sendable, Equatable {
     /// Laplace covariance and the reported ln L stay in double). `single` halves the time per gradient within
     /// the error budget `SceneKernel.Precision` states.
     public var samplingPrecision = SceneKernel.Precision.double
+    /// Sampling: extend each patch's chain until every parameter of its kept `draws` rows has an
+    /// ESS of at least this and a split R̂ of at most `PassDiagnostics`' 1.05 (0: off, exactly
+    /// `draws` transitions). The chain continues after warm-up with the adapted step size and
+    /// metric; a chain of k·draws transitions is thinned to every k-th, so the stored chain keeps
+    /// its `draws` rows and the run's file layout. Why: a few patches (a galaxy whose n spans 1–4,
+    /// with a long tail in r_half) mix 5–10× slower than the rest, and extending only those is far
+    /// cheaper than more draws everywhere (issue 16, the demo's ESS criterion).
+    public var minESS = 0.0
+    /// Sampling: at most this many transitions per kept draw when extending for `minESS`.
+    public var maxThinning = 4
 
     public init() {}
 }
@@ -61,6 +71,12 @@ public struct PatchSamplerStats: Codable, Sendable, Equatable {
     public var nLeapfrog: [Int] = []
     /// Leapfrog steps of each warm-up iteration.
     public var warmupLeapfrog: [Int] = []
+    /// Transitions per kept draw (1 unless the chain was extended for `FitSettings.minESS`); each
+    /// kept row's `nLeapfrog` then sums its transitions', and `divergent` is true when any of
+    /// them diverged.
+    public var thinning = 1
+    /// Whether the kept draws met `FitSettings.minESS` and the R̂ limit (true when not asked for).
+    public var metESSTarget = true
     public var divergences: Int { divergent.filter { $0 }.count }
 }
 
@@ -182,27 +198,87 @@ public enum PatchFitter {
         var nuts = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance, initialStepSize: 0.5)
         nuts.adaptMetric = settings.adaptMetric && settings.warmup >= 20
         nuts.metricPriorWeight = settings.metricPriorWeight ?? Double(layout.count)
-        let sample = try nuts.sample(posterior.withPrecision(settings.samplingPrecision), initial: y, warmup: settings.warmup,
+        let density = posterior.withPrecision(settings.samplingPrecision)
+        let sample = try nuts.sample(density, initial: y, warmup: settings.warmup,
                                      draws: settings.draws, seed: seed,
                                      chain: stream, metric: settings.denseMetric ? .dense : .diagonal,
                                      initialInverseMetric: metric)
         evaluations += (sample.warmupStats + sample.stats).reduce(0) { $0 + $1.nLeapfrog }
-        let chain = sample.draws.map { posterior.constrain($0) }
+        var unconstrainedDraws = sample.draws
+        var allDraws = sample.draws.map { posterior.constrain($0) }
+        var allStats = sample.stats
+        var thinning = 1
+        var met = settings.minESS <= 0 || meetsTarget(thinned(allDraws, by: 1), minESS: settings.minESS)
+        if !met, settings.draws > 0 {
+            // Continue the same chain: no warm-up, the adapted step size and metric, a new random
+            // stream per extension (streams above 2⁴⁰ are not used by patch ids).
+            var more = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance,
+                            initialStepSize: sample.stepSize)
+            more.adaptStepSize = false
+            more.adaptMetric = false
+            while !met, thinning < settings.maxThinning {
+                thinning += 1
+                let next = try more.sample(density, initial: unconstrainedDraws.last!, warmup: 0, draws: settings.draws, seed: seed,
+                                           chain: stream &+ (UInt64(thinning - 1) << 40),
+                                           metric: settings.denseMetric ? .dense : .diagonal, initialInverseMetric: sample.inverseMetric)
+                evaluations += next.stats.reduce(0) { $0 + $1.nLeapfrog }
+                allDraws += next.draws.map { posterior.constrain($0) }
+                allStats += next.stats
+                unconstrainedDraws += next.draws
+                met = meetsTarget(thinned(allDraws, by: thinning), minESS: settings.minESS)
+            }
+        }
+        let chain = thinned(allDraws, by: thinning)
+        let keptStats = thinnedStats(allStats, by: thinning)
         let final = chain.last ?? posterior.constrain(y)
         let r = try posterior.kernel.evaluate(final)
         // The adapted inverse metric is the warm-up's covariance estimate; keep the better of it
         // and the kept draws' covariance (when there are enough draws for a stable estimate).
         var cov = sample.inverseMetric
-        if sample.draws.count >= 4 * layout.count + 10 {
-            let empirical = sampleCovariance(sample.draws)
+        if unconstrainedDraws.count >= 4 * layout.count + 10 {
+            let empirical = sampleCovariance(unconstrainedDraws)
             if isPositiveDefinite(empirical) { cov = empirical }
         }
-        let stats = PatchSamplerStats(stepSize: sample.stepSize, acceptStat: sample.stats.map(\.acceptStat),
-                                      treeDepth: sample.stats.map(\.treeDepth), divergent: sample.stats.map(\.divergent),
-                                      energy: sample.stats.map(\.energy), logLikelihood: sample.stats.map(\.logDensity),
-                                      nLeapfrog: sample.stats.map(\.nLeapfrog), warmupLeapfrog: sample.warmupStats.map(\.nLeapfrog))
+        let stats = PatchSamplerStats(stepSize: sample.stepSize, acceptStat: keptStats.map(\.acceptStat),
+                                      treeDepth: keptStats.map(\.treeDepth), divergent: keptStats.map(\.divergent),
+                                      energy: keptStats.map(\.energy), logLikelihood: keptStats.map(\.logDensity),
+                                      nLeapfrog: keptStats.map(\.nLeapfrog), warmupLeapfrog: sample.warmupStats.map(\.nLeapfrog),
+                                      thinning: thinning, metESSTarget: met)
         return PatchFitResult(final: final, covariances: blocks(cov, layout), chain: chain, stats: stats,
                               logLikelihood: r.logLikelihood, chi2: r.chi2, evaluations: evaluations, optimizerConverged: converged)
+    }
+
+    /// Every k-th row of `rows`, ending with the last (rows k−1, 2k−1, …): `rows.count / k` rows.
+    static func thinned<T>(_ rows: [T], by k: Int) -> [T] {
+        k <= 1 ? rows : stride(from: k - 1, to: rows.count, by: k).map { rows[$0] }
+    }
+
+    /// The statistics of the kept rows of a chain thinned by k: each kept transition's own, with
+    /// `nLeapfrog` summed over the k transitions it stands for and `divergent` true when any of
+    /// them diverged (so a thinned chain's divergence rate does not hide the transitions dropped).
+    static func thinnedStats(_ stats: [DrawStats], by k: Int) -> [DrawStats] {
+        guard k > 1 else { return stats }
+        return stride(from: k - 1, to: stats.count, by: k).map { end in
+            let group = stats[(end - k + 1)...end]
+            var s = stats[end]
+            s.nLeapfrog = group.reduce(0) { $0 + $1.nLeapfrog }
+            s.divergent = group.contains { $0.divergent }
+            return s
+        }
+    }
+
+    /// Whether every column of `chain` (draws × parameters) has split R̂ ≤ 1.05 and ESS ≥ `minESS`
+    /// (Stan's estimators, as `postprocess` computes them for one pass). Constant columns (a
+    /// parameter the data do not move, e.g. one held at a bound) count as met.
+    static func meetsTarget(_ chain: [[Double]], minESS: Double) -> Bool {
+        guard chain.count >= 4, let width = chain.first?.count else { return false }
+        for j in 0..<width {
+            let v = chain.map { $0[j] }
+            guard let lo = v.min(), let hi = v.max(), hi > lo else { continue }
+            let rHat = Diagnostics.splitRHat([v]), ess = Diagnostics.effectiveSampleSize([v])
+            if !(rHat <= 1.05 && ess >= minESS) { return false }
+        }
+        return true
     }
 
     /// L-BFGS over the coordinates `indices` of `y` alone, the others held; returns the full

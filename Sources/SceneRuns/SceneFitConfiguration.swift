@@ -42,6 +42,11 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     /// crowded GalSim scene's patches it halved NUTS's wall time (2.4× per gradient) at the same gradient
     /// evaluations per iteration and no divergences (README, issue 16).
     public var samplePrecision = SceneKernel.Precision.single
+    /// Sampling: extend a patch's chain (thinned back to draws_per_patch rows) until every parameter has this ESS and
+    /// R̂ ≤ 1.05 (`FitSettings.minESS`); 0, the default: exactly draws_per_patch transitions.
+    public var minESS = 0.0
+    /// Sampling: at most this many transitions per kept draw when extending for min_ess.
+    public var maxThinning = 4
     public init() {}
 
     public typealias Key = CodingKeys
@@ -59,6 +64,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case fluxFloorSigmas = "flux_floor_sigmas"
         case sampleShapeCoordinates = "sample_shape_coordinates"
         case samplePrecision = "sample_precision"
+        case minESS = "min_ess", maxThinning = "max_thinning"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -97,6 +103,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .fluxFloorSigmas: return "Lower bound on every flux, in units of that flux's noise sigma at the patch's start: flux > -k sigma (default 5). It closes the ridge on which two overlapping galaxies take fluxes +F and -F; 0: no bound."
         case .sampleShapeCoordinates: return "Sampling: how NUTS moves in each galaxy's axis ratio and position angle. ellipticity (default): one point of the plane per galaxy, |g| = (1 - q)/(1 + q) at angle 2 pa, with the same flat prior in q and pa; round and small galaxies then mix far better than in q_pa (q and pa each in its own interval, where pa wanders freely as q -> 1). Optimize always uses q_pa."
         case .samplePrecision: return "Sampling: the scene kernel's arithmetic during NUTS. single (default): the pixel loop in float on 8 lanes, 1.8-2.4x faster per gradient on these machines; ln L within 0.05 and gradients within 1e-3 relative for models up to ~1e4 sigma per pixel (README, Scene fitting); double: every pair in double precision. Optimize, the Laplace errors and reported ln L always use double."
+        case .minESS: return "Sampling: extend each patch's chain after warm-up until every parameter's ESS is at least this and its split R-hat at most 1.05, thinning the k x draws_per_patch transitions to every k-th so that draws_per_patch rows are kept (0, the default: exactly draws_per_patch transitions). Only the slow patches pay; the run's log names sources still short after max_thinning. Must not exceed draws_per_patch."
+        case .maxThinning: return "Sampling: the most transitions per kept draw when extending a chain for min_ess (default 4: a patch costs at most 4x its draws)."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -149,6 +157,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             }
             samplePrecision = v
         }
+        minESS = try c.decodeIfPresent(Double.self, forKey: .minESS) ?? d.minESS
+        maxThinning = try c.decodeIfPresent(Int.self, forKey: .maxThinning) ?? d.maxThinning
     }
 
     public func validate() throws {
@@ -179,6 +189,10 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if !(fluxFloorSigmas >= 0 && fluxFloorSigmas.isFinite) {
             throw InvalidConfigValue(field: "flux_floor_sigmas", reason: "must be >= 0 (0: no floor)")
         }
+        if !(minESS >= 0 && minESS <= Double(drawsPerPatch)) {
+            throw InvalidConfigValue(field: "min_ess", reason: "must be in 0...draws_per_patch (\(drawsPerPatch)); 0: off")
+        }
+        if maxThinning < 1 { throw InvalidConfigValue(field: "max_thinning", reason: "must be >= 1") }
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 
@@ -210,6 +224,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         s.adaptMetric = adaptMetric
         s.shapeCoordinates = mode == .sample ? sampleShapeCoordinates : .axisRatioAngle
         s.samplingPrecision = samplePrecision
+        s.minESS = mode == .sample ? minESS : 0
+        s.maxThinning = maxThinning
         return s
     }
 }

@@ -47,7 +47,8 @@ extension SceneFitRunner {
             "t_start": t0.timeIntervalSince1970, "t_end": Date().timeIntervalSince1970,
         ]
         let outcome = RegionOutcome(sources: summary.sources, covariances: fit.covariances, uncertainties: summary.uncertainties, rank: rank,
-                                    flags: summary.flags.map(\.rawValue))
+                                    flags: summary.flags.map(\.rawValue), thinning: stats?.thinning ?? 1,
+                                    metESSTarget: stats?.metESSTarget ?? true)
         let row = task.region.patchID
         let capacity = try results.dataset("/patches/patch_id").shape()[0]
         guard row < capacity else {

@@ -64,6 +64,9 @@ public enum SceneFitRunner {
         var rank: Int
         /// Per active source: `FitFlags` raw values about its uncertainties (e.g. a regularised Laplace covariance).
         var flags: [Int] = []
+        /// Sampling: transitions per kept draw (`FitSettings.minESS`), and whether the kept draws met that target.
+        var thinning = 1
+        var metESSTarget = true
     }
 
     /// The saved global state (`state.json`): the scene's checkpoint, a whole-state snapshot
@@ -165,6 +168,9 @@ public enum SceneFitRunner {
         }
 
         var attempts: [Int: Int] = [:]
+        // Sampling: patches per thinning factor, and the ids of sources whose patch missed min_ess (this invocation).
+        var thinnings: [Int: Int] = [:]
+        var shortOfESS = Set<Int64>()
         // Regions done / estimated total, sources done, draws per second, ETA: redrawn on a
         // terminal, a plain line every 5 s in batch logs (mpirun, SLURM).
         var progress = ProgressLine(label: mode.rawValue, total: 1, interval: 5)
@@ -230,7 +236,10 @@ public enum SceneFitRunner {
                                        uncertainties: uncertainties, mode: mode.rawValue, tracker: tracker, fitFlags: fitFlags.map(\.rawValue))
                 try stateStore.save(state)
                 try appendLog(logPath, ["event": "checkin", "patch": task.region.patchID, "time": Date().timeIntervalSince1970,
-                                        "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws])
+                                        "rank": outcome.rank, "active": task.active.map(\.id), "draws": draws,
+                                        "thinning": outcome.thinning, "met_min_ess": outcome.metESSTarget])
+                thinnings[outcome.thinning, default: 0] += 1
+                if !outcome.metESSTarget { shortOfESS.formUnion(task.active.map(\.id)) }
                 regionsDone += 1
                 drawsDone += draws * task.active.count
                 let elapsed = Date().timeIntervalSince(start)
@@ -293,6 +302,13 @@ public enum SceneFitRunner {
                           },
                           converged: converged, passes: passes)
             let convergedCount = converged.indices.filter { converged[$0] && !final.flagged.contains($0) }.count
+            if mode == .sample, c.minESS > 0 {
+                let extended = thinnings.filter { $0.key > 1 }.sorted { $0.key < $1.key }
+                log("sample: \(extended.reduce(0) { $0 + $1.value }) of \(thinnings.values.reduce(0, +)) patches of this run extended to reach "
+                    + "ESS >= \(Int(c.minESS)) and R-hat <= 1.05" + (extended.isEmpty ? "" : " (" + extended.map { "x\($0.key): \($0.value)" }.joined(separator: ", ") + ")")
+                    + (shortOfESS.isEmpty ? "" : "; still short after x\(c.maxThinning) (max_thinning): sources "
+                        + shortOfESS.sorted().map(String.init).joined(separator: ", ") + ": raise max_thinning or warmup"))
+            }
             log("\(mode.rawValue): \(regions) patches, \(final.doneCount)/\(sources.count) sources done, \(convergedCount)/\(sources.count - flaggedCount) converged "
                 + "in \(passes.max() ?? 0) pass(es) at most, \(flaggedCount) flagged; wrote \(context.file("catalog.fits"))")
             var usage = rusage()

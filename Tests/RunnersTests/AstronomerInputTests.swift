@@ -324,6 +324,26 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_precision"))
     }
 
+    func testMinESSAndMaxThinningKeys() throws {
+        let yaml = try scratchConfigPath("min-ess")
+        let defaults = SceneFitConfiguration().fitSettings(mode: .sample)
+        XCTAssertEqual(defaults.minESS, 0, "off by default: exactly draws_per_patch transitions")
+        XCTAssertEqual(defaults.maxThinning, 4)
+        try "bands: [F200W]\ndraws_per_patch: 200\ntarget_iterations: 200\nmin_ess: 120\nmax_thinning: 8\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let c = try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)
+        XCTAssertEqual(c.fitSettings(mode: .sample).minESS, 120)
+        XCTAssertEqual(c.fitSettings(mode: .sample).maxThinning, 8)
+        XCTAssertEqual(c.fitSettings(mode: .optimize).minESS, 0, "optimize never extends chains")
+        for (text, key) in [("min_ess: 250", "min_ess"), ("min_ess: -1", "min_ess"), ("max_thinning: 0", "max_thinning")] {
+            try "bands: [F200W]\ndraws_per_patch: 200\ntarget_iterations: 200\n\(text)\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml), text) {
+                XCTAssertTrue("\($0)".contains(key), "\($0)")
+            }
+        }
+        let template = SceneFitConfiguration.documentedTemplate(title: "scene")
+        XCTAssertTrue(template.contains("min_ess") && template.contains("max_thinning"))
+    }
+
     /// A `fit.yaml` path in a fresh directory removed when the test ends.
     func scratchConfigPath(_ prefix: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path

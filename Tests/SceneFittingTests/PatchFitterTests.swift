@@ -2,7 +2,7 @@ import Astrometry
 import Foundation
 import XCTest
 import TesseraSupport
-import Inference
+@testable import Inference
 import SceneModel
 @testable import SceneFitting
 
@@ -65,5 +65,65 @@ final class PatchFitterTests: XCTestCase {
         let sd = (fluxes.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 59).squareRoot()
         XCTAssertLessThan(abs(mean - truth[0]), 4 * sd + 1, "sampled flux \(mean) ± \(sd) vs \(truth[0])")
         XCTAssertTrue(sample.chain.allSatisfy { $0[4] >= 0.2 && $0[4] <= 1 && $0[7] >= 0.03 && $0[7] <= 1.5 }, "draws stay inside the bounds")
+    }
+
+    /// `min_ess`: a deliberately slow chain (tree depth 2, no metric adaptation) is extended and
+    /// thinned until every kept column has ESS ≥ the target and split R̂ ≤ 1.05, still with
+    /// `draws` rows; the same chain without the target falls short (so the test can fail).
+    func testChainIsExtendedAndThinnedUntilItsESSTargetIsMet() throws {
+        let (posterior, _, start) = try Self.makePosterior(seed: 3)
+        var settings = FitSettings()
+        settings.mode = .optimize
+        let opt = try PatchFitter.fit(posterior: posterior, start: start, covariances: [nil], settings: settings, seed: 1, stream: 0)
+        settings.mode = .sample
+        settings.warmup = 40
+        settings.draws = 80
+        settings.maxTreeDepth = 2
+        settings.adaptMetric = false
+        func minESS(_ chain: [[Double]]) -> Double {
+            (0..<chain[0].count).map { j in Diagnostics.effectiveSampleSize([chain.map { $0[j] }]) }.min()!
+        }
+        let plain = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances,
+                                        settings: settings, seed: 2, stream: 0)
+        XCTAssertEqual(plain.stats?.thinning, 1)
+        XCTAssertLessThan(minESS(plain.chain), 25, "the slow chain must need extending for this test to mean anything")
+
+        settings.minESS = 40
+        settings.maxThinning = 16
+        let extended = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances,
+                                           settings: settings, seed: 2, stream: 0)
+        let stats = try XCTUnwrap(extended.stats)
+        XCTAssertEqual(extended.chain.count, 80, "the kept chain keeps draws rows")
+        XCTAssertEqual(stats.acceptStat.count, 80)
+        XCTAssertGreaterThan(stats.thinning, 1)
+        XCTAssertTrue(stats.metESSTarget)
+        XCTAssertGreaterThanOrEqual(minESS(extended.chain), 40)
+        for j in 0..<extended.chain[0].count {
+            XCTAssertLessThanOrEqual(Diagnostics.splitRHat([extended.chain.map { $0[j] }]), 1.05, "column \(j)")
+        }
+        // Each kept row stands for `thinning` transitions of at least one leapfrog step each.
+        XCTAssertTrue(stats.nLeapfrog.allSatisfy { $0 >= stats.thinning })
+        // Its first rows continue the unextended chain's stream: the first kept row is the plain chain's row `thinning` − 1.
+        XCTAssertEqual(extended.chain[0], plain.chain[stats.thinning - 1])
+
+        // A cap too low to reach the target says so.
+        settings.minESS = 79
+        settings.maxThinning = 2
+        let capped = try PatchFitter.fit(posterior: posterior, start: opt.final, covariances: opt.covariances,
+                                         settings: settings, seed: 2, stream: 0)
+        XCTAssertEqual(capped.stats?.thinning, 2)
+        XCTAssertEqual(capped.stats?.metESSTarget, false)
+    }
+
+    func testThinningKeepsEveryKthRowAndSumsItsTransitions() {
+        XCTAssertEqual(PatchFitter.thinned(Array(1...10), by: 3), [3, 6, 9])
+        XCTAssertEqual(PatchFitter.thinned(Array(1...4), by: 1), [1, 2, 3, 4])
+        let stats = (0..<6).map { i in
+            DrawStats(acceptStat: 0.8, treeDepth: 2, nLeapfrog: i + 1, divergent: i == 1, energy: Double(i), stepSize: 0.1, logDensity: -Double(i))
+        }
+        let kept = PatchFitter.thinnedStats(stats, by: 3)
+        XCTAssertEqual(kept.map(\.nLeapfrog), [1 + 2 + 3, 4 + 5 + 6])
+        XCTAssertEqual(kept.map(\.divergent), [true, false], "a dropped divergent transition marks its kept row")
+        XCTAssertEqual(kept.map(\.energy), [2, 5])
     }
 }
