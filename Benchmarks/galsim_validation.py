@@ -77,7 +77,8 @@ max_active: 4
 rhalf_range: [{args.rhalf_range[0]}, {args.rhalf_range[1]}]
 sersic_range: [{args.sersic_range[0]}, {args.sersic_range[1]}]
 seed: 1
-""" + (f"sample_precision: {args.sample_precision}\n" if args.sample_precision else "")
+""" + (f"sample_precision: {args.sample_precision}\n" if args.sample_precision else "") \
+        + "".join(f"{kv.split('=', 1)[0]}: {kv.split('=', 1)[1]}\n" for kv in args.set)
 
 
 def wrap_pa(d):
@@ -265,6 +266,8 @@ def main():
     ap.add_argument("--tessera", help="the binary (default: this checkout's .build/release/tessera)")
     ap.add_argument("--sample-precision", choices=["single", "double"],
                     help="the scene kernel's arithmetic in sample (default: tessera's, single)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra scene configuration key for optimize and sample, e.g. --set roi_rhalf_multiple=3 (repeatable)")
     ap.add_argument("--tag", default="", help="suffix of the run directories and configs (variants on one scene)")
     ap.add_argument("--noise-free", action="store_true",
                     help="generate scenes without noise (ERR unchanged); with --start truth the pulls are model error alone")

@@ -26,7 +26,9 @@ import SceneRuns
 ///
 /// Usage: tessera-bench scene-sampling SCENE_DIR [CATALOG] [key=value ...] with keys
 /// warmup (150), draws (100), patches (4: sample the first 4), select (a list such as 0,6,9: only
-/// these patches, all sampled), depth (8), variants (adapt,shrink,laplace), repeat (20).
+/// these patches, all sampled), depth (8), variants (adapt,shrink,laplace), repeat (20), dump (a
+/// directory: each sampled patch's kept draws, constrained, with their sampler statistics, as
+/// patch<P>-<variant>.csv, for looking at a slow patch's posterior).
 /// Variants: `adapt` = Stan's windowed dense adaptation from the Laplace metric (each window's
 /// estimate replaces the metric); `shrink` = the same windows, each estimate averaged with the
 /// current metric weighted as many draws as the patch has parameters (`NUTS.metricPriorWeight`,
@@ -54,7 +56,7 @@ enum SceneSamplingBenchmark {
         let variants = (options["variants"] ?? "adapt,shrink,laplace").split(separator: ",").map(String.init)
         do {
             try run(dir: dir, catalogPath: catalogPath, warmup: warmup, draws: draws, samplePatches: samplePatches,
-                    depth: depth, variants: variants, repeats: repeats, selected: selected)
+                    depth: depth, variants: variants, repeats: repeats, selected: selected, dump: options["dump"])
         } catch {
             print("scene-sampling benchmark failed: \(error)")
             exit(1)
@@ -104,7 +106,7 @@ enum SceneSamplingBenchmark {
     }
 
     static func run(dir: String, catalogPath: String, warmup: Int, draws: Int, samplePatches: Int, depth: Int,
-                    variants: [String], repeats: Int, selected: [Int]? = nil) throws {
+                    variants: [String], repeats: Int, selected: [Int]? = nil, dump: String? = nil) throws {
         let (bands, builder, bounds) = try sceneInputs(dir)
         let catalog = try SceneCatalog.read(catalogPath, bands: bands)
         let sources = catalog.sources
@@ -185,6 +187,16 @@ enum SceneSamplingBenchmark {
                                                   settings: s, seed: 7, stream: UInt64(p))
                     let dt = Date().timeIntervalSince(t0)
                     guard let st = fit.stats else { continue }
+                    if let dump {
+                        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+                        let names = (0..<layout.sourceCount).flatMap { s in layout.parameters(ofSource: s).map { "s\(s)_\($0)" } }
+                        var text = (names + ["accept_stat", "tree_depth", "n_leapfrog", "divergent", "energy", "log_density"]).joined(separator: ",") + "\n"
+                        for (d, row) in fit.chain.enumerated() {
+                            text += (row.map { "\($0)" } + ["\(st.acceptStat[d])", "\(st.treeDepth[d])", "\(st.nLeapfrog[d])",
+                                                             st.divergent[d] ? "1" : "0", "\(st.energy[d])", "\(st.logLikelihood[d])"]).joined(separator: ",") + "\n"
+                        }
+                        try text.write(toFile: "\(dump)/patch\(p)-\(v).csv", atomically: true, encoding: .utf8)
+                    }
                     var acc = perVariant[v] ?? ([], [], 0, 0, 0)
                     acc.warm += st.warmupLeapfrog.map(Double.init); acc.kept += st.nLeapfrog.map(Double.init)
                     acc.div += st.divergences; acc.n += st.nLeapfrog.count; acc.seconds += dt

@@ -209,7 +209,7 @@ public enum PatchFitter {
         var allStats = sample.stats
         var thinning = 1
         var met = settings.minESS <= 0 || meetsTarget(thinned(allDraws, by: 1), minESS: settings.minESS)
-        if !met, settings.draws > 0 {
+        if !met, settings.draws >= 4 {  // (R̂ and ESS need at least 4 kept draws)
             // Continue the same chain: no warm-up, the adapted step size and metric, a new random
             // stream per extension (streams above 2⁴⁰ are not used by patch ids).
             var more = NUTS(maxTreeDepth: settings.maxTreeDepth, targetAcceptance: settings.targetAcceptance,

@@ -61,6 +61,14 @@ public struct SuperScene: Sendable {
     /// pixels brought it to +0.12σ). Empty: `fixedRadius` alone decides.
     public let roi: [Double]
     public let reach: [Double]
+    /// A galaxy's fitted pixels follow its current size: its region-of-interest radius is
+    /// max(roi, `roiRHalfMultiple` × its current r_half), at most `roiMax` arcsec (0: `roi` alone).
+    /// Why: with r_half and n free and the pixels fixed at 1″, a large galaxy's wings fall outside
+    /// its own fit but inside its neighbours', which take its light up (issue 16, GalSim crowded
+    /// scene seed 21: source 3, r_half 0.58″ and n 2.8, came out 28% faint, pull −8.4, while two
+    /// faint neighbours doubled their flux and r_half).
+    public var roiRHalfMultiple = 0.0
+    public var roiMax = 3.0
     public let plane: TangentPlane
     /// Patch numbers handed out so far.
     public private(set) var patchesIssued: Int
@@ -136,7 +144,16 @@ public struct SuperScene: Sendable {
     /// `fixedRadius`, or its light reaches a's fitted pixels (`roi`, `reach`).
     func lightReaches(from j: Int, to a: Int) -> Bool {
         let d = distance(a, j)
-        return d <= fixedRadius || (!reach.isEmpty && d <= roi[a] + reach[j])
+        return d <= fixedRadius || (!reach.isEmpty && d <= regionROI(a) + reach[j])
+    }
+
+    /// The region-of-interest radius (arcsec) of source a when it is active now: `roi[a]`, or
+    /// more for a galaxy whose current r_half asks for it (`roiRHalfMultiple`, capped at `roiMax`,
+    /// never below `roi[a]`); nil when the scene was made without `roi`.
+    public func regionROI(_ a: Int) -> Double {
+        guard !roi.isEmpty else { return 0 }
+        guard roiRHalfMultiple > 0, !sources[a].isPoint else { return roi[a] }
+        return max(roi[a], min(roiMax, roiRHalfMultiple * sources[a].rhalf))
     }
 
     /// How far (arcsec) the light of a source matters: `rhalfMultiple` half-light radii (major

@@ -1,6 +1,7 @@
 import Astrometry
 import Foundation
 import ImageStores
+import SceneFitting
 import SceneModel
 import TesseraFITS
 
@@ -84,5 +85,29 @@ public struct PatchBuilder {
         return BuiltPatch(kernel: kernel, plane: plane, start: active.map { PatchSource($0, plane: plane) },
                           anchors: anchors.map { plane.offsets(ra: $0.ra, dec: $0.dec) },
                           exposureNames: exposures.map(\.name), pixelCount: patch.pixelCount)
+    }
+
+    /// Per fitted band, what `NoiseLightReach` needs: the per-pixel noise in catalog flux units
+    /// (median over the band's exposures of each one's median 1/ierr over unmasked pixels, divided
+    /// by its calibration, then by √N_exposures: the band's combined noise), the pixel area and the
+    /// PSF components' circularised variances in arcsec² (of the band's first exposure). Reads every
+    /// exposure of the fitted bands once.
+    public func noiseReachBands() throws -> [NoiseLightReach.Band] {
+        try bands.map { band in
+            let exposures = store.exposures.filter { $0.band == band }
+            guard let first = exposures.first else {
+                throw SceneInputError(file: store.path, field: band, message: "the pixel store has no exposure in band '\(band)'")
+            }
+            let noises = try exposures.map { e -> Double in
+                let sigma = try store.readAll(exposure: e).ierr.filter { $0 > 0 && $0.isFinite }.map { 1 / Double($0) }.sorted()
+                guard !sigma.isEmpty else { throw SceneInputError(file: store.path, field: e.name, message: "exposure has no unmasked pixel (all ierr 0)") }
+                return sigma[sigma.count / 2] / e.calibration
+            }.sorted()
+            let scale2 = abs(first.cd11 * first.cd22 - first.cd12 * first.cd21) * 3600 * 3600  // arcsec² per pixel
+            let psf = try psfs.psf(band: first.psfBand, exposure: first.name).components.map {
+                (amplitude: $0.amplitude, variance: 0.5 * ($0.cxx + $0.cyy) * scale2)
+            }
+            return NoiseLightReach.Band(noise: noises[noises.count / 2] / Double(exposures.count).squareRoot(), pixelArea: scale2, psf: psf)
+        }
     }
 }

@@ -47,6 +47,13 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     public var minESS = 0.0
     /// Sampling: at most this many transitions per kept draw when extending for min_ess.
     public var maxThinning = 4
+    /// A galaxy's fitted pixels: radius max(roi, roi_rhalf_multiple × its current r_half), at most roi_max arcsec
+    /// (`SuperScene.roiRHalfMultiple`); 0: roi alone.
+    public var roiRHalfMultiple = 0.0
+    public var roiMax = 3.0
+    /// How far a source's light is modelled in other sources' regions: 0 (default) the fixed 8 r_half + 0.5″; > 0
+    /// the distance at which its model falls below this fraction of the per-pixel noise (`NoiseLightReach`), capped by it.
+    public var reachNoiseFraction = 0.0
     public init() {}
 
     public typealias Key = CodingKeys
@@ -65,6 +72,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case sampleShapeCoordinates = "sample_shape_coordinates"
         case samplePrecision = "sample_precision"
         case minESS = "min_ess", maxThinning = "max_thinning"
+        case roiRHalfMultiple = "roi_rhalf_multiple", roiMax = "roi_max"
+        case reachNoiseFraction = "reach_noise_fraction"
     }
 
     public static func describe(_ key: Key) -> String {
@@ -105,6 +114,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .samplePrecision: return "Sampling: the scene kernel's arithmetic during NUTS. single (default): the pixel loop in float on 8 lanes, 1.8-2.4x faster per gradient on these machines; ln L within 0.05 and gradients within 1e-3 relative for models up to ~1e4 sigma per pixel (README, Scene fitting); double: every pair in double precision. Optimize, the Laplace errors and reported ln L always use double."
         case .minESS: return "Sampling: extend each patch's chain after warm-up until every parameter's ESS is at least this and its split R-hat at most 1.05, thinning the k x draws_per_patch transitions to every k-th so that draws_per_patch rows are kept (0, the default: exactly draws_per_patch transitions). Only the slow patches pay; the run's log names sources still short after max_thinning. Must not exceed draws_per_patch."
         case .maxThinning: return "Sampling: the most transitions per kept draw when extending a chain for min_ess (default 4: a patch costs at most 4x its draws)."
+        case .roiRHalfMultiple: return "Fitted pixels that follow each galaxy's size: a region's pixels lie within max(roi, roi_rhalf_multiple x the galaxy's current r_half) arcsec of each active galaxy, at most roi_max (0, the default: roi alone). With a fixed roi a large galaxy's wings fall on its neighbours' pixels, which take its light up."
+        case .roiMax: return "Largest region-of-interest radius (arcsec) that roi_rhalf_multiple may give (default 3)."
+        case .reachNoiseFraction: return "Which neighbours a region holds fixed: 0 (default) every source within fixed_radius, or whose light reaches the region's pixels by the fixed rule 8 r_half + 0.5 arcsec; > 0: the light reaches only as far as its PSF-convolved model still puts this fraction of the band's per-pixel noise (combined over exposures) into a pixel (e.g. 0.003), never farther than the fixed rule. Faint sources then reach less far, so more regions can be fitted at once in crowded fields."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
     }
@@ -159,6 +171,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         }
         minESS = try c.decodeIfPresent(Double.self, forKey: .minESS) ?? d.minESS
         maxThinning = try c.decodeIfPresent(Int.self, forKey: .maxThinning) ?? d.maxThinning
+        roiRHalfMultiple = try c.decodeIfPresent(Double.self, forKey: .roiRHalfMultiple) ?? d.roiRHalfMultiple
+        roiMax = try c.decodeIfPresent(Double.self, forKey: .roiMax) ?? d.roiMax
+        reachNoiseFraction = try c.decodeIfPresent(Double.self, forKey: .reachNoiseFraction) ?? d.reachNoiseFraction
     }
 
     public func validate() throws {
@@ -193,6 +208,13 @@ public struct SceneFitConfiguration: Configuration, Equatable {
             throw InvalidConfigValue(field: "min_ess", reason: "must be in 0...draws_per_patch (\(drawsPerPatch)); 0: off")
         }
         if maxThinning < 1 { throw InvalidConfigValue(field: "max_thinning", reason: "must be >= 1") }
+        if !(roiRHalfMultiple >= 0 && roiRHalfMultiple.isFinite) {
+            throw InvalidConfigValue(field: "roi_rhalf_multiple", reason: "must be >= 0 (0: roi alone)")
+        }
+        if !(reachNoiseFraction >= 0 && reachNoiseFraction.isFinite) {
+            throw InvalidConfigValue(field: "reach_noise_fraction", reason: "must be >= 0 (0: the fixed 8 r_half + 0.5 arcsec)")
+        }
+        if !(roiMax >= roi && roiMax.isFinite) { throw InvalidConfigValue(field: "roi_max", reason: "must be >= roi (\(roi) arcsec)") }
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 

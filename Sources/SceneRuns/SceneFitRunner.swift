@@ -89,6 +89,21 @@ public enum SceneFitRunner {
         var finishedKeys: [Int] { checkedIn }
     }
 
+    /// Per source, how far its light must be modelled (`SuperScene.reach`): the fixed rule
+    /// (`SuperScene.lightReach`), or with `reach_noise_fraction` > 0 the noise-aware reach capped by it
+    /// (`NoiseLightReach`). Rank 0 only (the others hold no scene); it logs what the noise-aware reach did.
+    static func lightReaches(_ sources: [Source], builder: PatchBuilder, sersic: SersicMixture, _ c: SceneFitConfiguration,
+                             rank: Int, log: (String) -> Void) throws -> [Double] {
+        let fixed = sources.map { SuperScene.lightReach(of: $0) }
+        guard c.reachNoiseFraction > 0, rank == 0 else { return fixed }
+        let model = NoiseLightReach(bands: try builder.noiseReachBands(), threshold: c.reachNoiseFraction, sersic: sersic)
+        let reach = zip(sources, fixed).map { model.reach(of: $0, cap: $1) }
+        let sorted = reach.sorted(), sortedFixed = fixed.sorted()
+        log(String(format: "light reach (noise fraction %g): median %.2f″ (fixed rule %.2f″), max %.2f″ (%.2f″)", c.reachNoiseFraction,
+                   sorted[sorted.count / 2], sortedFixed[sortedFixed.count / 2], sorted.last!, sortedFixed.last!))
+        return reach
+    }
+
     public static func run(_ c: SceneFitConfiguration, mode: FitSettings.Mode, context: RunContext, resume: Bool,
                            log: @escaping (String) -> Void = { print($0); fflush(nil) }) throws -> Summary {
         let comm = context.communicator
@@ -110,7 +125,9 @@ public enum SceneFitRunner {
         // Rank 0: the scene master's state.
         var scene = try SuperScene(sources: sources, targetIterations: target, activeRadius: c.activeRadius,
                                    fixedRadius: c.fixedRadius, maxActive: c.maxActive,
-                                   roi: catalog.roi.map { $0 ?? c.roi }, reach: sources.map { SuperScene.lightReach(of: $0) })
+                                   roi: catalog.roi.map { $0 ?? c.roi }, reach: try lightReaches(sources, builder: builder, sersic: sersic, c, rank: comm.rank, log: log))
+        scene.roiRHalfMultiple = c.roiRHalfMultiple
+        scene.roiMax = c.roiMax
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)
         // Optimize's passes: per source its passes, last values and convergence (rank 0).
@@ -217,7 +234,7 @@ public enum SceneFitRunner {
                 try? appendLog(logPath, ["event": "checkout", "patch": region.patchID, "time": Date().timeIntervalSince1970,
                                          "active": region.active.map { sources[$0].id }, "fixed": region.fixed.map { sources[$0].id }])
                 return RegionTask(region: region, active: region.active.map { scene.sources[$0] },
-                                  roi: region.active.map { catalog.roi[$0] }, fixed: region.fixed.map { scene.sources[$0] },
+                                  roi: region.active.map { scene.regionROI($0) }, fixed: region.fixed.map { scene.sources[$0] },
                                   anchors: region.active.map { scene.initial[$0] },
                                   covariances: region.active.map { scene.covariances[$0] },
                                   chainOffsets: region.active.map { scene.iterations[$0] },

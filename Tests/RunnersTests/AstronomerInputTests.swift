@@ -344,6 +344,26 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertTrue(template.contains("min_ess") && template.contains("max_thinning"))
     }
 
+    func testROIRHalfMultipleKeys() throws {
+        let yaml = try scratchConfigPath("roi-multiple")
+        XCTAssertEqual(SceneFitConfiguration().roiRHalfMultiple, 0, "off by default: roi alone")
+        XCTAssertEqual(SceneFitConfiguration().roiMax, 3)
+        try "bands: [F200W]\nroi_rhalf_multiple: 3\nroi_max: 2.5\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let c = try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)
+        XCTAssertEqual(c.roiRHalfMultiple, 3)
+        XCTAssertEqual(c.roiMax, 2.5)
+        XCTAssertEqual(SceneFitConfiguration().reachNoiseFraction, 0, "the fixed light reach by default")
+        for (text, key) in [("roi_rhalf_multiple: -1", "roi_rhalf_multiple"), ("roi_max: 0.5", "roi_max"),
+                            ("reach_noise_fraction: -0.1", "reach_noise_fraction")] {
+            try "bands: [F200W]\n\(text)\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml), text) {
+                XCTAssertTrue("\($0)".contains(key), "\($0)")
+            }
+        }
+        XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("roi_rhalf_multiple"))
+        XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("reach_noise_fraction"))
+    }
+
     /// A `fit.yaml` path in a fresh directory removed when the test ends.
     func scratchConfigPath(_ prefix: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
