@@ -12,6 +12,7 @@ import SceneModel
 /// every other source fixed, so no two regions may be out at once and `sample` ran one region at a
 /// time with two workers (1155 s of patch time in 1082 s wall; issue 16). The noise decides what
 /// is negligible; this reach is never larger than the fixed rule (`cap`).
+/// The runner computes it once, from the starting catalog's fluxes and shapes.
 ///
 /// Units: fluxes in catalog units, noise in catalog flux units per pixel, pixel area in arcsec²,
 /// PSF variances in arcsec² (the mixture's pixel covariances times the pixel scale²).

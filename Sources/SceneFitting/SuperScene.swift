@@ -149,7 +149,7 @@ public struct SuperScene: Sendable {
 
     /// The region-of-interest radius (arcsec) of source a when it is active now: `roi[a]`, or
     /// more for a galaxy whose current r_half asks for it (`roiRHalfMultiple`, capped at `roiMax`,
-    /// never below `roi[a]`); nil when the scene was made without `roi`.
+    /// never below `roi[a]`); 0 when the scene was made without `roi` (then `fixedRadius` alone decides).
     public func regionROI(_ a: Int) -> Double {
         guard !roi.isEmpty else { return 0 }
         guard roiRHalfMultiple > 0, !sources[a].isPoint else { return roi[a] }

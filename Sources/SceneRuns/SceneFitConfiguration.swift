@@ -214,7 +214,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         if !(reachNoiseFraction >= 0 && reachNoiseFraction.isFinite) {
             throw InvalidConfigValue(field: "reach_noise_fraction", reason: "must be >= 0 (0: the fixed 8 r_half + 0.5 arcsec)")
         }
-        if !(roiMax >= roi && roiMax.isFinite) { throw InvalidConfigValue(field: "roi_max", reason: "must be >= roi (\(roi) arcsec)") }
+        if roiRHalfMultiple > 0 && !(roiMax >= roi && roiMax.isFinite) {
+            throw InvalidConfigValue(field: "roi_max", reason: "must be >= roi (\(roi) arcsec) when roi_rhalf_multiple is set")
+        }
         if !fluxColumn.contains("{band}") { throw InvalidConfigValue(field: "flux_column", reason: "must contain {band}, e.g. flux_{band}") }
     }
 

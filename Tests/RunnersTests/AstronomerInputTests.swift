@@ -353,7 +353,9 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertEqual(c.roiRHalfMultiple, 3)
         XCTAssertEqual(c.roiMax, 2.5)
         XCTAssertEqual(SceneFitConfiguration().reachNoiseFraction, 0, "the fixed light reach by default")
-        for (text, key) in [("roi_rhalf_multiple: -1", "roi_rhalf_multiple"), ("roi_max: 0.5", "roi_max"),
+        try "bands: [F200W]\nroi: 4\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml), "roi_max only matters with roi_rhalf_multiple")
+        for (text, key) in [("roi_rhalf_multiple: -1", "roi_rhalf_multiple"), ("roi_rhalf_multiple: 3\nroi_max: 0.5", "roi_max"),
                             ("reach_noise_fraction: -0.1", "reach_noise_fraction")] {
             try "bands: [F200W]\n\(text)\n".write(toFile: yaml, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml), text) {
