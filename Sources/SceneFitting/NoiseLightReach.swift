@@ -16,8 +16,8 @@ import SceneModel
 ///
 /// Units: fluxes in catalog units, noise in catalog flux units per pixel, pixel area in arcsec²,
 /// PSF variances in arcsec² (the mixture's pixel covariances times the pixel scale²).
-public struct NoiseLightReach: Sendable, Equatable {
-    public struct Band: Sendable, Equatable {
+public struct NoiseLightReach: Sendable {
+    public struct Band: Sendable {
         /// Per-pixel noise, catalog flux units, combined over the band's exposures.
         public var noise: Double
         /// Pixel area, arcsec².
@@ -27,10 +27,6 @@ public struct NoiseLightReach: Sendable, Equatable {
 
         public init(noise: Double, pixelArea: Double, psf: [(amplitude: Double, variance: Double)]) {
             self.noise = noise; self.pixelArea = pixelArea; self.psf = psf
-        }
-
-        public static func == (a: Band, b: Band) -> Bool {
-            a.noise == b.noise && a.pixelArea == b.pixelArea && a.psf.elementsEqual(b.psf) { $0 == $1 }
         }
     }
 

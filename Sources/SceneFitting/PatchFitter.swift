@@ -46,7 +46,7 @@ public struct FitSettings: Codable, Sendable, Equatable {
     /// the error budget `SceneKernel.Precision` states.
     public var samplingPrecision = SceneKernel.Precision.double
     /// Sampling: extend each patch's chain until every parameter of its kept `draws` rows has an
-    /// ESS of at least this and a split R̂ of at most `PassDiagnostics`' 1.05 (0: off, exactly
+    /// ESS of at least this and a split R̂ of at most `rHatLimit` (0: off, exactly
     /// `draws` transitions). The chain continues after warm-up with the adapted step size and
     /// metric; a chain of k·draws transitions is thinned to every k-th, so the stored chain keeps
     /// its `draws` rows and the run's file layout. Why: a few patches (a galaxy whose n spans 1–4,
@@ -55,6 +55,9 @@ public struct FitSettings: Codable, Sendable, Equatable {
     public var minESS = 0.0
     /// Sampling: at most this many transitions per kept draw when extending for `minESS`.
     public var maxThinning = 4
+    /// The split R̂ a sampled column must not exceed: the `minESS` stopping rule's, and the one `sample` flags
+    /// a source's convergence across passes by (`PassDiagnostics`).
+    public static let rHatLimit = 1.05
 
     public init() {}
 }
@@ -205,10 +208,11 @@ public enum PatchFitter {
                                      initialInverseMetric: metric)
         evaluations += (sample.warmupStats + sample.stats).reduce(0) { $0 + $1.nLeapfrog }
         var unconstrainedDraws = sample.draws
-        var allDraws = sample.draws.map { posterior.constrain($0) }
         var allStats = sample.stats
         var thinning = 1
-        var met = settings.minESS <= 0 || meetsTarget(thinned(allDraws, by: 1), minESS: settings.minESS)
+        // The kept rows, constrained (the chain written out and the one the target is checked on).
+        func keptChain() -> [[Double]] { thinned(unconstrainedDraws, by: thinning).map { posterior.constrain($0) } }
+        var met = settings.minESS <= 0 || meetsTarget(keptChain(), minESS: settings.minESS)
         if !met, settings.draws >= 4 {  // (R̂ and ESS need at least 4 kept draws)
             // Continue the same chain: no warm-up, the adapted step size and metric, a new random
             // stream per extension (streams above 2⁴⁰ are not used by patch ids).
@@ -222,13 +226,12 @@ public enum PatchFitter {
                                            chain: stream &+ (UInt64(thinning - 1) << 40),
                                            metric: settings.denseMetric ? .dense : .diagonal, initialInverseMetric: sample.inverseMetric)
                 evaluations += next.stats.reduce(0) { $0 + $1.nLeapfrog }
-                allDraws += next.draws.map { posterior.constrain($0) }
                 allStats += next.stats
                 unconstrainedDraws += next.draws
-                met = meetsTarget(thinned(allDraws, by: thinning), minESS: settings.minESS)
+                met = meetsTarget(keptChain(), minESS: settings.minESS)
             }
         }
-        let chain = thinned(allDraws, by: thinning)
+        let chain = keptChain()
         let keptStats = thinnedStats(allStats, by: thinning)
         let final = chain.last ?? posterior.constrain(y)
         let r = try posterior.kernel.evaluate(final)
@@ -267,7 +270,7 @@ public enum PatchFitter {
         }
     }
 
-    /// Whether every column of `chain` (draws × parameters) has split R̂ ≤ 1.05 and ESS ≥ `minESS`
+    /// Whether every column of `chain` (draws × parameters) has split R̂ ≤ `FitSettings.rHatLimit` and ESS ≥ `minESS`
     /// (Stan's estimators, as `postprocess` computes them for one pass). Constant columns (a
     /// parameter the data do not move, e.g. one held at a bound) count as met.
     static func meetsTarget(_ chain: [[Double]], minESS: Double) -> Bool {
@@ -276,7 +279,7 @@ public enum PatchFitter {
             let v = chain.map { $0[j] }
             guard let lo = v.min(), let hi = v.max(), hi > lo else { continue }
             let rHat = Diagnostics.splitRHat([v]), ess = Diagnostics.effectiveSampleSize([v])
-            if !(rHat <= 1.05 && ess >= minESS) { return false }
+            if !(rHat <= FitSettings.rHatLimit && ess >= minESS) { return false }
         }
         return true
     }

@@ -16,7 +16,7 @@ import TesseraHDF5
 /// reported before passes existed).
 public enum PassDiagnostics {
     /// Converged when every parameter's R̂ across passes is at most this.
-    public static let rHatLimit = 1.05
+    public static let rHatLimit = FitSettings.rHatLimit
 
     /// The pass chains of one column: rows [k·passLength, (k+1)·passLength) for every complete
     /// pass within the first `rows` values (the whole column as one chain when passLength is 0

@@ -322,7 +322,7 @@ public enum SceneFitRunner {
             if mode == .sample, c.minESS > 0 {
                 let extended = thinnings.filter { $0.key > 1 }.sorted { $0.key < $1.key }
                 log("sample: \(extended.reduce(0) { $0 + $1.value }) of \(thinnings.values.reduce(0, +)) patches of this run extended to reach "
-                    + "ESS >= \(Int(c.minESS)) and R-hat <= 1.05" + (extended.isEmpty ? "" : " (" + extended.map { "x\($0.key): \($0.value)" }.joined(separator: ", ") + ")")
+                    + "ESS >= \(Int(c.minESS)) and R-hat <= \(FitSettings.rHatLimit)" + (extended.isEmpty ? "" : " (" + extended.map { "x\($0.key): \($0.value)" }.joined(separator: ", ") + ")")
                     + (shortOfESS.isEmpty ? "" : "; still short after x\(c.maxThinning) (max_thinning): sources "
                         + shortOfESS.sorted().map(String.init).joined(separator: ", ") + ": raise max_thinning or warmup"))
             }
