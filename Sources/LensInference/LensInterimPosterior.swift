@@ -113,16 +113,21 @@ public enum LensStart {
     /// match), which fits the positions, is taken and polished on the microlensed posterior.
     /// - Throws: `LensInferenceError.invalidLens` ("no parameters reproduce its images") when no trial works: a
     ///   lens with no solution in the interim boxes.
-    public static func find(_ posterior: LensInterimPosterior) throws -> (z: [Double], logDensity: Double) {
+    /// - Parameter avoiding: an α range the start must lie outside (a chain from `find`'s first start that never
+    ///   moved: `InferStages.sampleLens` asks again for a start elsewhere). Profile points inside it are skipped,
+    ///   and a free polish that returns into it is replaced by its profile point (α held, an interior optimum).
+    public static func find(_ posterior: LensInterimPosterior, avoiding: ClosedRange<Double>? = nil) throws -> (z: [Double], logDensity: Double) {
         do {
-            return try search(posterior)
+            return try search(posterior, avoiding: avoiding)
         } catch let first as LensInferenceError {
             guard posterior.microlensing else { throw first }
             let gaussian = try LensInterimPosterior(likelihood: posterior.likelihood, survey: posterior.survey,
                                                     logHaloMassRange: posterior.logHaloMassRange,
                                                     alphaRange: posterior.alphaRange, microlensing: false)
-            guard let (z, _) = try? search(gaussian), let start = try? posterior.logDensity(z), start.isFinite else { throw first }
-            guard let found = polish(posterior, from: z, value: start) else { throw first }
+            guard let (z, _) = try? search(gaussian, avoiding: avoiding), let start = try? posterior.logDensity(z), start.isFinite else { throw first }
+            guard let found = polish(posterior, from: z, value: start), !(avoiding?.contains(found.z[6]) ?? false) else {
+                return (z, start)
+            }
             return found
         }
     }
@@ -169,10 +174,11 @@ public enum LensStart {
     /// its neighbour), are polished with α held fixed. The best `polishedScanPoints` profile points are then
     /// polished freely, and the best result is the start (about 3 s per lens in a release build, against 30–50 s
     /// for its chain).
-    static func search(_ posterior: LensInterimPosterior) throws -> (z: [Double], logDensity: Double) {
+    static func search(_ posterior: LensInterimPosterior, avoiding: ClosedRange<Double>? = nil) throws -> (z: [Double], logDensity: Double) {
         let lens = posterior.likelihood.lens
         let a = posterior.alphaRange
         let scan = (0..<alphaScanPoints).map { a.lowerBound + (Double($0) + 0.5) / Double(alphaScanPoints) * (a.upperBound - a.lowerBound) }
+            .filter { !(avoiding?.contains($0) ?? false) }
         var lastReason = "no scan α gave a finite posterior"
         var profile: [(z: [Double], logDensity: Double)] = []
         var carried: [Double]?
@@ -216,13 +222,14 @@ public enum LensStart {
         }
         var found: (z: [Double], logDensity: Double)?
         for point in profile.sorted(by: { $0.logDensity > $1.logDensity }).prefix(polishedScanPoints) {
-            if let polished = polish(posterior, from: point.z, value: point.logDensity), polished.logDensity > found?.logDensity ?? -.infinity {
-                found = polished
-            }
+            guard var polished = polish(posterior, from: point.z, value: point.logDensity) else { continue }
+            if let avoiding, avoiding.contains(polished.z[6]) { polished = point }
+            if polished.logDensity > found?.logDensity ?? -.infinity { found = polished }
         }
         if let found { return found }
         if !profile.isEmpty { lastReason = "no scan point had a finite gradient" }
         let trials = [0.5, 0.25, 0.75, 0.1, 0.9].map { a.lowerBound + $0 * (a.upperBound - a.lowerBound) }
+            .filter { !(avoiding?.contains($0) ?? false) }
         // Two images fix two source-plane constraints for three parameters (log M_h, γ₁, γ₂): the best fit above is
         // one point of a one-parameter family, and where that point makes four images (seen: a 2.9″ double at every
         // trial α) other points of the family may make two. Walk the family along log M_h, the shear fitted at each.

@@ -35,6 +35,9 @@ public struct InferReport: Codable, Sendable, Equatable {
         public var conditionalWidth: Double?, conditionalStep: Double?
         /// With α conditionals: the α range the lens's slices reach ([lower, upper], `AlphaConditional.supportedAlpha`).
         public var supportedAlpha: [Double]?
+        /// α of the first start, where the lens's first stage-1 chain never moved and its draws come from a second
+        /// chain (`InferStages.LensSamples.abandonedStart`); nil otherwise.
+        public var abandonedStartAlpha: Double? = nil
 
         public init(id: String, divergences: Int, rHatAlpha: Double?, essAlpha: Double?, importanceESS: Double,
                     conditionalWidth: Double? = nil, conditionalStep: Double? = nil, supportedAlpha: [Double]? = nil,
@@ -129,10 +132,12 @@ public struct InferReport: Codable, Sendable, Equatable {
         let variances = population.monteCarloVariances(eta: medians)
         r.lenses = lenses.enumerated().map { i, l in
             let widths = l.alphaConditional?.conditionalWidths.compactMap { $0 }.sorted() ?? []
-            return Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i],
+            var lens = Lens(id: l.id, divergences: l.divergences, rHatAlpha: l.rHatAlpha, essAlpha: l.essAlpha, importanceESS: ess[i],
                         conditionalWidth: widths.isEmpty ? nil : widths[widths.count / 2], conditionalStep: l.alphaConditional?.alphaStep,
                         supportedAlpha: l.alphaConditional?.supportedAlpha.map { [$0.lowerBound, $0.upperBound] },
                         monteCarloVariance: variances[i].isFinite ? variances[i] : nil)
+            lens.abandonedStartAlpha = l.abandonedStart?[6]
+            return lens
         }
         r.divergences = chains.reduce(0) { $0 + $1.divergences }
         return r
@@ -165,6 +170,12 @@ public struct InferReport: Codable, Sendable, Equatable {
                     + "stage 1 and its intervals are too narrow; it falls as 1/(effective draws per lens): raise refine_rounds "
                     + "(more chains for the lenses that carry it), or lens_draws and conditional_draws")
             }
+        }
+        let restarted = lenses.filter { $0.abandonedStartAlpha != nil }
+        if !restarted.isEmpty {
+            out.append("\(restarted.count) of \(lenses.count) lenses' first stage-1 chain never moved in α (a start pinned "
+                + "against a wall of the posterior) and was replaced by a chain from a start away from it: "
+                + restarted.map { "\($0.id) (first start α \(f($0.abandonedStartAlpha!, 3)))" }.joined(separator: ", "))
         }
         let unmixed = poorlyMixedLenses
         if !unmixed.isEmpty {

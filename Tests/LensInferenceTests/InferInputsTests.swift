@@ -193,6 +193,28 @@ final class InferInputsTests: XCTestCase {
 
     /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming
     /// the lens.
+    /// The rule that makes `InferStages.sampleLens` sample a lens again: α's standard deviation over the draws under
+    /// 0.5% of the interim box (the stuck recovery chain had 1.3e-4, the narrowest healthy one 0.021 of a box of 1).
+    func testAChainThatNeverMovedInAlphaIsStuck() {
+        func samples(_ alphas: [Double]) -> InferStages.LensSamples {
+            InferStages.LensSamples(index: 0, id: "lens-11", logMsps: 11.4, start: [13.7, 0, 0, 0, 0, 2, alphas[0]],
+                                    draws: alphas.map { [13.7, 0, 0, 0, 0, 2, $0] }, logInterim: 0, stepSize: 0.03, divergences: 351,
+                                    meanAcceptStat: 0.8, rHatAlpha: nil, rHatLogHaloMass: nil, essAlpha: nil)
+        }
+        let box = 0.7...1.7
+        let pinned = (0..<400).map { 0.7242 + 1e-4 * sin(Double($0)) }
+        XCTAssertTrue(samples(pinned).isStuck(alphaRange: box))
+        let narrow = (0..<400).map { 1.1 + 0.03 * sin(Double($0)) }  // sd 0.021
+        XCTAssertFalse(samples(narrow).isStuck(alphaRange: box))
+        XCTAssertTrue(samples(narrow).isStuck(alphaRange: 0.0...10.0), "the rule scales with the box")
+        XCTAssertFalse(samples([1.0]).isStuck(alphaRange: box), "one draw has no spread to judge")
+        // A refinement round's merge keeps the record of the replaced chain.
+        var replaced = samples(narrow)
+        replaced.abandonedStart = [13.7, 0, 0, 0, 0, 2, 0.7242]
+        XCTAssertEqual(InferStages.merged(replaced, samples(narrow)).abandonedStart?[6], 0.7242)
+        XCTAssertEqual(InferStages.merged(samples(narrow), replaced).abandonedStart?[6], 0.7242)
+    }
+
     func testLensWithoutConditionalsIsRefusedByAConditionalStageTwo() throws {
         var c = InferConfiguration()
         c.table = Self.table

@@ -245,6 +245,38 @@ final class ReweightedPopulationTests: XCTestCase {
         XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
     }
 
+    /// Recovery mock 17017's lens-11 (a quad): `LensStart.find` ends at α 0.72, log M_h 13.68 (ln p 5.8), where an
+    /// image's (κ, γ) nears the table's edge; the stage-1 chain from there never moved (every one of 400 draws at
+    /// α 0.724, 351 divergent) and the run stopped: no α_sps was reached by every lens's slices. A chain from the
+    /// optimum L-BFGS reaches from the truth (α 1.03, ln p 4.8) spans α 0.76–1.49 (`tessera-bench lens-modes`).
+    /// `find(avoiding:)`, which `InferStages.sampleLens` calls after a chain that never moved, must give a start
+    /// outside the avoided α range, in the posterior's bulk (above the truth's density), at its true value.
+    func testStartAvoidingAStuckChainsAlpha() throws {
+        let lens = MockLens(
+            id: "lens-11", lensRedshift: 0.4587905473250915, sourceRedshift: 2.206886159752531,
+            logMsps: 11.433043728030869, logEffectiveRadius: 0.546841516631157,
+            images: [ObservedImage(x: -1.3710310762296998, y: -0.12069922674733562, positionError: 0.005,
+                                   flux: 450.53727913366066, fluxError: 21.990047114319346),
+                     ObservedImage(x: 1.2357785378615098, y: -0.23101137014031564, positionError: 0.005,
+                                   flux: 727.2801077895061, fluxError: 36.68992191656639),
+                     ObservedImage(x: 0.36663303420748455, y: -1.0785246338485506, positionError: 0.005,
+                                   flux: 360.2244074443885, fluxError: 28.458025380489932),
+                     ObservedImage(x: 0.2867450999540284, y: 1.049130490847598, positionError: 0.005,
+                                   flux: 1278.793205365027, fluxError: 19.239899670204803)],
+            truth: MockLens.Truth(parameters: LensParameters(logHaloMass: 12.89561690431869, shear1: 0.10778788724639277,
+                                                             shear2: -0.0013887219370026984, sourceX: -0.0696187817924375,
+                                                             sourceY: -0.033699301778422834, logSourceFlux: 2.110395028608414),
+                                  alphaSPS: 1.2, images: []))
+        let (posterior, atTruth) = try interimPosterior(lens)
+        let first = try LensStart.find(posterior)
+        let avoid = (first.z[6] - 0.1)...(first.z[6] + 0.1)
+        let (z, value) = try LensStart.find(posterior, avoiding: avoid)
+        XCTAssertFalse(avoid.contains(z[6]), "the second start (α \(z[6])) lies in the avoided range \(avoid)")
+        XCTAssertTrue(posterior.alphaRange.contains(z[6]))
+        XCTAssertEqual(try posterior.logDensity(z), value, accuracy: 1e-9)
+        XCTAssertGreaterThan(value, atTruth, "the second start (α \(z[6]), ln p \(value)) is not in the posterior's bulk")
+    }
+
     /// The stage-1 posterior of `lens` under the interim boxes the recovery mocks use (log M_h 11.5–15, α 0.7–1.7,
     /// microlensing on, the test table), and its log-density at the truth.
     func interimPosterior(_ lens: MockLens) throws -> (LensInterimPosterior, Double) {
