@@ -69,6 +69,15 @@ public struct SuperScene: Sendable {
     /// faint neighbours doubled their flux and r_half).
     public var roiRHalfMultiple = 0.0
     public var roiMax = 3.0
+    /// Lets regions in flight overlap: a source may be held fixed in one region while another region
+    /// fits it, at the values it was checked in with last (asynchronous, "stale" neighbours), so the
+    /// second and third checkout rules above no longer hold; a source is still active in one region at
+    /// a time. Why: in a crowded field every region holds nearly every other source fixed (GalSim
+    /// crowded scene seed 21: a median 23 of 29), so with the strict rules two workers ran one region
+    /// at a time for 95% of `sample`'s wall time. The price is that a region's neighbours may lag by
+    /// the patches in flight beside it (Jacobi- rather than Gauss–Seidel-like passes), and the order
+    /// of check-ins, already unrepeatable with several workers, changes the values a region sees.
+    public var staleNeighbours = false
     public let plane: TangentPlane
     /// Patch numbers handed out so far.
     public private(set) var patchesIssued: Int
@@ -182,7 +191,7 @@ public struct SuperScene: Sendable {
     /// `eligible` can refuse a region (its seed is then passed over for now), e.g. `optimize`'s
     /// full fits of sources whose neighbours have not yet had their fluxes-only pass.
     public mutating func checkout(where eligible: (SceneRegion) -> Bool = { _ in true }) -> SceneRegion? {
-        let candidates = (0..<count).filter { needsWork($0) && !activeNow.contains($0) && fixedNow[$0] == nil }
+        let candidates = (0..<count).filter { needsWork($0) && !activeNow.contains($0) && (staleNeighbours || fixedNow[$0] == nil) }
             .sorted { (iterations[$0], -brightness($0), $0) < (iterations[$1], -brightness($1), $1) }
         for seed in candidates {
             if let region = regionIfAvailable(seed: seed), eligible(region) {
@@ -201,7 +210,7 @@ public struct SuperScene: Sendable {
 
     func regionIfAvailable(seed: Int) -> SceneRegion? {
         var active = (0..<count).filter {
-            distance(seed, $0) <= activeRadius && needsWork($0) && !activeNow.contains($0) && fixedNow[$0] == nil
+            distance(seed, $0) <= activeRadius && needsWork($0) && !activeNow.contains($0) && (staleNeighbours || fixedNow[$0] == nil)
         }.sorted { (distance(seed, $0), $0) < (distance(seed, $1), $1) }
         if active.count > maxActive { active = Array(active.prefix(maxActive)) }
         active.sort()
@@ -209,7 +218,7 @@ public struct SuperScene: Sendable {
         var fixed: [Int] = []
         for j in 0..<count where !activeSet.contains(j) {
             if active.contains(where: { lightReaches(from: j, to: $0) }) {
-                if activeNow.contains(j) { return nil }  // would be influenced by a region in flight
+                if activeNow.contains(j) && !staleNeighbours { return nil }  // would be influenced by a region in flight
                 fixed.append(j)
             }
         }

@@ -50,6 +50,9 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     /// A galaxy's fitted pixels: radius max(roi, roi_rhalf_multiple × its current r_half), at most roi_max arcsec
     /// (`SuperScene.roiRHalfMultiple`); 0: roi alone.
     public var roiRHalfMultiple = 0.0
+    /// Regions in flight may hold fixed a source another region is fitting, at its last checked-in values
+    /// (`SuperScene.staleNeighbours`).
+    public var staleNeighbours = false
     public var roiMax = 3.0
     /// How far a source's light is modelled in other sources' regions: 0 (default) the fixed 8 r_half + 0.5″; > 0
     /// the distance at which its model falls below this fraction of the per-pixel noise (`NoiseLightReach`), capped by it.
@@ -72,7 +75,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case sampleShapeCoordinates = "sample_shape_coordinates"
         case samplePrecision = "sample_precision"
         case minESS = "min_ess", maxThinning = "max_thinning"
-        case roiRHalfMultiple = "roi_rhalf_multiple", roiMax = "roi_max"
+        case roiRHalfMultiple = "roi_rhalf_multiple", roiMax = "roi_max", staleNeighbours = "stale_neighbours"
         case reachNoiseFraction = "reach_noise_fraction"
     }
 
@@ -116,6 +119,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .maxThinning: return "Sampling: the most transitions per kept draw when extending a chain for min_ess (default 4: a patch costs at most 4x its draws)."
         case .roiRHalfMultiple: return "Fitted pixels that follow each galaxy's size: a region's pixels lie within max(roi, roi_rhalf_multiple x the galaxy's current r_half) arcsec of each active galaxy, at most roi_max (0, the default: roi alone). With a fixed roi a large galaxy's wings fall on its neighbours' pixels, which take its light up."
         case .roiMax: return "Largest region-of-interest radius (arcsec) that roi_rhalf_multiple may give (default 3)."
+        case .staleNeighbours: return "Let regions in flight overlap (default false): a region may hold fixed a source that another worker is fitting, at its last checked-in values. In crowded fields, where every region holds most other sources fixed, the strict rule leaves all but one worker idle."
         case .reachNoiseFraction: return "Which neighbours a region holds fixed: 0 (default) every source within fixed_radius, or whose light reaches the region's pixels by the fixed rule 8 r_half + 0.5 arcsec; > 0: the light reaches only as far as its PSF-convolved model still puts this fraction of the band's per-pixel noise (combined over exposures) into a pixel (e.g. 0.003), never farther than the fixed rule. Faint sources then reach less far, so more regions can be fitted at once in crowded fields."
         case .rhalfConvention: return "What the input catalog's rhalf holds: major (half-light radius along the major axis, the default) or circularized (r_circ = r_major·sqrt(q), converted to r_major = r_circ/sqrt(q)). Output catalogs give the major axis."
         }
@@ -172,6 +176,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         minESS = try c.decodeIfPresent(Double.self, forKey: .minESS) ?? d.minESS
         maxThinning = try c.decodeIfPresent(Int.self, forKey: .maxThinning) ?? d.maxThinning
         roiRHalfMultiple = try c.decodeIfPresent(Double.self, forKey: .roiRHalfMultiple) ?? d.roiRHalfMultiple
+        staleNeighbours = try c.decodeIfPresent(Bool.self, forKey: .staleNeighbours) ?? d.staleNeighbours
         roiMax = try c.decodeIfPresent(Double.self, forKey: .roiMax) ?? d.roiMax
         reachNoiseFraction = try c.decodeIfPresent(Double.self, forKey: .reachNoiseFraction) ?? d.reachNoiseFraction
     }

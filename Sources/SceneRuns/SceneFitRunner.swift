@@ -127,6 +127,7 @@ public enum SceneFitRunner {
                                    fixedRadius: c.fixedRadius, maxActive: c.maxActive,
                                    roi: catalog.roi.map { $0 ?? c.roi }, reach: try lightReaches(sources, builder: builder, sersic: sersic, c, rank: comm.rank, log: log))
         scene.roiRHalfMultiple = c.roiRHalfMultiple
+        scene.staleNeighbours = c.staleNeighbours
         scene.roiMax = c.roiMax
         var checkedIn: [Int] = []
         var uncertainties = [[String: Double]?](repeating: nil, count: sources.count)

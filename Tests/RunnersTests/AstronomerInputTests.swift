@@ -366,6 +366,18 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("reach_noise_fraction"))
     }
 
+    func testStaleNeighboursKey() throws {
+        let yaml = try scratchConfigPath("stale")
+        XCTAssertFalse(SceneFitConfiguration().staleNeighbours, "off by default: regions in flight never overlap")
+        try "bands: [F200W]\nstale_neighbours: true\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertTrue(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml).staleNeighbours)
+        try "bands: [F200W]\nstale_neighbours: sometimes\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml)) {
+            XCTAssertTrue("\($0)".contains("stale_neighbours"), "\($0)")
+        }
+        XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("stale_neighbours"))
+    }
+
     /// A `fit.yaml` path in a fresh directory removed when the test ends.
     func scratchConfigPath(_ prefix: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path

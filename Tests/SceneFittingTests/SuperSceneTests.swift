@@ -47,6 +47,42 @@ final class SuperSceneTests: XCTestCase {
         }
     }
 
+    /// `staleNeighbours`: in a field where the strict rules let one region out at a time, a second region may
+    /// hold fixed a source the first is fitting (and fit one the first holds fixed), but a source is never active
+    /// in two regions, and every source still reaches its target.
+    func testStaleNeighboursLetOverlappingRegionsOutTogether() throws {
+        // Ten sources in 1.6″: every region holds every other source fixed.
+        let sources = field(10, side: 1.6, seed: 3)
+        var strict = try SuperScene(sources: sources, targetIterations: 200, activeRadius: 0.1, fixedRadius: 3, maxActive: 2)
+        let first = try XCTUnwrap(strict.checkout())
+        XCTAssertNil(strict.checkout(), "strict rules: the first region's fixed list covers every other source")
+        try strict.checkin(first, sources: first.active.map { strict.sources[$0] }, covariances: first.active.map { _ in nil }, iterations: 100)
+
+        var rng = RandomSource(seed: 5)
+        var scene = try SuperScene(sources: sources, targetIterations: 200, activeRadius: 0.1, fixedRadius: 3, maxActive: 2)
+        scene.staleNeighbours = true
+        var out: [SceneRegion] = [], most = 0, overlapped = false
+        while scene.undone {
+            if out.count < 3, out.isEmpty || rng.uniform() < 0.6, let r = scene.checkout() {
+                for other in out {
+                    XCTAssertTrue(Set(r.active).isDisjoint(with: other.active), "patch \(r.patchID) shares an active source with \(other.patchID)")
+                    if !Set(r.fixed).isDisjoint(with: other.active) { overlapped = true }
+                }
+                out.append(r)
+                most = max(most, out.count)
+            } else if !out.isEmpty {
+                let r = out.remove(at: Int(rng.uniform() * Double(out.count)))
+                try scene.checkin(r, sources: r.active.map { scene.sources[$0] }, covariances: r.active.map { _ in nil }, iterations: 100)
+            } else {
+                XCTFail("scene undone but nothing can be checked out with nothing in flight")
+                break
+            }
+        }
+        XCTAssertEqual(most, 3, "three regions out at once")
+        XCTAssertTrue(overlapped, "a region held fixed a source another region in flight was fitting")
+        XCTAssertTrue(scene.iterations.allSatisfy { $0 == 200 })
+    }
+
     func testFewestIterationsFirstAndCheckinRules() throws {
         let sources = field(10, side: 30, seed: 2)  // sparse: mostly one source per region
         var scene = try SuperScene(sources: sources, targetIterations: 2, activeRadius: 0.5, fixedRadius: 1)
