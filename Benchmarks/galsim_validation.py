@@ -73,7 +73,7 @@ max_tree_depth: {args.max_tree_depth}
 roi: {args.roi}
 active_radius: {args.active_radius}
 fixed_radius: {args.fixed_radius}
-max_active: 4
+max_active: {args.max_active}
 rhalf_range: [{args.rhalf_range[0]}, {args.rhalf_range[1]}]
 sersic_range: [{args.sersic_range[0]}, {args.sersic_range[1]}]
 seed: 1
@@ -105,11 +105,13 @@ def fit_scene(scene, args, log):
     tag = args.tag
     with open(os.path.join(scene, f"optimize{tag}.yaml"), "w") as f:
         f.write(config_text(f"{args.start}.fits", bands, args, "optimize"))
-    if args.reuse_optimize and os.path.exists(os.path.join(scene, f"run-optimize{tag}", "catalog.fits")):
+    if args.reuse and os.path.exists(os.path.join(scene, f"run-optimize{tag}", "catalog.fits")):
         times["optimize"] = 0.0
     else:
         _, times["optimize"] = run(cd + f"{env} mpirun -np {args.np} {tessera} optimize --config optimize{tag}.yaml --out run-optimize{tag}", log)
-    if not args.no_sample:
+    if not args.no_sample and args.reuse and os.path.exists(os.path.join(scene, f"run-sample{tag}", "catalog.fits")):
+        times["sample"] = 0.0
+    elif not args.no_sample:
         with open(os.path.join(scene, f"sample{tag}.yaml"), "w") as f:
             f.write(config_text(f"run-optimize{tag}/catalog.fits", bands, args, "sample"))
         _, times["sample"] = run(cd + f"{env} mpirun -np {args.np} {tessera} sample --config sample{tag}.yaml --out run-sample{tag}", log)
@@ -261,12 +263,14 @@ def main():
                     help="sample's passes per source (draws_per_patch = draws / passes): each later pass resamples "
                          "a source with its neighbours at their latest draws, so blended sources' intervals are not "
                          "conditional on one neighbour state")
-    ap.add_argument("--reuse-optimize", action="store_true",
-                    help="keep an existing run-optimize<tag>/catalog.fits instead of rerunning optimize (timing 0)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep existing run-optimize<tag> and run-sample<tag> directories (those with a catalog.fits) "
+                         "instead of rerunning those steps (their timing reads 0)")
     ap.add_argument("--max-tree-depth", type=int, default=7)
     ap.add_argument("--roi", type=float, default=1.0)
     ap.add_argument("--active-radius", type=float, default=0.5)
     ap.add_argument("--fixed-radius", type=float, default=1.5)
+    ap.add_argument("--max-active", type=int, default=4, help="most sources fitted together in one region")
     ap.add_argument("--rhalf-range", type=float, nargs=2, default=[0.02, 1.5])
     ap.add_argument("--sersic-range", type=float, nargs=2, default=[0.5, 6.0])
     ap.add_argument("--psf-components", type=int, default=4)
