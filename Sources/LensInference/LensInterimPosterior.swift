@@ -125,9 +125,8 @@ public enum LensStart {
                                                     logHaloMassRange: posterior.logHaloMassRange,
                                                     alphaRange: posterior.alphaRange, microlensing: false)
             guard let (z, _) = try? search(gaussian, avoiding: avoiding), let start = try? posterior.logDensity(z), start.isFinite else { throw first }
-            guard let found = polish(posterior, from: z, value: start), !(avoiding?.contains(found.z[6]) ?? false) else {
-                return (z, start)
-            }
+            guard let found = polish(posterior, from: z, value: start) else { throw first }
+            if let avoiding, avoiding.contains(found.z[6]) { return (z, start) }
             return found
         }
     }

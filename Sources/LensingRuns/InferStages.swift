@@ -92,6 +92,8 @@ public enum InferStages {
         let width = posterior.alphaRange.upperBound - posterior.alphaRange.lowerBound
         let stuckAlpha = first.draws.map { $0[6] }.reduce(0, +) / Double(first.draws.count)
         let avoid = (stuckAlpha - stuckAvoidFraction * width)...(stuckAlpha + stuckAvoidFraction * width)
+        // No start away from it: keep the stuck chain, which the run's report flags (ESS of α under
+        // `InferReport.stage1ESSLimit`) and whose narrow slices stage 2 names if they cut α_sps off.
         guard let other = try? LensStart.find(posterior, avoiding: avoid) else { return first }
         var second = try sampleLens(index: index, lens: lens, c: c, posterior: posterior, start: other.z, round: round, slope: slope)
         second.abandonedStart = start

@@ -71,7 +71,7 @@ public struct SuperScene: Sendable {
     public var roiMax = 3.0
     /// Lets regions in flight overlap: a source may be held fixed in one region while another region
     /// fits it, at the values it was checked in with last (asynchronous, "stale" neighbours), so the
-    /// second and third checkout rules above no longer hold; a source is still active in one region at
+    /// second checkout rule above keeps only its first half; a source is still active in one region at
     /// a time. Why: in a crowded field every region holds nearly every other source fixed (GalSim
     /// crowded scene seed 21: a median 23 of 29), so with the strict rules two workers ran one region
     /// at a time for 95% of `sample`'s wall time. The price is that a region's neighbours may lag by

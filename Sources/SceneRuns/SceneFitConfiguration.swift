@@ -50,10 +50,10 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     /// A galaxy's fitted pixels: radius max(roi, roi_rhalf_multiple × its current r_half), at most roi_max arcsec
     /// (`SuperScene.roiRHalfMultiple`); 0: roi alone.
     public var roiRHalfMultiple = 0.0
+    public var roiMax = 3.0
     /// Regions in flight may hold fixed a source another region is fitting, at its last checked-in values
     /// (`SuperScene.staleNeighbours`).
     public var staleNeighbours = false
-    public var roiMax = 3.0
     /// How far a source's light is modelled in other sources' regions: 0 (default) the fixed 8 r_half + 0.5″; > 0
     /// the distance at which its model falls below this fraction of the per-pixel noise (`NoiseLightReach`), capped by it.
     public var reachNoiseFraction = 0.0
