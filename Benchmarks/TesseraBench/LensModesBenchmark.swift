@@ -51,28 +51,14 @@ enum LensModesBenchmark {
                 let support = samples.alphaConditional?.supportedAlpha.map { String(format: "%.3f–%.3f", $0.lowerBound, $0.upperBound) } ?? "–"
                 print(String(format: "chain from %@: α [%@] log M_h [%@] best ln p %.2f, slices support α %@, %d divergent (%@)",
                              name, quantiles(6), quantiles(0), best, support, samples.divergences, "\(time)"))
-                // Walls near the draws: points a fraction of a posterior sd from a draw (each coordinate's own sd)
-                // where ln p is −∞ (the image count changes, or no finite likelihood) or the table throws (an image
-                // outside its (κ, γ)), and where the value is finite but the gradient is not.
-                let sd = (0..<7).map { k -> Double in
-                    let v = samples.draws.map { $0[k] }, m = v.reduce(0, +) / Double(v.count)
-                    return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot()
-                }
+                // Walls near the draws (`LensWallsBenchmark.probe`): ln p = −∞ (the image count changes, or no
+                // finite likelihood), the table refusing an image, or a finite value with a gradient that is not.
                 var rng = RandomSource(seed: 5, stream: UInt64(index))
                 for scale in [0.05, 0.2] {
-                    var minusInfinity = 0, thrown = 0, badGradient = 0, total = 0
-                    for j in stride(from: 0, to: samples.draws.count, by: 8) {
-                        for _ in 0..<5 {
-                            let z = (0..<7).map { samples.draws[j][$0] + scale * sd[$0] * rng.normal() }
-                            total += 1
-                            do {
-                                let (v, g) = try posterior.logDensityAndGradient(z)
-                                if !v.isFinite { minusInfinity += 1 } else if !g.allSatisfy(\.isFinite) { badGradient += 1 }
-                            } catch { thrown += 1 }
-                        }
-                    }
+                    let w = LensWallsBenchmark.probe(posterior, draws: samples.draws, scale: scale, rng: &rng)
                     print(String(format: "  within %.2f sd of the draws (%d points): ln p = −∞ %.3f, table throws %.3f, gradient not finite %.3f",
-                                 scale, total, Double(minusInfinity) / Double(total), Double(thrown) / Double(total), Double(badGradient) / Double(total)))
+                                 scale, w.total, Double(w.minusInfinity) / Double(w.total), Double(w.thrownTotal) / Double(w.total),
+                                 Double(w.badGradient) / Double(w.total)))
                 }
             }
         } catch {

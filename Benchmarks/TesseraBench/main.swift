@@ -16,6 +16,7 @@ import Foundation
 //   swift run -c release tessera-bench lens-score RUN_DIR [LENSES [DRAWS]]   (mean score of the lens likelihood on redrawn data)
 //   swift run -c release tessera-bench lens-truth RUN_DIR [EVERY [search]]   (each mock lens's truth against its stage-1 draws)
 //   swift run -c release tessera-bench lens-modes RUN_DIR INDEX   (one lens's start search, and chains from it and the truth)
+//   swift run -c release tessera-bench lens-walls RUN_DIR [SCALE]   (what each lens's stage-1 chain runs into near its draws)
 //   swift run -c release tessera-bench scene-sampling SCENE_DIR [CATALOG] [key=value ...]   (ms and pairs per gradient with/without footprints, NUTS evals/iteration; see SceneSamplingBenchmark)
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -57,6 +58,8 @@ case "lens-truth":
     LensTruthBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "lens-modes":
     LensModesBenchmark.run(arguments: Array(arguments.dropFirst()))
+case "lens-walls":
+    LensWallsBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "scene-start":
     SceneStartBenchmark.run(arguments: Array(arguments.dropFirst()))
 case "mof":
@@ -64,6 +67,6 @@ case "mof":
     MOFTileBenchmark.run(objects: count(1, 2000), seed: UInt64(count(2, 1)), speedObjects: count(3, 200),
                          output: arguments.count > 4 ? arguments[4] : nil)
 default:
-    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR] | lens-likelihood [TABLE.h5 [QUADS]] | mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]] | lens-score RUN_DIR [LENSES [DRAWS]] | lens-truth RUN_DIR [EVERY [search]] | lens-modes RUN_DIR INDEX | scene-sampling SCENE_DIR [CATALOG] [key=value ...]")
+    print("usage: tessera-bench interpolator | magmap [PIXELS [SEEDS]] | scatter [PIXELS [SEEDS [SIZE_RE [REFERENCE_MAPS]]]] | margin [PIXELS [SEEDS [COMPENSATE [FIELD_RADIUS]]]] | halos | kernel [SECONDS] | nuts [WARMUP [DRAWS [CHAINS]]] | halofits HALO_DIR [REPEATS [OUT.csv]] | lens-solver [FIXTURE_DIR] | lens-likelihood [TABLE.h5 [QUADS]] | mof [OBJECTS [SEED [SPEED_OBJECTS [OUT.csv]]]] | lens-score RUN_DIR [LENSES [DRAWS]] | lens-truth RUN_DIR [EVERY [search]] | lens-modes RUN_DIR INDEX | lens-walls RUN_DIR [SCALE] | scene-sampling SCENE_DIR [CATALOG] [key=value ...]")
     exit(2)
 }
