@@ -191,8 +191,6 @@ final class InferInputsTests: XCTestCase {
         assertRefused({ $0.monteCarloTarget = .nan }, naming: ["monte_carlo_target"])
     }
 
-    /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming
-    /// the lens.
     /// The rule that makes `InferStages.sampleLens` sample a lens again: α's standard deviation over the draws under
     /// 0.5% of the interim box (the stuck recovery chain had 1.3e-4, the narrowest healthy one 0.021 of a box of 1).
     func testAChainThatNeverMovedInAlphaIsStuck() {
@@ -215,6 +213,8 @@ final class InferInputsTests: XCTestCase {
         XCTAssertEqual(InferStages.merged(samples(narrow), replaced).abandonedStart?[6], 0.7242)
     }
 
+    /// A stage-1 result saved without α conditionals (a kernel run's) is refused by a conditional stage 2, naming
+    /// the lens.
     func testLensWithoutConditionalsIsRefusedByAConditionalStageTwo() throws {
         var c = InferConfiguration()
         c.table = Self.table
