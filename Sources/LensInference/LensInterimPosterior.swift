@@ -126,10 +126,13 @@ public enum LensStart {
                                                     alphaRange: posterior.alphaRange, microlensing: false)
             guard let (z, _) = try? search(gaussian, avoiding: avoiding), let start = try? posterior.logDensity(z), start.isFinite else { throw first }
             guard let found = polish(posterior, from: z, value: start) else { throw first }
-            if let avoiding, avoiding.contains(found.z[6]) { return (z, start) }
+            if isAvoided(found.z[6], avoiding) { return (z, start) }
             return found
         }
     }
+
+    /// Whether α lies in the range `find(avoiding:)` must keep out of (never, without one).
+    static func isAvoided(_ alpha: Double, _ avoiding: ClosedRange<Double>?) -> Bool { avoiding?.contains(alpha) ?? false }
 
     /// L-BFGS on the image-plane posterior (unconstrained, no Jacobian: the constrained mode) from z; the better of
     /// the result and z where its gradient is finite, else nil. With `holdingAlpha`, over the six coordinates other
@@ -177,7 +180,7 @@ public enum LensStart {
         let lens = posterior.likelihood.lens
         let a = posterior.alphaRange
         let scan = (0..<alphaScanPoints).map { a.lowerBound + (Double($0) + 0.5) / Double(alphaScanPoints) * (a.upperBound - a.lowerBound) }
-            .filter { !(avoiding?.contains($0) ?? false) }
+            .filter { !isAvoided($0, avoiding) }
         var lastReason = "no scan α gave a finite posterior"
         var profile: [(z: [Double], logDensity: Double)] = []
         var carried: [Double]?
@@ -222,13 +225,13 @@ public enum LensStart {
         var found: (z: [Double], logDensity: Double)?
         for point in profile.sorted(by: { $0.logDensity > $1.logDensity }).prefix(polishedScanPoints) {
             guard var polished = polish(posterior, from: point.z, value: point.logDensity) else { continue }
-            if let avoiding, avoiding.contains(polished.z[6]) { polished = point }
+            if isAvoided(polished.z[6], avoiding) { polished = point }
             if polished.logDensity > found?.logDensity ?? -.infinity { found = polished }
         }
         if let found { return found }
         if !profile.isEmpty { lastReason = "no scan point had a finite gradient" }
         let trials = [0.5, 0.25, 0.75, 0.1, 0.9].map { a.lowerBound + $0 * (a.upperBound - a.lowerBound) }
-            .filter { !(avoiding?.contains($0) ?? false) }
+            .filter { !isAvoided($0, avoiding) }
         // Two images fix two source-plane constraints for three parameters (log M_h, γ₁, γ₂): the best fit above is
         // one point of a one-parameter family, and where that point makes four images (seen: a 2.9″ double at every
         // trial α) other points of the family may make two. Walk the family along log M_h, the shear fitted at each.

@@ -137,8 +137,11 @@ public enum InferRunner {
             var roundProgress = ProgressLine(label: "infer: refinement round \(round) lenses", total: roundScheduler.pending)
             try WorkQueue.run(communicator: comm, scheduler: &roundScheduler,
                               progress: { roundProgress.update(done: $0.completed, elapsed: $0.elapsed) }) { i in
-                // From `LensStart`'s start (the first chain's, unless that came from an older search), its own stream.
+                // From `LensStart`'s start (the first chain's, unless that came from an older search), its own stream. A
+                // lens whose first chain never moved starts where its replacement did: `LensStart.find` would lead the
+                // new chain back to the stuck start, and only a wasted chain later to this one.
                 try InferStages.sampleLens(index: i, lens: catalog.lenses[i], c: c, microlensing: microlensing, cosmology: cosmology,
+                                           from: previous[i].abandonedStart == nil ? nil : previous[i].start,
                                            round: thisRound, slope: previous[i].alphaConditional?.slope)
             }
             try failIfAny(comm.isRoot ? roundScheduler.failures.map { "lens \(catalog.lenses[$0.item].id): \($0.message)" } : [], comm: comm)

@@ -45,11 +45,16 @@ public enum InferStages {
         /// (351 of 400 draws divergent, pinned where an image's (κ, γ) reaches the table's edge, every draw at
         /// α 0.724), the next smallest 0.021, the median about 0.15.
         public func isStuck(alphaRange: ClosedRange<Double>) -> Bool {
+            guard let spread = alphaSpread else { return false }
+            return spread.sd < stuckAlphaFraction * (alphaRange.upperBound - alphaRange.lowerBound)
+        }
+
+        /// Mean and standard deviation of α over the draws; nil with fewer than two.
+        var alphaSpread: (mean: Double, sd: Double)? {
             let alpha = draws.map { $0[6] }
-            guard alpha.count > 1 else { return false }
+            guard alpha.count > 1 else { return nil }
             let mean = alpha.reduce(0, +) / Double(alpha.count)
-            let sd = (alpha.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(alpha.count - 1)).squareRoot()
-            return sd < stuckAlphaFraction * (alphaRange.upperBound - alphaRange.lowerBound)
+            return (mean, (alpha.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(alpha.count - 1)).squareRoot())
         }
     }
 
@@ -88,9 +93,8 @@ public enum InferStages {
         let first = try sampleLens(index: index, lens: lens, c: c, posterior: posterior, start: start, round: round, slope: slope)
         // A chain that never moved in α is no sample of the lens's posterior (its slices would span one grid step
         // and cut every other lens's α off there): sample again from the best start away from it.
-        guard first.isStuck(alphaRange: posterior.alphaRange) else { return first }
+        guard first.isStuck(alphaRange: posterior.alphaRange), let stuckAlpha = first.alphaSpread?.mean else { return first }
         let width = posterior.alphaRange.upperBound - posterior.alphaRange.lowerBound
-        let stuckAlpha = first.draws.map { $0[6] }.reduce(0, +) / Double(first.draws.count)
         let avoid = (stuckAlpha - stuckAvoidFraction * width)...(stuckAlpha + stuckAvoidFraction * width)
         // No start away from it: keep the stuck chain, which the run's report flags (ESS of α under
         // `InferReport.stage1ESSLimit`) and whose narrow slices stage 2 names if they cut α_sps off.
