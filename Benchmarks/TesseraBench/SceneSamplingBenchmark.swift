@@ -37,7 +37,9 @@ import SceneRuns
 /// (`PatchPosterior.ShapeCoordinates.ellipticity`, `tessera sample`'s default); a further
 /// `-full` suffix starts from the patch's whole Laplace covariance, cross-source terms included
 /// (`FitSettings.fullLaplaceMetric`), re-optimised like `-e`; a final `-single` samples with the kernel in single
-/// precision (`FitSettings.samplingPrecision`), whose ms per gradient (τ = 0) is reported beside the double's.
+/// precision (`FitSettings.samplingPrecision`), whose ms per gradient (τ = 0, and τ = 0.01) is reported beside the double's;
+/// a last `-fp` samples with footprints (`FitSettings.samplingFootprintTolerance` = 0.01, `tessera sample`'s default),
+/// e.g. `adapt-e-single` against `adapt-e-single-fp` for the cost of footprints in NUTS.
 enum SceneSamplingBenchmark {
     static func run(arguments: [String]) {
         guard let dir = arguments.first else {
@@ -113,7 +115,7 @@ enum SceneSamplingBenchmark {
         let groups = patches(sources)
         print("scene-sampling: \(dir), catalog \(catalogPath): \(sources.count) sources, \(groups.count) patches (active radius \(activeRadius)″, ≤ \(maxActive) active, fixed radius \(fixedRadius)″, roi \(roi)″), bands \(bands)")
         print("  kernel \(SceneKernel.codeGeneration); footprints τ = 0.01 against τ = 0 (exact cut at exp(−\(SceneKernel.cullingExponent)))")
-        var msOn: [Double] = [], msOff: [Double] = [], msSingle: [Double] = [], pairsOn: [Double] = [], pairsOff: [Double] = [], pixelsAll: [Double] = []
+        var msOn: [Double] = [], msOff: [Double] = [], msSingle: [Double] = [], msSingleOn: [Double] = [], pairsOn: [Double] = [], pairsOff: [Double] = [], pixelsAll: [Double] = []
         var perVariant: [String: (warm: [Double], kept: [Double], div: Int, n: Int, seconds: Double)] = [:]
         for (p, (active, fixed)) in groups.enumerated() where selected.map({ $0.contains(p) }) ?? true {
             let patch = try builder.build(active: active.map { sources[$0] }, roi: active.map { _ in nil },
@@ -130,23 +132,24 @@ enum SceneSamplingBenchmark {
             var on = patch.kernel, off = patch.kernel
             on.footprintTolerance = 0.01
             off.footprintTolerance = 0
-            var single = off
+            var single = off, singleOn = on
             single.precision = .single
+            singleOn.precision = .single
             let pOn = try on.evaluate(opt.final).gaussianPixelEvaluations, pOff = try off.evaluate(opt.final).gaussianPixelEvaluations
-            var best = [Double](repeating: .infinity, count: 3)
+            var best = [Double](repeating: .infinity, count: 4)
             for _ in 0..<repeats {
-                for (i, k) in [on, off, single].enumerated() {
+                for (i, k) in [on, off, single, singleOn].enumerated() {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     _ = try k.evaluate(opt.final)
                     best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-6)
                 }
             }
             let (bestOn, bestOff, bestSingle) = (best[0], best[1], best[2])
-            msOn.append(bestOn); msOff.append(bestOff); msSingle.append(bestSingle); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
+            msOn.append(bestOn); msOff.append(bestOff); msSingle.append(bestSingle); msSingleOn.append(best[3]); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
             pixelsAll.append(Double(patch.pixelCount))
-            var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx; τ=0 single: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
+            var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx; single τ=0: %.2f, %.2fx, τ=0.01: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
                               p, active.count, fixed.count, patch.pixelCount, layout.count, bestOn, bestOff, bestOff / bestOn,
-                              bestSingle, bestOff / bestSingle,
+                              bestSingle, bestOff / bestSingle, best[3], bestOff / best[3],
                               Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
             // The optimum's Laplace errors in the unconstrained space (the sampler's starting
             // metric): per source, the widths' range, and whether −H had to be regularised.
@@ -163,8 +166,10 @@ enum SceneSamplingBenchmark {
                     // must be the one of that space, so the patch is re-optimised there first (as
                     // `tessera sample` does for a source's first patch); those evaluations are not
                     // counted in the NUTS figures.
-                    let singlePrecision = v.hasSuffix("-single")
-                    let variant = singlePrecision ? String(v.dropLast(7)) : v
+                    let footprints = v.hasSuffix("-fp")
+                    let withoutFootprints = footprints ? String(v.dropLast(3)) : v
+                    let singlePrecision = withoutFootprints.hasSuffix("-single")
+                    let variant = singlePrecision ? String(withoutFootprints.dropLast(7)) : withoutFootprints
                     let full = variant.hasSuffix("-full")
                     let name = full ? String(variant.dropLast(5)) : variant
                     let ellipticity = name.hasSuffix("-e")
@@ -178,6 +183,7 @@ enum SceneSamplingBenchmark {
                     s.metricPriorWeight = base == "adapt" ? 0 : nil
                     s.fullLaplaceMetric = full
                     s.samplingPrecision = singlePrecision ? .single : .double
+                    s.samplingFootprintTolerance = footprints ? 0.01 : 0
                     let target = ellipticity
                         ? try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres, shapes: .ellipticity)
                         : posterior
@@ -216,6 +222,8 @@ enum SceneSamplingBenchmark {
                      median(msOn), median(msOff), median(pairsOn), median(pairsOff)))
         print(String(format: "single precision (τ = 0): %.1f ms per sweep against %.1f in double (%.2fx); median ms/gradient %.2f",
                      sum(msSingle), sum(msOff), sum(msOff) / sum(msSingle), median(msSingle)))
+        print(String(format: "single precision with footprints (τ = 0.01): %.1f ms per sweep (%.2fx single τ = 0, %.2fx double τ = 0); median ms/gradient %.2f",
+                     sum(msSingleOn), sum(msSingle) / sum(msSingleOn), sum(msOff) / sum(msSingleOn), median(msSingleOn)))
         for v in variants {
             guard let a = perVariant[v] else { continue }
             print(String(format: "NUTS %@ (%d patches, warm-up %d, draws %d, max depth %d): evals/iteration median %.0f, mean %.1f (warm-up median %.0f); divergent %d/%d = %.2f%%; %.1f s",

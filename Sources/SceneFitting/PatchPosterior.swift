@@ -63,13 +63,15 @@ public struct PatchPosterior: LogDensity {
     public private(set) var density: TransformedDensity<KernelDensity>
     public var kernel: SceneKernel { density.base.kernel }
 
-    /// The same posterior with the kernel's pixel loop in `precision` (`SceneKernel.Precision`): `PatchFitter`
-    /// samples with `FitSettings.samplingPrecision` and optimises in double.
-    public func withPrecision(_ precision: SceneKernel.Precision) -> PatchPosterior {
-        guard precision != kernel.precision else { return self }
+    /// The same posterior with the kernel's pixel loop in `precision` (`SceneKernel.Precision`) and footprint budget
+    /// `footprintTolerance` (`SceneKernel.footprintTolerance`): `PatchFitter` samples with
+    /// `FitSettings.samplingPrecision` and `samplingFootprintTolerance`, and optimises with the kernel as built.
+    public func forSampling(precision: SceneKernel.Precision, footprintTolerance: Double) -> PatchPosterior {
+        guard precision != kernel.precision || footprintTolerance != kernel.footprintTolerance else { return self }
         var copy = self
         var k = kernel
         k.precision = precision
+        k.footprintTolerance = footprintTolerance
         copy.density = TransformedDensity(KernelDensity(kernel: k, logUniform: density.base.logUniform), transforms: density.transforms,
                                           includeJacobian: density.includeJacobian)
         return copy

@@ -42,6 +42,8 @@ public struct SceneFitConfiguration: Configuration, Equatable {
     /// crowded GalSim scene's patches it halved NUTS's wall time (2.4× per gradient) at the same gradient
     /// evaluations per iteration and no divergences (README, issue 16).
     public var samplePrecision = SceneKernel.Precision.single
+    /// Sampling: the kernel's footprint budget τ during NUTS (`SceneKernel.footprintTolerance`); 0: the exact cut.
+    public var sampleFootprintTolerance = FitSettings.defaultSamplingFootprintTolerance
     /// Sampling: extend a patch's chain (thinned back to draws_per_patch rows) until every parameter has this ESS and
     /// R̂ ≤ 1.05 (`FitSettings.minESS`); 0, the default: exactly draws_per_patch transitions.
     public var minESS = 0.0
@@ -73,7 +75,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case rhalfPrior = "rhalf_prior"
         case fluxFloorSigmas = "flux_floor_sigmas"
         case sampleShapeCoordinates = "sample_shape_coordinates"
-        case samplePrecision = "sample_precision"
+        case samplePrecision = "sample_precision", sampleFootprintTolerance = "sample_footprint_tolerance"
         case minESS = "min_ess", maxThinning = "max_thinning"
         case roiRHalfMultiple = "roi_rhalf_multiple", roiMax = "roi_max", staleNeighbours = "stale_neighbours"
         case reachNoiseFraction = "reach_noise_fraction"
@@ -115,6 +117,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         case .fluxFloorSigmas: return "Lower bound on every flux, in units of that flux's noise sigma at the patch's start: flux > -k sigma (default 5). It closes the ridge on which two overlapping galaxies take fluxes +F and -F; 0: no bound."
         case .sampleShapeCoordinates: return "Sampling: how NUTS moves in each galaxy's axis ratio and position angle. ellipticity (default): one point of the plane per galaxy, |g| = (1 - q)/(1 + q) at angle 2 pa, with the same flat prior in q and pa; round and small galaxies then mix far better than in q_pa (q and pa each in its own interval, where pa wanders freely as q -> 1). Optimize always uses q_pa."
         case .samplePrecision: return "Sampling: the scene kernel's arithmetic during NUTS. single (default): the pixel loop in float on 8 lanes, 1.8-2.4x faster per gradient on these machines; ln L within 0.05 and gradients within 1e-3 relative for models up to ~1e4 sigma per pixel (README, Scene fitting); double: every pair in double precision. Optimize, the Laplace errors and reported ln L always use double."
+        case .sampleFootprintTolerance: return "Sampling: the scene kernel's footprint budget tau during NUTS (default 0.01): each Gaussian is evaluated only where it can still matter against the pixel noise, with the noise-weighted model error of the whole patch at most tau (moves no parameter by more than tau of its standard error; SceneKernel, README). 0: every Gaussian out to exp(-37) of its peak. Optimize and the Laplace errors always use the exact cut."
         case .minESS: return "Sampling: extend each patch's chain after warm-up until every parameter's ESS is at least this and its split R-hat at most 1.05, thinning the k x draws_per_patch transitions to every k-th so that draws_per_patch rows are kept (0, the default: exactly draws_per_patch transitions). Only the slow patches pay; the run's log names sources still short after max_thinning. Must not exceed draws_per_patch."
         case .maxThinning: return "Sampling: the most transitions per kept draw when extending a chain for min_ess (default 4: a patch costs at most 4x its draws)."
         case .roiRHalfMultiple: return "Fitted pixels that follow each galaxy's size: a region's pixels lie within max(roi, roi_rhalf_multiple x the galaxy's current r_half) arcsec of each active galaxy, at most roi_max (0, the default: roi alone). With a fixed roi a large galaxy's wings fall on its neighbours' pixels, which take its light up."
@@ -172,6 +175,10 @@ public struct SceneFitConfiguration: Configuration, Equatable {
                 throw InvalidConfigValue(field: "sample_precision", reason: "must be double or single, got '\(text)'")
             }
             samplePrecision = v
+        }
+        sampleFootprintTolerance = try c.decodeIfPresent(Double.self, forKey: .sampleFootprintTolerance) ?? d.sampleFootprintTolerance
+        guard sampleFootprintTolerance.isFinite, sampleFootprintTolerance >= 0, sampleFootprintTolerance < 1 else {
+            throw InvalidConfigValue(field: "sample_footprint_tolerance", reason: "must be in [0, 1), got \(sampleFootprintTolerance)")
         }
         minESS = try c.decodeIfPresent(Double.self, forKey: .minESS) ?? d.minESS
         maxThinning = try c.decodeIfPresent(Int.self, forKey: .maxThinning) ?? d.maxThinning
@@ -253,6 +260,7 @@ public struct SceneFitConfiguration: Configuration, Equatable {
         s.adaptMetric = adaptMetric
         s.shapeCoordinates = mode == .sample ? sampleShapeCoordinates : .axisRatioAngle
         s.samplingPrecision = samplePrecision
+        s.samplingFootprintTolerance = sampleFootprintTolerance
         s.minESS = mode == .sample ? minESS : 0
         s.maxThinning = maxThinning
         return s

@@ -324,6 +324,22 @@ final class AstronomerInputTests: XCTestCase {
         XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_precision"))
     }
 
+    /// `sample_footprint_tolerance`: 0.01 by default and handed to the fitter's sampling settings, 0 (the exact cut)
+    /// accepted, negative, non-finite or ≥ 1 refused naming the key; documented.
+    func testSampleFootprintToleranceKey() throws {
+        let yaml = try scratchConfigPath("footprints")
+        XCTAssertEqual(SceneFitConfiguration().fitSettings(mode: .sample).samplingFootprintTolerance, 0.01)
+        try "bands: [F200W]\nsample_footprint_tolerance: 0\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml).fitSettings(mode: .sample).samplingFootprintTolerance, 0)
+        for bad in ["-0.01", "1.5", ".nan"] {
+            try "bands: [F200W]\nsample_footprint_tolerance: \(bad)\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ConfigLoader.load(SceneFitConfiguration.self, from: yaml), bad) {
+                XCTAssertTrue("\($0)".contains("sample_footprint_tolerance"), "\($0)")
+            }
+        }
+        XCTAssertTrue(SceneFitConfiguration.documentedTemplate(title: "scene").contains("sample_footprint_tolerance"))
+    }
+
     func testMinESSAndMaxThinningKeys() throws {
         let yaml = try scratchConfigPath("min-ess")
         let defaults = SceneFitConfiguration().fitSettings(mode: .sample)

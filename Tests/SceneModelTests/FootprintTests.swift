@@ -111,4 +111,35 @@ final class FootprintTests: XCTestCase {
             XCTAssertEqual(r.gradient[i], fd, accuracy: 1e-5 * max(abs(fd), 1) , "parameter \(i)")
         }
     }
+    /// Footprints with the single-precision loop (`tessera sample`'s default pair, `sample_footprint_tolerance` 0.01 with
+    /// `sample_precision` single): they evaluate the same pairs as footprints in double (the decisions use the double
+    /// parameters), fewer than the exact cut, and ln L stays within the sum of the two budgets of the exact double
+    /// kernel: τ‖w r‖ + τ²/2 (footprints) + 0.05 (single precision, `SceneKernel.Precision`).
+    func testFootprintsWithSinglePrecision() throws {
+        let sersic = try KernelFixture.sersic()
+        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
+        let isPoint = truth.map(\.isPoint)
+        let base = KernelFixture.discPatch(Array(KernelFixture.specs().prefix(2)), sources: truth, radius: 10)
+        var rng = RandomSource(seed: 33)
+        let reference = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
+        let patch = KernelFixture.withData(base, models: reference.modelImages(reference.parameters(of: truth)), rng: &rng)
+        var exact = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
+        exact.footprintTolerance = 0
+        let tau = 0.01
+        var doubleFootprints = exact
+        doubleFootprints.footprintTolerance = tau
+        var singleFootprints = doubleFootprints
+        singleFootprints.precision = .single
+        var theta = exact.parameters(of: truth)
+        for i in theta.indices { theta[i] *= 1 + 0.01 * (rng.uniform() - 0.5) }
+        let re = try exact.evaluate(theta), rd = try doubleFootprints.evaluate(theta), rs = try singleFootprints.evaluate(theta)
+        XCTAssertEqual(rs.gaussianPixelEvaluations, rd.gaussianPixelEvaluations)
+        XCTAssertLessThan(Double(rs.gaussianPixelEvaluations), 0.8 * Double(re.gaussianPixelEvaluations))
+        XCTAssertNotEqual(rs.chi2, rd.chi2, "the single-precision loop did not run")
+        XCTAssertLessThanOrEqual(abs(rs.logLikelihood - re.logLikelihood), tau * re.chi2.squareRoot() + tau * tau / 2 + 0.05)
+        let norm = re.gradient.map { $0 * $0 }.reduce(0, +).squareRoot()
+        for i in theta.indices {
+            XCTAssertEqual(rs.gradient[i], re.gradient[i], accuracy: 1e-2 * max(abs(re.gradient[i]), 1e-3 * norm), "parameter \(i)")
+        }
+    }
 }
