@@ -47,6 +47,28 @@ final class TableInterpolatorTests: XCTestCase {
         }
     }
 
+    /// The recovery study's wide table grid (Benchmarks/inference-table-wide.yaml) loads, keeps the fixture table's
+    /// recipe, reaches beyond the fixture's edges where the mocks' posteriors went (κ > 1.4, γ > 1.5, s from 0 to
+    /// 0.99), and, like the fixture, has every cell computable (κ nodes between multiples of 0.1, so none is within
+    /// the 0.04 margin of |1 − κ| = γ: a skipped node would refuse every query whose cell touches it).
+    func testWideRecoveryGridCoversTheFixturesGrid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let wide = try ConfigLoader.load(TableGridConfiguration.self, from: root.appendingPathComponent("Benchmarks/inference-table-wide.yaml").path)
+        let fixture = try ConfigLoader.load(TableGridConfiguration.self,
+                                            from: root.appendingPathComponent("Tests/LensInferenceTests/Fixtures/microlensing-table-grid.yaml").path)
+        try wide.validate()
+        for (w, f, name) in [(wide.kappa, fixture.kappa, "κ"), (wide.gamma, fixture.gamma, "γ"), (wide.s, fixture.s, "s")] {
+            XCTAssertLessThanOrEqual(w.first!, f.first!, name)
+            XCTAssertGreaterThan(w.last!, f.last!, name)
+        }
+        XCTAssertGreaterThan(wide.kappa.last!, 1.4)
+        XCTAssertGreaterThan(wide.gamma.last!, 1.5)
+        XCTAssertEqual(wide.s.first, 0)
+        XCTAssertEqual(wide.mapRecipe, fixture.mapRecipe)
+        XCTAssertEqual(wide.cells.count, 15 * 17 * 5)
+        XCTAssertTrue(wide.cells.allSatisfy(\.computable), "a cell within the critical margin")
+    }
+
     /// `method: ipm` selects polygon mapping for every cell; anything but irs or ipm is refused.
     func testGridMethod() throws {
         XCTAssertEqual(TableGridConfiguration().method, .rayShooting)
