@@ -11,13 +11,14 @@ later sessions add mocks instead of starting over, and coverage is counted only 
 
 Columns: n, seed, microlensing, commit (the run's metadata git_commit, else --commit: a binary copied out of its
 checkout records "unknown"), settings (the infer.yaml keys that change the answer, as key=value;...),
-table_sha256 (first 12 hex digits), wall_s (metadata start to end), parameter, truth, median, lower68, upper68,
-covered, r_hat. A run already in the CSV (same n, seed, microlensing, settings) is skipped.
+table_version (the magnification table's; runs are grouped by it, since a table rebuilt from the same grid has
+other bytes) and table_sha256 (first 12 hex digits), wall_s (metadata start to end), parameter, truth, median, lower68, upper68,
+covered, r_hat. A run already in the CSV (same n, seed, microlensing, settings, table_version) is skipped.
 """
 import argparse, csv, datetime, glob, json, math, os, sys
 
 DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results', 'infer-recovery.csv')
-FIELDS = ['n', 'seed', 'microlensing', 'commit', 'settings', 'table_sha256', 'wall_s',
+FIELDS = ['n', 'seed', 'microlensing', 'commit', 'settings', 'table_version', 'table_sha256', 'wall_s',
           'parameter', 'truth', 'median', 'lower68', 'upper68', 'covered', 'r_hat']
 # infer.yaml keys that change a run's answer (the mock, stage 1, stage 2); the work paths and table path do not.
 SETTING_KEYS = ['mock_lenses', 'microlensing', 'selection_axes', 'selection_draws', 'selection_file', 'interim_alpha',
@@ -41,7 +42,7 @@ def parse_time(text):
 
 def add(work, csv_path, commit):
     rows = list(csv.DictReader(open(csv_path))) if os.path.exists(csv_path) else []
-    have = {(r['n'], r['seed'], r['microlensing'], r['settings']) for r in rows}
+    have = {(r['n'], r['seed'], r['microlensing'], r['settings'], r['table_version']) for r in rows}
     added = 0
     for summary in sorted(glob.glob(os.path.join(work, 'n*-seed*-ml*', 'run', 'summary.json'))):
         run = os.path.dirname(summary)
@@ -50,9 +51,12 @@ def add(work, csv_path, commit):
         seed, micro = rest.split('-ml')
         config = yaml_values(os.path.join(os.path.dirname(run), 'infer.yaml'))
         settings = ';'.join(f'{k}={config[k]}' for k in SETTING_KEYS if k in config)
-        if (n, seed, micro, settings) in have:
-            continue
         meta = json.load(open(os.path.join(run, 'metadata.json')))
+        version = meta.get('table_version')
+        if not version:
+            sys.exit(f'{run}: metadata.json has no table_version')
+        if (n, seed, micro, settings, version) in have:
+            continue
         run_commit = meta.get('git_commit') or commit
         if not run_commit:
             sys.exit(f'{run}: metadata.json has no git_commit (a copied binary); pass --commit SHA')
@@ -64,10 +68,10 @@ def add(work, csv_path, commit):
             wall = f"{(parse_time(meta['end_time']) - parse_time(meta['start_time'])).total_seconds():.0f}"
         for p in json.load(open(summary))['parameters']:
             rows.append({'n': n, 'seed': seed, 'microlensing': micro, 'commit': run_commit[:12], 'settings': settings,
-                         'table_sha256': table['sha256'][:12], 'wall_s': wall, 'parameter': p['name'],
+                         'table_version': version, 'table_sha256': table['sha256'][:12], 'wall_s': wall, 'parameter': p['name'],
                          'truth': f"{p['truth']:.6g}", 'median': f"{p['median']:.6g}", 'lower68': f"{p['lower68']:.6g}",
                          'upper68': f"{p['upper68']:.6g}", 'covered': int(bool(p['covered'])), 'r_hat': f"{p['rHat']:.4f}"})
-        have.add((n, seed, micro, settings))
+        have.add((n, seed, micro, settings, version))
         added += 1
     os.makedirs(os.path.dirname(csv_path), exist_ok=True)
     with open(csv_path, 'w', newline='') as f:
@@ -81,11 +85,11 @@ def summary(csv_path):
     rows = list(csv.DictReader(open(csv_path)))
     groups = {}
     for r in rows:
-        groups.setdefault((r['settings'], int(r['n']), r['microlensing']), []).append(r)
-    for k, (settings, n, micro) in enumerate(sorted(groups)):
-        sel = groups[(settings, n, micro)]
+        groups.setdefault((r['table_version'], r['settings'], int(r['n']), r['microlensing']), []).append(r)
+    for k, (version, settings, n, micro) in enumerate(sorted(groups)):
+        sel = groups[(version, settings, n, micro)]
         seeds = sorted({int(r['seed']) for r in sel})
-        print(f'[{k}] N={n} microlensing={micro}: {len(seeds)} mocks (seeds {seeds[0]}-{seeds[-1]}), commits '
+        print(f'[{k}] table {version}, N={n} microlensing={micro}: {len(seeds)} mocks (seeds {seeds[0]}-{seeds[-1]}), commits '
               f"{sorted({r['commit'] for r in sel})}\n    settings {settings}")
         for name in sorted({r['parameter'] for r in sel}):
             pr = [r for r in sel if r['parameter'] == name]
