@@ -24,14 +24,7 @@ final class FootprintTests: XCTestCase {
     /// 6-component test table, to stay fast in debug builds): model error within τ for τ = 0.01
     /// and 0.1, fewer pairs than the exact cut.
     func testFootprintErrorWithinBudgetOnBlend() throws {
-        let sersic = try KernelFixture.sersic()
-        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
-        let isPoint = truth.map(\.isPoint)
-        let base = KernelFixture.discPatch(Array(KernelFixture.specs().prefix(2)), sources: truth, radius: 10)
-        var rng = RandomSource(seed: 31)
-        var exact = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
-        exact.culling = false
-        let patch = KernelFixture.withData(base, models: exact.modelImages(exact.parameters(of: truth)), rng: &rng)
+        let (patch, sersic, truth, isPoint) = try Self.blend(seed: 31)
         var full = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
         full.culling = false
         var cut = full
@@ -111,18 +104,27 @@ final class FootprintTests: XCTestCase {
             XCTAssertEqual(r.gradient[i], fd, accuracy: 1e-5 * max(abs(fd), 1) , "parameter \(i)")
         }
     }
+
+    /// Three blended sources on discs of 10 px of two exposures (the 6-component test table), with noisy data
+    /// rendered from the un-culled model: the patch, the table, the truth and which sources are points.
+    static func blend(seed: UInt64) throws -> (patch: Patch, sersic: SersicMixture, truth: [PatchSource], isPoint: [Bool]) {
+        let sersic = try KernelFixture.sersic()
+        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
+        let isPoint = truth.map(\.isPoint)
+        let base = KernelFixture.discPatch(Array(KernelFixture.specs().prefix(2)), sources: truth, radius: 10)
+        var rng = RandomSource(seed: seed)
+        var exact = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
+        exact.culling = false
+        return (KernelFixture.withData(base, models: exact.modelImages(exact.parameters(of: truth)), rng: &rng), sersic, truth, isPoint)
+    }
+
     /// Footprints with the single-precision loop (`tessera sample`'s default pair, `sample_footprint_tolerance` 0.01 with
     /// `sample_precision` single): they evaluate the same pairs as footprints in double (the decisions use the double
     /// parameters), fewer than the exact cut, and ln L stays within the sum of the two budgets of the exact double
     /// kernel: τ‖w r‖ + τ²/2 (footprints) + 0.05 (single precision, `SceneKernel.Precision`).
     func testFootprintsWithSinglePrecision() throws {
-        let sersic = try KernelFixture.sersic()
-        let truth = KernelFixture.blend(fluxes: [[120, 90], [60, 80], [80, 50]])
-        let isPoint = truth.map(\.isPoint)
-        let base = KernelFixture.discPatch(Array(KernelFixture.specs().prefix(2)), sources: truth, radius: 10)
-        var rng = RandomSource(seed: 33)
-        let reference = try SceneKernel(patch: base, sersic: sersic, isPoint: isPoint)
-        let patch = KernelFixture.withData(base, models: reference.modelImages(reference.parameters(of: truth)), rng: &rng)
+        let (patch, sersic, truth, isPoint) = try Self.blend(seed: 33)
+        var rng = RandomSource(seed: 34)
         var exact = try SceneKernel(patch: patch, sersic: sersic, isPoint: isPoint)
         exact.footprintTolerance = 0
         let tau = 0.01
