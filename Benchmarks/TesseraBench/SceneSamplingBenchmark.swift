@@ -183,7 +183,7 @@ enum SceneSamplingBenchmark {
                     s.metricPriorWeight = base == "adapt" ? 0 : nil
                     s.fullLaplaceMetric = full
                     s.samplingPrecision = singlePrecision ? .single : .double
-                    s.samplingFootprintTolerance = footprints ? 0.01 : 0
+                    s.samplingFootprintTolerance = footprints ? FitSettings.defaultSamplingFootprintTolerance : 0
                     let target = ellipticity
                         ? try PatchPosterior(kernel: patch.kernel, anchors: patch.anchors, bounds: bounds, paCentres: paCentres, shapes: .ellipticity)
                         : posterior
