@@ -60,9 +60,12 @@ def add(work, csv_path, commit):
         run_commit = meta.get('git_commit') or commit
         if not run_commit:
             sys.exit(f'{run}: metadata.json has no git_commit (a copied binary); pass --commit SHA')
-        table = next((i for i in meta.get('inputs', []) if i['path'].endswith('.h5')), None)
+        # The magnification table by the infer.yaml's `table:` path (a selection_file is an .h5 input too); metadata
+        # records it absolute, infer.yaml may give it relative to where the run was started.
+        wanted = os.path.normpath(config.get('table', '?'))
+        table = next((i for i in meta.get('inputs', []) if os.path.normpath(i['path']).endswith(wanted)), None)
         if table is None:
-            sys.exit(f'{run}: metadata.json lists no table (.h5) among its inputs')
+            sys.exit(f"{run}: metadata.json lists no input at the infer.yaml's table path {config.get('table')!r}")
         wall = ''
         if meta.get('start_time') and meta.get('end_time'):
             wall = f"{(parse_time(meta['end_time']) - parse_time(meta['start_time'])).total_seconds():.0f}"
