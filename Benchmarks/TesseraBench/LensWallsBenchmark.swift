@@ -19,6 +19,16 @@ enum LensWallsBenchmark {
         /// Table refusals by reason ("κ grid", "γ grid", "s grid", "critical line", "missing cell", "other").
         var thrown: [String: Int] = [:]
         var thrownTotal: Int { thrown.values.reduce(0, +) }
+        /// The refusals as "reason count, ..." in the reasons' order.
+        var thrownSummary: String { thrown.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+
+        /// Adds another probe's counts (the run's totals over its lenses).
+        mutating func add(_ other: Walls) {
+            total += other.total
+            minusInfinity += other.minusInfinity
+            badGradient += other.badGradient
+            for (k, v) in other.thrown { thrown[k, default: 0] += v }
+        }
     }
 
     /// Probes `posterior` around `draws` (constrained z) at `scale` posterior sds.
@@ -70,19 +80,14 @@ enum LensWallsBenchmark {
                 let posterior = try InferStages.interimPosterior(lens, c: c, microlensing: microlensing, cosmology: cosmology)
                 var rng = RandomSource(seed: 5, stream: UInt64(i))
                 let w = probe(posterior, draws: samples.draws, scale: scale, rng: &rng)
-                all.total += w.total
-                all.minusInfinity += w.minusInfinity
-                all.badGradient += w.badGradient
-                for (k, v) in w.thrown { all.thrown[k, default: 0] += v }
-                let reasons = w.thrown.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                all.add(w)
                 print(String(format: "%@ %d %.2f %d %.3f %.3f", lens.id, lens.images.count,
                              Double(samples.divergences) / Double(max(samples.draws.count, 1)), w.total,
-                             Double(w.minusInfinity) / Double(w.total), Double(w.thrownTotal) / Double(w.total)) + " (\(reasons))")
+                             Double(w.minusInfinity) / Double(w.total), Double(w.thrownTotal) / Double(w.total)) + " (\(w.thrownSummary))")
             }
-            let reasons = all.thrown.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(String(format: "all: %d points within %.2f sd: ln p = −∞ %.3f, table refusals %.3f (%@), gradient not finite %.3f",
                          all.total, scale, Double(all.minusInfinity) / Double(all.total), Double(all.thrownTotal) / Double(all.total),
-                         reasons, Double(all.badGradient) / Double(all.total)))
+                         all.thrownSummary, Double(all.badGradient) / Double(all.total)))
         } catch {
             print("lens-walls: \(error)")
             exit(1)

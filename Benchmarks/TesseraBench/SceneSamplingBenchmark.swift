@@ -144,12 +144,12 @@ enum SceneSamplingBenchmark {
                     best[i] = min(best[i], Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-6)
                 }
             }
-            let (bestOn, bestOff, bestSingle) = (best[0], best[1], best[2])
-            msOn.append(bestOn); msOff.append(bestOff); msSingle.append(bestSingle); msSingleOn.append(best[3]); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
+            let (bestOn, bestOff, bestSingle, bestSingleOn) = (best[0], best[1], best[2], best[3])
+            msOn.append(bestOn); msOff.append(bestOff); msSingle.append(bestSingle); msSingleOn.append(bestSingleOn); pairsOn.append(Double(pOn)); pairsOff.append(Double(pOff))
             pixelsAll.append(Double(patch.pixelCount))
             var line = String(format: "  patch %2d: %d active %d fixed, %5d px, %2d params | ms/grad %.2f (τ=0: %.2f, %.2fx; single τ=0: %.2f, %.2fx, τ=0.01: %.2f, %.2fx) | pairs/grad %.3g (τ=0: %.3g, %.2fx)",
                               p, active.count, fixed.count, patch.pixelCount, layout.count, bestOn, bestOff, bestOff / bestOn,
-                              bestSingle, bestOff / bestSingle, best[3], bestOff / best[3],
+                              bestSingle, bestOff / bestSingle, bestSingleOn, bestOff / bestSingleOn,
                               Double(pOn), Double(pOff), Double(pOff) / Double(pOn))
             // The optimum's Laplace errors in the unconstrained space (the sampler's starting
             // metric): per source, the widths' range, and whether −H had to be regularised.
